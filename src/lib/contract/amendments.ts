@@ -1,0 +1,87 @@
+/** Adding, amending and removing milestones after acceptance: each change needs the other party's yes. */
+import { reject, type Rejection } from './rejections';
+import type { RuleSet } from './rule';
+import type { MilestoneChange } from './schema';
+import { isClosed, type ContractState } from './state';
+
+/** Is the change possible on this state? Checked when proposed and again when accepted. */
+export function checkChange(s: ContractState, change: MilestoneChange): Rejection | null {
+	if (s.status !== 'active') return reject('invalid-state', 'Milestones change only on an active contract.');
+	if (change.kind === 'add') {
+		if (s.milestones.some((m) => m.id === change.milestone.id))
+			return reject('invalid-state', `A milestone with id "${change.milestone.id}" already exists.`);
+		if (s.milestones.length >= 100) return reject('invalid-state', 'A contract has at most 100 milestones.');
+		return null;
+	}
+	const m = s.milestones.find((x) => x.id === change.milestone && !x.removed);
+	if (!m) return reject('unknown-milestone');
+	if (change.kind === 'remove') {
+		if (m.funded > 0) return reject('invalid-state', 'A milestone that has been funded cannot be removed.');
+		return null;
+	}
+	if (isClosed(m)) return reject('invalid-state', 'The milestone is closed.');
+	const committed = m.funded - m.refunded;
+	if (change.amount !== undefined && change.amount < committed)
+		return reject('amount-mismatch', 'The new amount is less than what the client has already paid in.');
+	return null;
+}
+
+function applyChange(s: ContractState, change: MilestoneChange): void {
+	if (change.kind === 'add') {
+		s.milestones.push({
+			...change.milestone,
+			removed: false,
+			funded: 0,
+			released: 0,
+			refunded: 0,
+			phase: 'in_progress',
+			reviewOpen: false,
+			changeRequests: 0
+		});
+		return;
+	}
+	const m = s.milestones.find((x) => x.id === change.milestone && !x.removed)!;
+	if (change.kind === 'remove') {
+		m.removed = true;
+		return;
+	}
+	const { kind: _k, milestone: _m, ...fields } = change;
+	// Raising the revision cap is how "more changes need an amendment" is satisfied.
+	Object.assign(m, fields);
+}
+
+export const amendmentRules: RuleSet = {
+	'milestone.changeProposed': {
+		who: ['client', 'freelancer'],
+		check: (s, ev) => checkChange(s, ev.payload.change),
+		apply(s, ev) {
+			s.changes.set(ev.id, { id: ev.id, author: ev.author, at: ev.at, change: ev.payload.change, status: 'open' });
+		}
+	},
+	'milestone.changeAccepted': {
+		who: ['client', 'freelancer'],
+		check(s, ev) {
+			const p = s.changes.get(ev.payload.proposal);
+			if (!p || p.status !== 'open') return reject('invalid-state', 'There is no open change with that id.');
+			if (p.author === ev.author) return reject('wrong-role', 'A change is accepted by the other party.');
+			return checkChange(s, p.change);
+		},
+		apply(s, ev) {
+			const p = s.changes.get(ev.payload.proposal)!;
+			p.status = 'accepted';
+			applyChange(s, p.change);
+		}
+	},
+	'milestone.changeDeclined': {
+		// The proposer "declining" their own change is withdrawing it.
+		who: ['client', 'freelancer'],
+		check(s, ev) {
+			const p = s.changes.get(ev.payload.proposal);
+			if (!p || p.status !== 'open') return reject('invalid-state', 'There is no open change with that id.');
+			return null;
+		},
+		apply(s, ev) {
+			s.changes.get(ev.payload.proposal)!.status = 'declined';
+		}
+	}
+};

@@ -1,0 +1,29 @@
+/** Balances as each party sees them, read straight from the ledger (never stored separately). */
+import { escrowAccount } from './ledger';
+import type { ContractState } from './state';
+
+export interface Balances {
+	/** In escrow across all milestones. */
+	escrow: number;
+	/** Released, waiting out the security period. */
+	pending: number;
+	/** Released and withdrawable. */
+	available: number;
+	/** Paid out to the freelancer's payout method (net of payout fees). */
+	paidOut: number;
+	/** Paid in by the client, fees included, less refunds. */
+	clientPaid: number;
+	fees: number;
+}
+
+export function balances(s: ContractState): Balances {
+	const l = s.ledger;
+	return {
+		escrow: s.milestones.reduce((sum, m) => sum + l.balance(escrowAccount(m.id)), 0),
+		pending: l.balance('freelancer:pending'),
+		available: l.balance('freelancer:available'),
+		paidOut: l.balance('freelancer:payouts'),
+		clientPaid: -l.balance('client:source'),
+		fees: l.balance('provider:fees')
+	};
+}

@@ -1,0 +1,110 @@
+/**
+ * Signed envelopes: `{ id, body, sig }` where `body` is the exact JSON string that was signed,
+ * `id = sha256(body)` and `sig = Ed25519(author, id bytes)`. Signing bytes rather than objects means
+ * there is no canonicalisation to get wrong: what was hashed is what is stored.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { Body, Envelope, MAX_ENVELOPE_BYTES, PAYLOADS, type EventBody, type EventType } from './schema';
+import { fromBase64url, toBase64url, utf8 } from './encoding';
+import { reject, type Rejection } from './rejections';
+
+export function hashBody(body: string): string {
+	return toBase64url(sha256(utf8.encode(body)));
+}
+
+/** The bytes an author signs: the raw 32-byte digest behind the id. */
+export function signingBytes(id: string): Uint8Array {
+	return fromBase64url(id);
+}
+
+export type Decoded =
+	| { ok: true; id: string; body: EventBody; sig: string; raw: string }
+	| { ok: false; id: string; rejection: Rejection; raw: string; body?: Partial<EventBody> };
+
+/**
+ * Decode one stored envelope string. `key` is the id under which it was stored (the Yjs map key);
+ * it must equal the recomputed hash, or someone altered the body. Never throws.
+ */
+export function decodeEnvelope(key: string, raw: unknown, contract: string): Decoded {
+	const text = typeof raw === 'string' ? raw : '';
+	if (typeof raw !== 'string') return { ok: false, id: key, raw: text, rejection: reject('bad-envelope', 'Not a string.') };
+	// String length bounds UTF-8 size within 3×; check cheaply first, exactly only when near the limit.
+	if (text.length > MAX_ENVELOPE_BYTES || (text.length * 3 > MAX_ENVELOPE_BYTES && utf8.encode(text).length > MAX_ENVELOPE_BYTES))
+		return { ok: false, id: key, raw: '', rejection: reject('oversized', `Limit ${MAX_ENVELOPE_BYTES} bytes.`) };
+	let json: unknown;
+	try {
+		json = JSON.parse(text);
+	} catch {
+		return { ok: false, id: key, raw: text, rejection: reject('malformed-json') };
+	}
+	const env = Envelope.safeParse(json);
+	if (!env.success) return { ok: false, id: key, raw: text, rejection: reject('bad-envelope') };
+	const { id, body, sig } = env.data;
+	if (id !== key || hashBody(body) !== id) return { ok: false, id: key, raw: text, rejection: reject('hash-mismatch') };
+	return decodeBody(id, body, sig, text, contract);
+}
+
+function decodeBody(id: string, body: string, sig: string, raw: string, contract: string): Decoded {
+	let json: unknown;
+	try {
+		json = JSON.parse(body);
+	} catch {
+		return { ok: false, id, raw, rejection: reject('malformed-json', 'The signed body is not JSON.') };
+	}
+	const parsed = Body.safeParse(json);
+	if (!parsed.success)
+		return { ok: false, id, raw, rejection: reject('bad-schema', firstIssue(parsed.error)), body: partial(json) };
+	const payload = PAYLOADS[parsed.data.type].safeParse(parsed.data.payload);
+	if (!payload.success)
+		return { ok: false, id, raw, rejection: reject('bad-schema', firstIssue(payload.error)), body: partial(json) };
+	const ev = { ...parsed.data, payload: payload.data } as EventBody;
+	if (ev.contract !== contract) return { ok: false, id, raw, rejection: reject('wrong-contract'), body: ev };
+	return { ok: true, id, body: ev, sig, raw };
+}
+
+function firstIssue(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+	const issue = error.issues[0];
+	if (!issue) return '';
+	const path = issue.path.map(String).join('.');
+	return path ? `${path}: ${issue.message}.` : `${issue.message}.`;
+}
+
+/** What can be shown of an event that failed its schema: author and type, if they are strings. */
+function partial(json: unknown): Partial<EventBody> | undefined {
+	if (!json || typeof json !== 'object') return undefined;
+	const o = json as Record<string, unknown>;
+	const out: Record<string, unknown> = {};
+	if (typeof o.author === 'string') out.author = o.author.slice(0, 64);
+	if (typeof o.type === 'string') out.type = o.type.slice(0, 64);
+	if (typeof o.at === 'number') out.at = o.at;
+	return out as Partial<EventBody>;
+}
+
+/** Unsigned event: everything the author decides; `encodeBody` fixes its bytes. */
+export interface Draft<T extends EventType = EventType> {
+	contract: string;
+	author: string;
+	prev: string | null;
+	deps: string[];
+	at: number;
+	type: T;
+	payload: unknown;
+}
+
+export function encodeBody(d: Draft): { id: string; body: string } {
+	const body = JSON.stringify({
+		v: 1,
+		contract: d.contract,
+		author: d.author,
+		prev: d.prev,
+		deps: [...d.deps].sort(),
+		at: d.at,
+		type: d.type,
+		payload: d.payload
+	});
+	return { id: hashBody(body), body };
+}
+
+export function encodeEnvelope(id: string, body: string, sig: string): string {
+	return JSON.stringify({ id, body, sig });
+}

@@ -1,0 +1,103 @@
+/**
+ * The reducer: applies one verified event to the state, or records why it cannot be applied.
+ * Role checks are generic (every rule declares who may author it); everything else is the rule's.
+ */
+import { amendmentRules } from './amendments';
+import { conversationRules } from './conversation';
+import { endingRules } from './ending';
+import { fundingRules } from './funding';
+import { LedgerInvariantError, escrowAccount } from './ledger';
+import { advanceProviderClock, payoutRules } from './payouts';
+import { proposalRules } from './proposal';
+import { refundRules } from './refund';
+import { reject, type Rejection } from './rejections';
+import { releaseRules } from './release';
+import type { Rule, RuleSet } from './rule';
+import { INTENT_TYPES, type EventType } from './schema';
+import { roleOf, type ContractState, type Ev, type Intent } from './state';
+import { workRules } from './work';
+
+export const RULES: RuleSet = {
+	...proposalRules,
+	...amendmentRules,
+	...fundingRules,
+	...workRules,
+	...releaseRules,
+	...refundRules,
+	...payoutRules,
+	...conversationRules,
+	...endingRules
+};
+
+const INTENTS = new Set<string>(INTENT_TYPES);
+
+/** Who may author it, and is it possible now? Does not change the state. Pages ask through this. */
+export function check(s: ContractState, ev: Ev): Rejection | null {
+	const rule = RULES[ev.type] as Rule<EventType> | undefined;
+	if (!rule) return reject('bad-schema', `No rule for ${ev.type}.`);
+	const denied = checkAuthor(s, ev, rule);
+	if (denied) return denied;
+	return rule.check(s, ev as never);
+}
+
+function checkAuthor(s: ContractState, ev: Ev, rule: Rule<EventType>): Rejection | null {
+	if (s.status === 'empty' && ev.type !== 'contract.proposed')
+		return reject('invalid-state', 'The contract has not been proposed yet.');
+	if (rule.who === 'anyone') return null;
+	const role = roleOf(s, ev.author);
+	if (rule.who.includes('provider')) return role === 'provider' ? null : reject('not-provider');
+	if (role === 'none' || role === 'provider') return reject('not-party');
+	return rule.who.includes(role) ? null : reject('wrong-role', `It needs the ${rule.who.join(' or ')}.`);
+}
+
+/** Apply one event in fold order. Returns the rejection, if any; the state records it either way. */
+export function applyEvent(s: ContractState, ev: Ev): Rejection | null {
+	const rule = RULES[ev.type] as Rule<EventType>;
+	const denied = checkAuthor(s, ev, rule);
+	if (denied) return record(s, ev, denied);
+	// A provider-signed time is a true time even if the receipt itself is refused.
+	if (rule.who !== 'anyone' && rule.who.includes('provider')) advanceProviderClock(s, ev.at, ev.id);
+	const rejection = rule.check(s, ev as never);
+	if (INTENTS.has(ev.type)) s.intents.set(ev.id, intentOf(ev, rejection));
+	if (rejection) return record(s, ev, rejection);
+	rule.apply(s, ev as never);
+	s.applied.push(ev);
+	if (ev.type.startsWith('receipt.')) assertContractInvariants(s);
+	return null;
+}
+
+function record(s: ContractState, ev: Ev, r: Rejection): Rejection {
+	s.rejected.push({ id: ev.id, code: r.code, message: r.message, type: ev.type, author: ev.author, at: ev.at });
+	return r;
+}
+
+function intentOf(ev: Ev, rejection: Rejection | null): Intent {
+	const p = ev.payload as { milestone?: string; amount?: number; method?: string; basis?: never; request?: string };
+	const intent: Intent = { id: ev.id, type: ev.type as Intent['type'], author: ev.author, at: ev.at, milestone: p.milestone, amount: p.amount, method: p.method };
+	if (ev.type === 'milestone.refund') intent.refund = { basis: ev.payload.basis, request: ev.payload.request };
+	if (rejection) intent.rejection = rejection;
+	return intent;
+}
+
+/**
+ * The invariants that must hold after every fold step on every peer, whatever the merge order.
+ * Two derivations of the same money (milestone counters and ledger balances) must agree.
+ */
+export function assertContractInvariants(s: ContractState): void {
+	s.ledger.assertInvariants();
+	for (const m of s.milestones) {
+		if (m.released + m.refunded > m.funded)
+			throw new LedgerInvariantError(`milestone ${m.id}: released ${m.released} + refunded ${m.refunded} > funded ${m.funded}`);
+		if (s.ledger.balance(escrowAccount(m.id)) !== m.funded - m.released - m.refunded)
+			throw new LedgerInvariantError(`milestone ${m.id}: escrow account disagrees with its counters`);
+	}
+	let pending = 0;
+	for (const lot of s.releases) if (!lot.matured) pending += lot.amount;
+	if (s.ledger.balance('freelancer:pending') !== pending) throw new LedgerInvariantError('pending balance disagrees with unmatured releases');
+	const settledBy = new Set<string>();
+	for (const i of s.intents.values()) {
+		if (!i.settledBy) continue;
+		if (settledBy.has(i.settledBy)) throw new LedgerInvariantError(`receipt ${i.settledBy} settles two intents`);
+		settledBy.add(i.settledBy);
+	}
+}

@@ -1,0 +1,126 @@
+/**
+ * Returning unreleased escrow to the client. Who may refund, and on what basis:
+ * - the freelancer, any amount up to what escrow holds (giving money back needs nobody's consent);
+ * - the client, for the amount of a refund request the freelancer approved;
+ * - the client, for a request the freelancer neither approved nor disputed within the answer window
+ *   (checked on the provider's clock when the provider executes it);
+ * - the client, for everything left in escrow once the contract ended by agreement.
+ */
+import { refundAnswerDeadline } from './clocks';
+import { escrowAccount } from './ledger';
+import { reject, type Rejection } from './rejections';
+import type { RuleSet } from './rule';
+import { isRejection, settleable } from './settlement';
+import { escrowOf, milestone, type ContractState, type EvOf } from './state';
+
+function checkRefundIntent(s: ContractState, ev: EvOf<'milestone.refund'>): Rejection | null {
+	const { basis, request: requestId, amount } = ev.payload;
+	const m = milestone(s, ev.payload.milestone);
+	if (!m) return reject('unknown-milestone');
+	if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');
+	if (escrowOf(m) === 0) return reject('unfunded', 'There is no money in escrow for this milestone.');
+	if (amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${escrowOf(m)}.`);
+	const isFreelancer = s.parties.freelancer === ev.author;
+	if (basis === 'freelancer') return isFreelancer ? null : reject('wrong-role', 'Only the freelancer refunds on their own.');
+	if (isFreelancer) return reject('wrong-role', `The basis "${basis}" is the client's.`);
+	if (basis === 'ended-by-agreement') {
+		if (s.status !== 'ended' || !s.endedByAgreement) return reject('invalid-state', 'The contract has not ended by agreement.');
+		return null;
+	}
+	const r = requestId ? s.refundRequests.get(requestId) : undefined;
+	if (!r || r.milestone !== m.id) return reject('invalid-state', 'It refers to no refund request for this milestone.');
+	if (amount !== r.amount) return reject('amount-mismatch', `The request was for ${r.amount}.`);
+	if (basis === 'approved-request') return r.status === 'approved' ? null : reject('invalid-state', 'The freelancer has not approved the request.');
+	if (r.status !== 'open') return reject('invalid-state', 'The request has been answered.');
+	if (r.attestedAt === undefined) return reject('invalid-state', 'The provider has not timestamped the request yet.');
+	return null;
+}
+
+export const refundRules: RuleSet = {
+	'refund.requested': {
+		who: ['client'],
+		check(s, ev) {
+			if (s.status !== 'active') return reject('invalid-state', 'Refunds are requested on an active contract.');
+			const m = milestone(s, ev.payload.milestone);
+			if (!m) return reject('unknown-milestone');
+			if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');
+			if (escrowOf(m) === 0) return reject('unfunded', 'There is no money in escrow for this milestone.');
+			if (ev.payload.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${escrowOf(m)}.`);
+			for (const r of s.refundRequests.values())
+				if (r.milestone === m.id && (r.status === 'open' || r.status === 'disputed'))
+					return reject('invalid-state', 'A refund request for this milestone is already open.');
+			return null;
+		},
+		apply(s, ev) {
+			const { milestone: id, amount, reason } = ev.payload;
+			s.refundRequests.set(ev.id, { id: ev.id, milestone: id, amount, reason, at: ev.at, status: 'open' });
+			milestone(s, id)!.reviewOpen = false;
+		}
+	},
+	'refund.approved': {
+		who: ['freelancer'],
+		check(s, ev) {
+			const r = s.refundRequests.get(ev.payload.request);
+			if (!r || r.status !== 'open') return reject('invalid-state', 'There is no open refund request with that id.');
+			return null;
+		},
+		apply(s, ev) {
+			s.refundRequests.get(ev.payload.request)!.status = 'approved';
+		}
+	},
+	'refund.disputed': {
+		who: ['freelancer'],
+		check(s, ev) {
+			const r = s.refundRequests.get(ev.payload.request);
+			if (!r || r.status !== 'open') return reject('invalid-state', 'There is no open refund request with that id.');
+			return null;
+		},
+		apply(s, ev) {
+			const r = s.refundRequests.get(ev.payload.request)!;
+			r.status = 'disputed';
+			r.disputeReason = ev.payload.reason;
+			const m = milestone(s, r.milestone);
+			if (m) m.phase = 'disputed';
+		}
+	},
+	'milestone.refund': {
+		who: ['client', 'freelancer'],
+		check: checkRefundIntent,
+		apply() {}
+	},
+	'receipt.refunded': {
+		who: ['provider'],
+		check(s, ev) {
+			const r = settleable(s, ev, 'milestone.refund');
+			if (isRejection(r)) return r;
+			const intent = s.intents.get(ev.payload.intent)!;
+			if (ev.payload.amount !== intent.amount || ev.payload.milestone !== intent.milestone)
+				return reject('amount-mismatch', 'The receipt does not match its intent.');
+			const m = milestone(s, ev.payload.milestone);
+			if (!m) return reject('unknown-milestone');
+			if (ev.payload.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${escrowOf(m)}.`);
+			const basis = intent.refund;
+			if (basis?.basis === 'unanswered-request') {
+				const req = s.refundRequests.get(basis.request!);
+				const deadline = req && refundAnswerDeadline(s, req);
+				if (!req || req.status !== 'open' || deadline === undefined) return reject('invalid-state', 'The freelancer answered the request.');
+				if (ev.at < deadline) return reject('too-early', `The answer window ends ${new Date(deadline).toISOString()}.`);
+			}
+			return null;
+		},
+		apply(s, ev) {
+			const { milestone: id, amount } = ev.payload;
+			s.ledger.post([{ receipt: ev.id, kind: 'refund', from: escrowAccount(id), to: 'client:source', amount, milestone: id, at: ev.at }]);
+			const m = milestone(s, id)!;
+			m.refunded += amount;
+			if (escrowOf(m) === 0) m.reviewOpen = false;
+			const basis = s.intents.get(ev.payload.intent)!.refund;
+			const req = basis?.request ? s.refundRequests.get(basis.request) : undefined;
+			if (req) {
+				req.status = 'refunded';
+				if (m.phase === 'disputed') m.phase = 'in_progress';
+			}
+			s.intents.get(ev.payload.intent)!.settledBy = ev.id;
+		}
+	}
+};

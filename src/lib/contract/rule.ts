@@ -1,0 +1,16 @@
+/**
+ * The shape every rule has. A rule names who may author an event type, checks the event against
+ * the state at its position, and applies it. `check` is also what pages call to ask "may I?".
+ */
+import type { EventType } from './schema';
+import type { Rejection } from './rejections';
+import type { ContractState, EvOf, Role } from './state';
+
+export interface Rule<T extends EventType> {
+	/** Roles allowed to author this event; 'provider' for receipts; 'anyone' only for the proposal and its answers. */
+	who: readonly (Role | 'provider')[] | 'anyone';
+	check(s: ContractState, ev: EvOf<T>): Rejection | null;
+	apply(s: ContractState, ev: EvOf<T>): void;
+}
+
+export type RuleSet = { [T in EventType]?: Rule<T> };

@@ -1,0 +1,200 @@
+/**
+ * The derived state of one contract: what the fold of its verified events produces.
+ * Nothing here is stored or synced; every replica recomputes it from the event log.
+ */
+import type { EventBody, EventType, MilestoneChange, Terms } from './schema';
+import type { Rejection } from './rejections';
+import { Ledger } from './ledger';
+
+export type Role = 'client' | 'freelancer';
+export type AuthorRole = Role | 'provider' | 'none';
+export type ContractStatus = 'empty' | 'proposed' | 'active' | 'declined' | 'withdrawn' | 'ended';
+
+/** A verified event as the fold sees it. */
+export type Ev = EventBody & { id: string };
+export type EvOf<T extends EventType> = Extract<EventBody, { type: T }> & { id: string };
+
+/** Where a milestone's work stands; money is tracked separately in amounts and the ledger. */
+export type WorkPhase = 'in_progress' | 'submitted' | 'changes_requested' | 'disputed';
+
+export interface Submission {
+	id: string;
+	at: number;
+	message: string;
+	links: string[];
+	/** Provider-signed time the submission was attested; the review clock runs from here. */
+	attestedAt?: number;
+}
+
+export interface MilestoneState {
+	id: string;
+	title: string;
+	amount: number;
+	due?: string;
+	description?: string;
+	revisionCap?: number;
+	removed: boolean;
+	/** Settled by receipts, minor units. */
+	funded: number;
+	released: number;
+	refunded: number;
+	phase: WorkPhase;
+	submission?: Submission;
+	/** True from a submission until the client acts on it: the auto-release clock runs only then. */
+	reviewOpen: boolean;
+	changeRequests: number;
+}
+
+export interface Intent {
+	id: string;
+	type: 'milestone.fund' | 'milestone.release' | 'milestone.autoRelease' | 'milestone.refund' | 'withdrawal.requested';
+	author: string;
+	at: number;
+	milestone?: string;
+	/** Absent for auto-release, whose amount is whatever escrow holds when the provider executes it. */
+	amount?: number;
+	method?: string;
+	/** For refunds: on what basis, and which request. */
+	refund?: { basis: 'freelancer' | 'approved-request' | 'unanswered-request' | 'ended-by-agreement'; request?: string };
+	/** The receipt that settled it. */
+	settledBy?: string;
+	/** Set when the intent was authorised but not valid at its position; it is then never executable. */
+	rejection?: Rejection;
+}
+
+export interface RefundRequest {
+	id: string;
+	milestone: string;
+	amount: number;
+	reason: string;
+	at: number;
+	attestedAt?: number;
+	status: 'open' | 'approved' | 'disputed' | 'refunded';
+	disputeReason?: string;
+}
+
+export interface ChangeProposal {
+	id: string;
+	author: string;
+	at: number;
+	change: MilestoneChange;
+	status: 'open' | 'accepted' | 'declined';
+}
+
+export interface ReleaseLot {
+	receipt: string;
+	milestone: string;
+	amount: number;
+	releasedAt: number;
+	maturesAt: number;
+	matured: boolean;
+}
+
+export interface Payout {
+	receipt: string;
+	intent: string;
+	amount: number;
+	fee: number;
+	method: string;
+	at: number;
+	arrivesAt: number;
+}
+
+export interface Message {
+	id: string;
+	author: string;
+	role: Role;
+	at: number;
+	text: string;
+}
+
+export interface Feedback {
+	rating: number;
+	text: string;
+	at: number;
+}
+
+export interface RejectedEvent {
+	id: string;
+	code: Rejection['code'];
+	message: string;
+	type?: string;
+	author?: string;
+	at?: number;
+}
+
+export interface ContractState {
+	contract: string;
+	status: ContractStatus;
+	terms?: Terms;
+	proposal?: { id: string; author: string; role: Role; at: number };
+	parties: { client?: string; freelancer?: string };
+	names: Record<string, string>;
+	milestones: MilestoneState[];
+	changes: Map<string, ChangeProposal>;
+	intents: Map<string, Intent>;
+	refundRequests: Map<string, RefundRequest>;
+	releases: ReleaseLot[];
+	payouts: Payout[];
+	ledger: Ledger;
+	/** The latest provider-signed time seen: the only clock money moves on. */
+	providerNow: number;
+	endProposal?: { id: string; author: string; at: number };
+	endedByAgreement: boolean;
+	endedAt?: number;
+	messages: Message[];
+	feedback: Partial<Record<Role, Feedback>>;
+	/** Applied events in fold order: the activity timeline. */
+	applied: Ev[];
+	rejected: RejectedEvent[];
+}
+
+export function emptyState(contract: string): ContractState {
+	return {
+		contract,
+		status: 'empty',
+		parties: {},
+		names: {},
+		milestones: [],
+		changes: new Map(),
+		intents: new Map(),
+		refundRequests: new Map(),
+		releases: [],
+		payouts: [],
+		ledger: new Ledger(),
+		providerNow: 0,
+		endedByAgreement: false,
+		messages: [],
+		feedback: {},
+		applied: [],
+		rejected: []
+	};
+}
+
+export function roleOf(s: ContractState, author: string): AuthorRole {
+	if (s.parties.client === author) return 'client';
+	if (s.parties.freelancer === author) return 'freelancer';
+	if (s.terms && s.terms.provider.publicKey === author) return 'provider';
+	return 'none';
+}
+
+export function milestone(s: ContractState, id: string): MilestoneState | undefined {
+	return s.milestones.find((m) => m.id === id && !m.removed);
+}
+
+/** Money currently held in escrow for a milestone. */
+export function escrowOf(m: MilestoneState): number {
+	return m.funded - m.released - m.refunded;
+}
+
+/** What the client still has to pay in to cover the milestone's amount. */
+export function outstandingOf(m: MilestoneState): number {
+	return Math.max(0, m.amount - (m.funded - m.refunded));
+}
+
+/** Money went in and all of it came out again: nothing more can happen to this milestone's escrow. */
+export function isClosed(m: MilestoneState): boolean {
+	return m.funded > 0 && escrowOf(m) === 0;
+}
+
+export const DAY_MS = 86_400_000;

@@ -1,0 +1,94 @@
+/**
+ * The one interface every escrow provider implements. Parties never move money themselves: they
+ * sign an intent, hand it to the provider with the contract's log (so the provider can check the
+ * intent against the same rules every peer folds), and get back a receipt signed by the provider.
+ * Only that receipt changes balances, on every peer.
+ *
+ * A failed call throws `EscrowError` and returns nothing: the caller then writes nothing to the
+ * contract, so a failure leaves the contract exactly as it was.
+ */
+import type { FundingMethod, PayoutMethod } from '../money/fees';
+import type { CurrencyCode } from '../money/currency';
+
+export interface ProviderInfo {
+	id: string;
+	name: string;
+	/** Receipts are verified against this key; it is fixed in the contract terms both parties accept. */
+	publicKey: string;
+	/** A test provider: no real money moves. Shown wherever the provider is. */
+	testMode: boolean;
+}
+
+export interface FundingQuote {
+	amount: number;
+	fee: number;
+	/** What the client pays: amount + fee. */
+	total: number;
+	currency: CurrencyCode;
+	method: FundingMethod;
+	processingMs: number;
+	availableAt: number;
+}
+
+export interface WithdrawalQuote {
+	amount: number;
+	fee: number;
+	/** What reaches the freelancer: amount − fee. */
+	net: number;
+	currency: CurrencyCode;
+	method: PayoutMethod;
+	processingMs: number;
+	availableAt: number;
+}
+
+export interface EscrowRequest {
+	contract: string;
+	/** Every envelope of the contract this device has, intent included. */
+	log: string[];
+	/** Id of the intent (or, for `attest`, the event) the provider is asked to act on. */
+	event: string;
+}
+
+export interface Receipt {
+	id: string;
+	envelope: string;
+}
+
+export type EscrowErrorCode =
+	| 'declined'
+	| 'unavailable'
+	| 'timeout'
+	| 'invalid-request'
+	| 'not-authorised'
+	| 'unfunded'
+	| 'over-release'
+	| 'already-settled'
+	| 'too-early'
+	| 'insufficient-balance';
+
+export class EscrowError extends Error {
+	readonly code: EscrowErrorCode;
+	constructor(code: EscrowErrorCode, message: string) {
+		super(message);
+		this.name = 'EscrowError';
+		this.code = code;
+	}
+}
+
+export interface EscrowAdapter {
+	info(): Promise<ProviderInfo>;
+	/** Provider time now: the clock deadlines are judged on. */
+	now(): Promise<number>;
+	quoteFunding(amount: number, currency: CurrencyCode, method: FundingMethod): Promise<FundingQuote>;
+	quoteWithdrawal(amount: number, currency: CurrencyCode, method: PayoutMethod): Promise<WithdrawalQuote>;
+	/** Charge the client and hold the money in escrow: receipt.funded. */
+	fund(req: EscrowRequest): Promise<Receipt>;
+	/** Timestamp a submission or a refund request so its clock can start: receipt.attested. */
+	attest(req: EscrowRequest): Promise<Receipt>;
+	/** Client release, or a freelancer's auto-release claim after the review window: receipt.released. */
+	release(req: EscrowRequest): Promise<Receipt>;
+	/** Return escrow to the client: receipt.refunded. */
+	refund(req: EscrowRequest): Promise<Receipt>;
+	/** Pay the freelancer's available balance out: receipt.paidOut. */
+	withdraw(req: EscrowRequest): Promise<Receipt>;
+}

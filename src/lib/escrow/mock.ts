@@ -1,0 +1,270 @@
+/**
+ * The mock escrow provider: the default, TEST MODE, no setup. It behaves like a real provider where
+ * it matters to the app: it checks each intent against the contract's own rules, keeps its own books
+ * (so it refuses over-release, double release and releasing unfunded escrow even if a log lies),
+ * charges the fee table, holds released money for the security period on its own clock, is
+ * idempotent per intent id, and can be told to fail. Its signing key is published on purpose:
+ * receipts signed with it prove nothing outside a test, and the app labels them TEST MODE.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { ContractLog } from '../contract/log';
+import { reviewDeadline, refundAnswerDeadline } from '../contract/clocks';
+import { toBase64url, utf8 } from '../contract/encoding';
+import type { Draft } from '../contract/envelope';
+import type { EventType, Payload } from '../contract/schema';
+import { DAY_MS, milestone, type ContractState, type Intent } from '../contract/state';
+import { authenticate } from '../identity/authenticate';
+import { publicKeyFromSeed, type DeviceKey } from '../identity/ed25519';
+import { signEventSync } from '../identity/sign-event';
+import type { CurrencyCode } from '../money/currency';
+import { quoteFunding, quoteWithdrawal, type FundingMethod, type PayoutMethod } from '../money/fees';
+import {
+	EscrowError,
+	type EscrowAdapter,
+	type EscrowErrorCode,
+	type EscrowRequest,
+	type FundingQuote,
+	type ProviderInfo,
+	type Receipt,
+	type WithdrawalQuote
+} from './adapter';
+
+/** Published on purpose — see the module comment. Anyone can sign "receipts" with it. */
+export const TEST_MODE_SEED = toBase64url(sha256(utf8.encode('milestone mock escrow provider - TEST MODE - not a secret')));
+export const TEST_MODE_KEY: DeviceKey = { seed: TEST_MODE_SEED, publicKey: publicKeyFromSeed(TEST_MODE_SEED) };
+
+export interface MockOptions {
+	/** Provider clock; tests inject a controllable one. */
+	now?: () => number;
+	/** Simulated network latency per call, in ms (0 in tests). */
+	latencyMs?: number;
+	key?: DeviceKey;
+}
+
+type Failure = { code: Extract<EscrowErrorCode, 'declined' | 'unavailable' | 'timeout'>; message?: string };
+
+interface MilestoneBook {
+	funded: number;
+	released: number;
+	refunded: number;
+}
+
+interface ContractBook {
+	log: ContractLog;
+	milestones: Map<string, MilestoneBook>;
+	/** Released money, held until the security period has passed on this provider's clock. */
+	lots: { amount: number; availableAt: number }[];
+	paidOut: number;
+	/** intent or attested event id → the receipt issued for it: retries get the same receipt. */
+	issued: Map<string, Receipt>;
+}
+
+const FAILURE_TEXT: Record<Failure['code'], string> = {
+	declined: 'The card was declined by the issuer (TEST MODE simulated decline).',
+	unavailable: 'The escrow provider is unavailable. Nothing was charged; try again later.',
+	timeout: 'The escrow provider did not answer in time. Nothing was charged; try again.'
+};
+
+export class MockEscrowProvider implements EscrowAdapter {
+	private readonly key: DeviceKey;
+	private readonly clock: () => number;
+	private readonly latencyMs: number;
+	private readonly books = new Map<string, ContractBook>();
+	private readonly failures: Failure[] = [];
+	private down = false;
+
+	constructor(opts: MockOptions = {}) {
+		this.key = opts.key ?? TEST_MODE_KEY;
+		this.clock = opts.now ?? (() => Date.now());
+		this.latencyMs = opts.latencyMs ?? 0;
+	}
+
+	/** Make the next call fail once with this error (a declined card, an outage, a timeout). */
+	failNext(code: Failure['code'], message?: string): void {
+		this.failures.push({ code, message });
+	}
+
+	/** While down, every call fails with 'unavailable'. */
+	setDown(down: boolean): void {
+		this.down = down;
+	}
+
+	async info(): Promise<ProviderInfo> {
+		return { id: 'mock', name: 'Mock escrow (TEST MODE)', publicKey: this.key.publicKey, testMode: true };
+	}
+
+	async now(): Promise<number> {
+		return this.clock();
+	}
+
+	async quoteFunding(amount: number, currency: CurrencyCode, method: FundingMethod): Promise<FundingQuote> {
+		const q = quoteFunding(amount, method, currency, this.clock());
+		return { amount: q.amount, fee: q.fee, total: q.total, currency, method, processingMs: q.processingMs, availableAt: q.availableAt };
+	}
+
+	async quoteWithdrawal(amount: number, currency: CurrencyCode, method: PayoutMethod): Promise<WithdrawalQuote> {
+		const q = quoteWithdrawal(amount, method, currency, this.clock());
+		return { amount: q.amount, fee: q.fee, net: q.net, currency, method, processingMs: q.processingMs, availableAt: q.availableAt };
+	}
+
+	async fund(req: EscrowRequest): Promise<Receipt> {
+		return this.settle(req, ['milestone.fund'], (s, intent, book) => {
+			const m = milestone(s, intent.milestone!)!;
+			const method = intent.method as FundingMethod;
+			const q = quoteFunding(intent.amount!, method, s.terms!.currency, this.clock());
+			const mb = this.milestoneBook(book, m.id);
+			mb.funded += intent.amount!;
+			return this.receipt(s, intent.id, 'receipt.funded', {
+				intent: intent.id,
+				milestone: m.id,
+				amount: intent.amount!,
+				fee: q.fee,
+				currency: s.terms!.currency,
+				method,
+				clearsAt: q.availableAt
+			});
+		});
+	}
+
+	async release(req: EscrowRequest): Promise<Receipt> {
+		return this.settle(req, ['milestone.release', 'milestone.autoRelease'], (s, intent, book) => {
+			const m = milestone(s, intent.milestone!)!;
+			const mb = this.milestoneBook(book, m.id);
+			const held = mb.funded - mb.released - mb.refunded;
+			if (held === 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
+			const auto = intent.type === 'milestone.autoRelease';
+			const amount = auto ? held : intent.amount!;
+			if (amount > held) throw new EscrowError('over-release', `Escrow holds ${held}; the release asks for ${amount}.`);
+			if (auto) {
+				const deadline = reviewDeadline(s, m);
+				if (!m.reviewOpen || deadline === undefined) throw new EscrowError('not-authorised', 'The client acted on the submission.');
+				if (this.clock() < deadline)
+					throw new EscrowError('too-early', `The review window ends ${new Date(deadline).toISOString()}.`);
+			}
+			mb.released += amount;
+			book.lots.push({ amount, availableAt: this.clock() + s.terms!.securityPeriodDays * DAY_MS });
+			return this.receipt(s, intent.id, 'receipt.released', { intent: intent.id, milestone: m.id, amount, currency: s.terms!.currency, auto });
+		});
+	}
+
+	async refund(req: EscrowRequest): Promise<Receipt> {
+		return this.settle(req, ['milestone.refund'], (s, intent, book) => {
+			const m = milestone(s, intent.milestone!)!;
+			const mb = this.milestoneBook(book, m.id);
+			const held = mb.funded - mb.released - mb.refunded;
+			if (held === 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
+			if (intent.amount! > held) throw new EscrowError('over-release', `Escrow holds ${held}; the refund asks for ${intent.amount}.`);
+			if (intent.refund?.basis === 'unanswered-request') {
+				const r = s.refundRequests.get(intent.refund.request!)!;
+				const deadline = refundAnswerDeadline(s, r)!;
+				if (this.clock() < deadline)
+					throw new EscrowError('too-early', `The freelancer can answer until ${new Date(deadline).toISOString()}.`);
+			}
+			mb.refunded += intent.amount!;
+			return this.receipt(s, intent.id, 'receipt.refunded', { intent: intent.id, milestone: m.id, amount: intent.amount!, currency: s.terms!.currency });
+		});
+	}
+
+	async withdraw(req: EscrowRequest): Promise<Receipt> {
+		return this.settle(req, ['withdrawal.requested'], (s, intent, book) => {
+			const now = this.clock();
+			const matured = book.lots.reduce((sum, l) => sum + (l.availableAt <= now ? l.amount : 0), 0);
+			const available = matured - book.paidOut;
+			if (intent.amount! > available)
+				throw new EscrowError('insufficient-balance', `Available to withdraw: ${available}. Released payments become available after the security period.`);
+			const method = intent.method as PayoutMethod;
+			const q = quoteWithdrawal(intent.amount!, method, s.terms!.currency, now);
+			book.paidOut += intent.amount!;
+			return this.receipt(s, intent.id, 'receipt.paidOut', {
+				intent: intent.id,
+				amount: intent.amount!,
+				fee: q.fee,
+				currency: s.terms!.currency,
+				method,
+				arrivesAt: q.availableAt
+			});
+		});
+	}
+
+	async attest(req: EscrowRequest): Promise<Receipt> {
+		await this.gate();
+		const { s, book } = await this.load(req);
+		const prior = book.issued.get(req.event);
+		if (prior) return prior;
+		const submitted = s.milestones.some((m) => m.submission?.id === req.event);
+		const kind = submitted ? 'submission' : s.refundRequests.has(req.event) ? 'refund-request' : undefined;
+		if (!kind) throw new EscrowError('invalid-request', 'Only a current submission or refund request can be timestamped.');
+		const r = this.receipt(s, req.event, 'receipt.attested', { event: req.event, kind });
+		book.issued.set(req.event, r);
+		return r;
+	}
+
+	// —— internals ——
+
+	private async settle(
+		req: EscrowRequest,
+		types: Intent['type'][],
+		execute: (s: ContractState, intent: Intent, book: ContractBook) => Receipt
+	): Promise<Receipt> {
+		await this.gate();
+		const { s, book } = await this.load(req);
+		const prior = book.issued.get(req.event);
+		if (prior) return prior; // idempotent: a retry of the same intent gets the same receipt
+		const intent = s.intents.get(req.event);
+		if (!intent || !types.includes(intent.type))
+			throw new EscrowError('invalid-request', 'The intent is not in the contract log, or is of another kind.');
+		if (intent.rejection) throw new EscrowError('not-authorised', intent.rejection.message);
+		if (intent.settledBy) throw new EscrowError('already-settled', 'This intent has already been settled.');
+		const receipt = execute(s, intent, book);
+		book.issued.set(intent.id, receipt);
+		return receipt;
+	}
+
+	private async gate(): Promise<void> {
+		if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+		if (this.down) throw new EscrowError('unavailable', FAILURE_TEXT.unavailable);
+		const f = this.failures.shift();
+		if (f) throw new EscrowError(f.code, f.message ?? FAILURE_TEXT[f.code]);
+	}
+
+	private async load(req: EscrowRequest): Promise<{ s: ContractState; book: ContractBook }> {
+		let book = this.books.get(req.contract);
+		if (!book) {
+			book = { log: new ContractLog(req.contract), milestones: new Map(), lots: [], paidOut: 0, issued: new Map() };
+			this.books.set(req.contract, book);
+		}
+		for (const envelope of req.log) {
+			const id = idOf(envelope);
+			if (id) book.log.add(id, envelope);
+		}
+		await authenticate(book.log);
+		const s = book.log.derive().state;
+		if (!s.terms) throw new EscrowError('invalid-request', 'The log holds no contract terms.');
+		if (s.terms.provider.publicKey !== this.key.publicKey)
+			throw new EscrowError('not-authorised', 'This contract names another escrow provider.');
+		if (s.status === 'proposed' || s.status === 'empty')
+			throw new EscrowError('not-authorised', 'The contract has not been accepted by both parties.');
+		return { s, book };
+	}
+
+	private milestoneBook(book: ContractBook, id: string): MilestoneBook {
+		let mb = book.milestones.get(id);
+		if (!mb) book.milestones.set(id, (mb = { funded: 0, released: 0, refunded: 0 }));
+		return mb;
+	}
+
+	private receipt<T extends EventType>(s: ContractState, dep: string, type: T, payload: Payload<T>): Receipt {
+		const draft: Draft = { contract: s.contract, author: this.key.publicKey, prev: null, deps: [dep], at: this.clock(), type, payload };
+		return signEventSync(this.key, draft);
+	}
+}
+
+function idOf(envelope: string): string | undefined {
+	try {
+		const id = (JSON.parse(envelope) as { id?: unknown }).id;
+		return typeof id === 'string' ? id : undefined;
+	} catch {
+		return undefined;
+	}
+}
+

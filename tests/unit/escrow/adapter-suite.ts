@@ -1,0 +1,196 @@
+/**
+ * The contract every escrow adapter must honour, written once and run against each adapter:
+ * the mock now, the Stripe adapter (edge function + Stripe fake) later. It drives the adapter the
+ * way the app does — through a Party that signs intents and writes receipts — and checks what a
+ * person would see: money moves only on receipts that verify, refusals are clear and change nothing.
+ */
+import { describe, expect, it } from 'vitest';
+import { ContractLog } from '../../../src/lib/contract/log';
+import { DEFAULT_CLOCKS } from '../../../src/lib/contract/schema';
+import { DAY_MS, milestone } from '../../../src/lib/contract/state';
+import { balances } from '../../../src/lib/contract/balances';
+import { EscrowError, type EscrowAdapter } from '../../../src/lib/escrow/adapter';
+import { Party } from '../../../src/lib/sync/party';
+import { CLIENT, FREELANCER, STRANGER } from '../../support/world';
+
+export interface AdapterHarness {
+	adapter: EscrowAdapter;
+	/** Move the provider's clock forward. */
+	advance(ms: number): void;
+	/** Make the next provider call fail like a declined card, an outage or a timeout. */
+	failNext(code: 'declined' | 'unavailable' | 'timeout'): void;
+}
+
+export function escrowAdapterSuite(name: string, make: () => Promise<AdapterHarness>): void {
+	let serial = 0;
+	async function contract(h: AdapterHarness, providerKey?: string) {
+		const info = await h.adapter.info();
+		const id = `suite-${name.replace(/\W/g, '')}-${String(++serial).padStart(6, '0')}`;
+		const clock = async () => h.adapter.now();
+		let now = await clock();
+		const client = new Party(CLIENT, new ContractLog(id), h.adapter, undefined, () => now);
+		const freelancer = new Party(FREELANCER, new ContractLog(id), h.adapter, undefined, () => now);
+		const tick = async () => {
+			now = await clock();
+		};
+		const proposal = await client.act('contract.proposed', {
+			role: 'client',
+			name: 'Ada',
+			terms: {
+				title: 'Suite',
+				scope: '',
+				currency: 'USD',
+				milestones: [
+					{ id: 'a', title: 'A', amount: 100_000 },
+					{ id: 'b', title: 'B', amount: 50_000 }
+				],
+				provider: { id: info.id, publicKey: providerKey ?? info.publicKey, testMode: info.testMode },
+				...DEFAULT_CLOCKS
+			}
+		});
+		await freelancer.receive(client.log.envelopes());
+		await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
+		const sync = async () => {
+			await client.receive(freelancer.log.envelopes());
+			await freelancer.receive(client.log.envelopes());
+		};
+		await sync();
+		return { client, freelancer, sync, tick };
+	}
+
+	const fund = (p: Party, m = 'a', amount = 100_000) =>
+		p.settle('milestone.fund', { milestone: m, amount, currency: 'USD', method: 'card' });
+
+	describe(`escrow adapter contract: ${name}`, () => {
+		it('publishes its key and quotes fees in integer minor units', async () => {
+			const h = await make();
+			const info = await h.adapter.info();
+			expect(info.publicKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+			const q = await h.adapter.quoteFunding(100_000, 'USD', 'card');
+			expect(Number.isInteger(q.fee) && q.fee > 0).toBe(true);
+			expect(q.total).toBe(q.amount + q.fee);
+			const w = await h.adapter.quoteWithdrawal(100_000, 'USD', 'bank');
+			expect(w.net + w.fee).toBe(100_000);
+		});
+
+		it('funding returns a receipt that verifies and puts the money in escrow on both sides', async () => {
+			const h = await make();
+			const c = await contract(h);
+			const { receipt } = await fund(c.client);
+			await c.sync();
+			for (const p of [c.client, c.freelancer]) {
+				const d = p.derived();
+				expect(d.rejected).toEqual([]);
+				expect(d.state.applied.map((e) => e.id)).toContain(receipt.id);
+				expect(balances(d.state).escrow).toBe(100_000);
+			}
+		});
+
+		it('is idempotent per intent: a retry returns the same receipt', async () => {
+			const h = await make();
+			const c = await contract(h);
+			const { intent, receipt } = await fund(c.client);
+			const again = await h.adapter.fund({ contract: c.client.log.contract, log: c.client.log.envelopes().map(([, e]) => e), event: intent.id });
+			expect(again.id).toBe(receipt.id);
+		});
+
+		it('a declined card or an outage leaves the contract exactly as it was, with the reason', async () => {
+			const h = await make();
+			const c = await contract(h);
+			const before = c.client.log.size;
+			h.failNext('declined');
+			const err = await fund(c.client).catch((e: unknown) => e);
+			expect(err).toBeInstanceOf(EscrowError);
+			expect((err as EscrowError).code).toBe('declined');
+			expect((err as EscrowError).message).toMatch(/declined/i);
+			expect(c.client.log.size).toBe(before);
+			expect(milestone(c.client.derived().state, 'a')!.funded).toBe(0);
+			h.failNext('unavailable');
+			await expect(fund(c.client)).rejects.toMatchObject({ code: 'unavailable' });
+			expect(c.client.log.size).toBe(before);
+			// And it works once the provider is back.
+			await fund(c.client);
+			expect(milestone(c.client.derived().state, 'a')!.funded).toBe(100_000);
+		});
+
+		it('refuses a double release and an over-release from its own books', async () => {
+			const h = await make();
+			const c = await contract(h);
+			await fund(c.client);
+			// A second device of the client, offline, that has not seen the first release.
+			const other = new Party(CLIENT, new ContractLog(c.client.log.contract), h.adapter);
+			await other.receive(c.client.log.envelopes());
+			await c.client.settle('milestone.release', { milestone: 'a', amount: 60_000, currency: 'USD', method: 'card' });
+			await expect(other.settle('milestone.release', { milestone: 'a', amount: 60_000, currency: 'USD', method: 'card' })).rejects.toMatchObject({ code: 'over-release' });
+			await c.client.settle('milestone.release', { milestone: 'a', amount: 40_000, currency: 'USD', method: 'card' });
+			await expect(other.settle('milestone.release', { milestone: 'a', amount: 40_000, currency: 'USD', method: 'card' })).rejects.toMatchObject({ code: 'unfunded' });
+		});
+
+		it('refuses to release unfunded escrow and intents the rules refuse', async () => {
+			const h = await make();
+			const c = await contract(h);
+			const intent = await (async () => {
+				// Bypass the party's own check to hand the provider an intent the rules reject.
+				const { compose } = await import('../../../src/lib/contract/compose');
+				const { signEvent } = await import('../../../src/lib/identity/sign-event');
+				return signEvent(CLIENT, compose(c.client.log, CLIENT.publicKey, 'milestone.release', { milestone: 'a', amount: 1_000, currency: 'USD', method: 'card' }, Date.now()));
+			})();
+			const log = [...c.client.log.envelopes().map(([, e]) => e), intent.envelope];
+			const err = await h.adapter.release({ contract: c.client.log.contract, log, event: intent.id }).catch((e: unknown) => e);
+			expect(err).toBeInstanceOf(EscrowError);
+			expect(['unfunded', 'not-authorised']).toContain((err as EscrowError).code);
+		});
+
+		it('refuses contracts that name another provider key', async () => {
+			const h = await make();
+			const c = await contract(h, STRANGER.publicKey);
+			await expect(fund(c.client)).rejects.toMatchObject({ code: 'not-authorised' });
+		});
+
+		it('auto-releases only after the review window on its own clock', async () => {
+			const h = await make();
+			const c = await contract(h);
+			await fund(c.client);
+			await c.sync();
+			const sub = await c.freelancer.act('milestone.submitted', { milestone: 'a', message: 'done', links: [] });
+			const attested = await c.freelancer.attest(sub.id);
+			expect(c.freelancer.derived().rejected).toEqual([]);
+			expect(attested.id).toBeTruthy();
+			h.advance(13 * DAY_MS);
+			await c.tick();
+			await expect(c.freelancer.settle('milestone.autoRelease', { milestone: 'a', submission: sub.id })).rejects.toMatchObject({ code: 'too-early' });
+			h.advance(DAY_MS + 1);
+			await c.tick();
+			await c.freelancer.settle('milestone.autoRelease', { milestone: 'a', submission: sub.id });
+			expect(milestone(c.freelancer.derived().state, 'a')!.released).toBe(100_000);
+		});
+
+		it('holds released money for the security period, then pays out with the quoted fee', async () => {
+			const h = await make();
+			const c = await contract(h);
+			await fund(c.client);
+			await c.client.settle('milestone.release', { milestone: 'a', amount: 100_000, currency: 'USD', method: 'card' });
+			await c.sync();
+			await expect(c.freelancer.settle('withdrawal.requested', { amount: 50_000, currency: 'USD', method: 'bank' })).rejects.toMatchObject({ code: 'insufficient-balance' });
+			h.advance(5 * DAY_MS);
+			await c.tick();
+			const quote = await h.adapter.quoteWithdrawal(50_000, 'USD', 'bank');
+			await c.freelancer.settle('withdrawal.requested', { amount: 50_000, currency: 'USD', method: 'bank' });
+			const s = c.freelancer.derived().state;
+			expect(s.payouts[0]).toMatchObject({ amount: 50_000, fee: quote.fee });
+			expect(balances(s)).toMatchObject({ available: 50_000, paidOut: 50_000 - quote.fee, pending: 0 });
+		});
+
+		it('refunds an approved request', async () => {
+			const h = await make();
+			const c = await contract(h);
+			await fund(c.client, 'b', 50_000);
+			const req = await c.client.act('refund.requested', { milestone: 'b', amount: 20_000, currency: 'USD', reason: 'Scope cut.' });
+			await c.sync();
+			await c.freelancer.act('refund.approved', { request: req.id });
+			await c.sync();
+			await c.client.settle('milestone.refund', { milestone: 'b', amount: 20_000, currency: 'USD', basis: 'approved-request', request: req.id });
+			expect(milestone(c.client.derived().state, 'b')).toMatchObject({ funded: 50_000, refunded: 20_000 });
+		});
+	});
+}
