@@ -48,8 +48,10 @@ export interface EmitOptions {
 }
 
 export class World {
-	readonly contract = 'c0ntract-id-0000000001';
-	log = new ContractLog(this.contract);
+	log: ContractLog;
+	constructor(readonly contract = 'c0ntract-id-0000000001') {
+		this.log = new ContractLog(contract);
+	}
 	now = T0;
 	readonly written: [string, string][] = [];
 

@@ -96,7 +96,14 @@ export class ContractLog {
 		if (decoded.ok) entry.ev = { ...decoded.body, id: key } as Ev;
 		this.entries.set(key, entry);
 		if (decoded.ok && decoded.body.prev) push(this.children, decoded.body.prev, key);
-		if (decoded.ok) this.resolve(entry);
+		if (decoded.ok) {
+			// A later event of the same author that is already authentic vouches for this one.
+			if (this.children.get(key)?.some((k) => this.vouches(k, entry))) {
+				entry.sig = 'chained';
+				this.chainUp(entry);
+			}
+			this.resolve(entry);
+		}
 		// Whatever waited for this id can now compute its level (any present entry satisfies a dep).
 		const waiting = this.dependants.get(key);
 		if (waiting) {
@@ -160,6 +167,23 @@ export class ContractLog {
 		return out;
 	}
 
+	private vouches(childId: string, parent: Entry): boolean {
+		const c = this.entries.get(childId);
+		return !!c && isAuthentic(c) && c.decoded.ok && parent.decoded.ok && c.decoded.body.author === parent.decoded.body.author;
+	}
+
+	/** Every earlier event of the same author that `from` links to is authenticated by the hashes. */
+	private chainUp(from: Entry): void {
+		let cur = from;
+		while (cur.decoded.ok && cur.decoded.body.prev) {
+			const p = this.entries.get(cur.decoded.body.prev);
+			if (!p || !p.decoded.ok || p.decoded.body.author !== cur.decoded.body.author) break;
+			if (isAuthentic(p)) break;
+			p.sig = 'chained';
+			cur = p;
+		}
+	}
+
 	private couldVouch(childId: string, parent: Entry): boolean {
 		const c = this.entries.get(childId);
 		if (!c || !c.decoded.ok || !parent.decoded.ok) return false;
@@ -176,15 +200,7 @@ export class ContractLog {
 				return;
 			}
 			e.sig = 'valid';
-			// Walk up the chain: every earlier event is authenticated through the hashes.
-			let cur = e;
-			while (cur.decoded.ok && cur.decoded.body.prev) {
-				const p = this.entries.get(cur.decoded.body.prev);
-				if (!p || !p.decoded.ok || p.decoded.body.author !== cur.decoded.body.author) break;
-				if (p.sig === 'valid' || p.sig === 'chained') break;
-				p.sig = 'chained';
-				cur = p;
-			}
+			this.chainUp(e);
 		});
 	}
 

@@ -57,7 +57,7 @@ describe('rejections at intake', () => {
 
 	it('an event for another contract (a replay across contracts)', async () => {
 		const w = new World();
-		const other = new World();
+		const other = new World('an0ther-contract-00002');
 		const proposal = await other.emit(CLIENT, 'contract.proposed', { role: 'client', name: 'Ada', terms: terms() });
 		const [, env] = other.written.find(([id]) => id === proposal)!;
 		await w.put(proposal, env);

@@ -1,0 +1,4 @@
+export * from './currency';
+export * from './amount';
+export * from './allocate';
+export * from './fees';
