@@ -19,14 +19,14 @@ export async function bigContract(total = 10_000): Promise<[string, string][]> {
 		const draft: Draft = {
 			contract: BENCH_CONTRACT,
 			author: key.publicKey,
-			prev: receiptOf ? null : (last.get(key.publicKey) ?? null),
+			prev: last.get(key.publicKey) ?? null,
 			deps: receiptOf ? [receiptOf] : head ? [head] : [],
 			at: (at += 60_000),
 			type,
 			payload
 		};
 		const { id } = encodeBody(draft);
-		if (!receiptOf) last.set(key.publicKey, id);
+		last.set(key.publicKey, id);
 		head = id;
 		drafts.push({ key, draft });
 		return id;

@@ -93,7 +93,11 @@ export class ContractLog {
 		const decoded = decodeEnvelope(key, raw, this.contract);
 		if (prior && !decoded.ok) return;
 		const entry: Entry = { id: key, decoded, sig: 'unchecked', folded: false };
-		if (decoded.ok) entry.ev = { ...decoded.body, id: key } as Ev;
+		if (decoded.ok) {
+			// The decoded body is ours alone: make it the fold's event by adding its id, without a copy.
+			entry.ev = decoded.body as Ev;
+			entry.ev.id = key;
+		}
 		this.entries.set(key, entry);
 		if (decoded.ok && decoded.body.prev) push(this.children, decoded.body.prev, key);
 		if (decoded.ok) {
@@ -252,18 +256,20 @@ export class ContractLog {
 	heads(): string[] {
 		const referenced = new Set<string>();
 		for (const e of this.foldOrder) {
-			const b = (e.decoded as Extract<Decoded, { ok: true }>).body;
-			if (b.prev) referenced.add(b.prev);
-			for (const d of b.deps) referenced.add(d);
+			if (e.ev!.prev) referenced.add(e.ev!.prev);
+			for (const d of e.ev!.deps) referenced.add(d);
 		}
 		return this.foldOrder.filter((e) => !referenced.has(e.id)).map((e) => e.id);
 	}
 
-	/** The latest event of `author` in fold order: the `prev` for that author's next event. */
-	lastOf(author: string): string | null {
+	/**
+	 * The latest event of `author` in fold order: the `prev` for that author's next event.
+	 * `among` limits the choice to ids a given peer is known to hold (so its next event never waits).
+	 */
+	lastOf(author: string, among?: ReadonlySet<string>): string | null {
 		for (let i = this.foldOrder.length - 1; i >= 0; i--) {
 			const e = this.foldOrder[i]!;
-			if ((e.decoded as Extract<Decoded, { ok: true }>).body.author === author) return e.id;
+			if (e.ev!.author === author && (!among || among.has(e.id))) return e.id;
 		}
 		return null;
 	}

@@ -72,6 +72,12 @@ export class MockEscrowProvider implements EscrowAdapter {
 	private readonly books = new Map<string, ContractBook>();
 	private readonly failures: Failure[] = [];
 	private down = false;
+	/**
+	 * The receipt being issued chains to the latest receipt the requesting device already holds:
+	 * a per-author chain like the parties' (one signature check per head), and the device never
+	 * waits for a receipt it does not have.
+	 */
+	private prev: string | null = null;
 
 	constructor(opts: MockOptions = {}) {
 		this.key = opts.key ?? TEST_MODE_KEY;
@@ -188,9 +194,10 @@ export class MockEscrowProvider implements EscrowAdapter {
 
 	async attest(req: EscrowRequest): Promise<Receipt> {
 		await this.gate();
-		const { s, book } = await this.load(req);
+		const { s, book, held } = await this.load(req);
 		const prior = book.issued.get(req.event);
 		if (prior) return prior;
+		this.prev = book.log.lastOf(this.key.publicKey, held);
 		const submitted = s.milestones.some((m) => m.submission?.id === req.event);
 		const kind = submitted ? 'submission' : s.refundRequests.has(req.event) ? 'refund-request' : undefined;
 		if (!kind) throw new EscrowError('invalid-request', 'Only a current submission or refund request can be timestamped.');
@@ -207,7 +214,8 @@ export class MockEscrowProvider implements EscrowAdapter {
 		execute: (s: ContractState, intent: Intent, book: ContractBook) => Receipt
 	): Promise<Receipt> {
 		await this.gate();
-		const { s, book } = await this.load(req);
+		const { s, book, held } = await this.load(req);
+		this.prev = book.log.lastOf(this.key.publicKey, held);
 		const prior = book.issued.get(req.event);
 		if (prior) return prior; // idempotent: a retry of the same intent gets the same receipt
 		const intent = s.intents.get(req.event);
@@ -227,15 +235,18 @@ export class MockEscrowProvider implements EscrowAdapter {
 		if (f) throw new EscrowError(f.code, f.message ?? FAILURE_TEXT[f.code]);
 	}
 
-	private async load(req: EscrowRequest): Promise<{ s: ContractState; book: ContractBook }> {
+	private async load(req: EscrowRequest): Promise<{ s: ContractState; book: ContractBook; held: Set<string> }> {
 		let book = this.books.get(req.contract);
 		if (!book) {
 			book = { log: new ContractLog(req.contract), milestones: new Map(), lots: [], paidOut: 0, issued: new Map() };
 			this.books.set(req.contract, book);
 		}
+		const held = new Set<string>();
 		for (const envelope of req.log) {
 			const id = idOf(envelope);
-			if (id) book.log.add(id, envelope);
+			if (!id) continue;
+			book.log.add(id, envelope);
+			held.add(id);
 		}
 		await authenticate(book.log);
 		const s = book.log.derive().state;
@@ -244,7 +255,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			throw new EscrowError('not-authorised', 'This contract names another escrow provider.');
 		if (s.status === 'proposed' || s.status === 'empty')
 			throw new EscrowError('not-authorised', 'The contract has not been accepted by both parties.');
-		return { s, book };
+		return { s, book, held };
 	}
 
 	private milestoneBook(book: ContractBook, id: string): MilestoneBook {
@@ -254,7 +265,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 	}
 
 	private receipt<T extends EventType>(s: ContractState, dep: string, type: T, payload: Payload<T>): Receipt {
-		const draft: Draft = { contract: s.contract, author: this.key.publicKey, prev: null, deps: [dep], at: this.clock(), type, payload };
+		const draft: Draft = { contract: s.contract, author: this.key.publicKey, prev: this.prev, deps: [dep], at: this.clock(), type, payload };
 		return signEventSync(this.key, draft);
 	}
 }

@@ -115,7 +115,7 @@ function example(currency: CurrencyCode): string {
 function decimalsRule(currency: CurrencyCode): string {
 	const exp = exponentOf(currency);
 	if (exp === 0) return `${currency} amounts have no decimal places`;
-	return `${currency} allows at most ${exp} decimal place${exp === 1 ? '' : 's'}`;
+	return `${currency} allows at most ${exp} decimal places`;
 }
 
 /**

@@ -24,7 +24,7 @@
  * of the currency it is charged in; every table is a Record over all currencies, so adding a
  * currency does not compile until its fees are filled in.
  */
-import { MAX_AMOUNT_MINOR } from './amount';
+import { formatAmount, MAX_AMOUNT_MINOR } from './amount';
 import { isCurrencyCode, type CurrencyCode } from './currency';
 import { MoneyError } from './errors';
 
@@ -130,7 +130,7 @@ function checkInputs(amount: number, currency: CurrencyCode, nowMs: number): voi
 	if (!isCurrencyCode(currency)) throw new MoneyError('unknown-currency', `Unsupported currency: ${String(currency)}.`);
 	if (!Number.isSafeInteger(amount)) throw new MoneyError('invalid-amount', `Amount must be a whole number of minor units (got ${String(amount)}).`);
 	if (amount <= 0) throw new MoneyError('not-positive', 'Amount must be more than zero.');
-	if (amount > MAX_AMOUNT_MINOR) throw new MoneyError('too-large', `Amount must be at most ${MAX_AMOUNT_MINOR} minor units.`);
+	if (amount > MAX_AMOUNT_MINOR) throw new MoneyError('too-large', `Amount must be at most ${formatAmount(MAX_AMOUNT_MINOR, currency)}.`);
 	if (!Number.isSafeInteger(nowMs)) throw new MoneyError('invalid-time', `Not a valid time: ${String(nowMs)}.`);
 }
 
@@ -157,7 +157,7 @@ export function quoteWithdrawal(amount: number, method: PayoutMethod, currency: 
 	if (fee >= amount)
 		throw new MoneyError(
 			'fee-exceeds-amount',
-			`The ${method} fee (${fee} minor units of ${currency}) would take the whole ${amount}; withdraw more than the fee.`
+			`The ${method} withdrawal fee (${formatAmount(fee, currency)}) is not less than the amount (${formatAmount(amount, currency)}): withdraw more than the fee.`
 		);
 	const processingMs = rule.processing.typicalMs;
 	return { amount, fee, net: amount - fee, processingMs, availableAt: nowMs + processingMs, method, currency };

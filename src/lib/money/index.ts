@@ -1,4 +1,36 @@
-export * from './currency';
-export * from './amount';
-export * from './allocate';
-export * from './fees';
+/** The money module's public API: integer minor units, exact parsing/formatting, allocation, fees. */
+export { MoneyError, type MoneyErrorCode } from './errors';
+export { CURRENCIES, CURRENCY_CODES, currencyName, exponentOf, isCurrencyCode, type Currency, type CurrencyCode } from './currency';
+export {
+	MAX_AMOUNT_MINOR,
+	assertMinor,
+	formatAmount,
+	parseAmount,
+	toDecimalString,
+	type ParseErrorCode,
+	type ParseResult
+} from './amount';
+export {
+	FULL_BASIS_POINTS,
+	allocateByWeights,
+	percentToBasisPoints,
+	type PercentErrorCode,
+	type PercentResult
+} from './allocate';
+export {
+	DAY_MS,
+	FUNDING_FEES,
+	FUNDING_METHODS,
+	HOUR_MS,
+	PAYOUT_FEES,
+	PAYOUT_METHODS,
+	basisPointsOf,
+	feeFor,
+	quoteFunding,
+	quoteWithdrawal,
+	type FeeRule,
+	type FundingFeeQuote,
+	type FundingMethod,
+	type PayoutMethod,
+	type WithdrawalFeeQuote
+} from './fees';
