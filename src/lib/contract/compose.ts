@@ -1,5 +1,5 @@
 /** Composing a new event on top of what this device has: its author's chain and the current heads. */
-import { encodeBody, type Draft } from './envelope';
+import type { Draft } from './envelope';
 import type { ContractLog } from './log';
 import type { EventType, Payload } from './schema';
 
@@ -12,5 +12,3 @@ export function compose<T extends EventType>(
 ): Draft<T> {
 	return { contract: log.contract, author, prev: log.lastOf(author), deps: log.heads(), at, type, payload };
 }
-
-export { encodeBody };

@@ -14,8 +14,6 @@ export const MAX_ENVELOPE_BYTES = 32 * 1024;
 export const Id = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a 43-character base64url id');
 /** Raw 32-byte Ed25519 public key, base64url. */
 export const PublicKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a 43-character base64url key');
-/** 64-byte Ed25519 signature, base64url. */
-export const Signature = z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'expected an 86-character base64url signature');
 export const ContractId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'expected a base64url contract id');
 export const MilestoneId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a short lowercase milestone id');
 export const Amount = z.number().int().positive().max(MAX_AMOUNT_MINOR);

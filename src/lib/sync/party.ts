@@ -6,11 +6,11 @@
  * stays exactly as it was and the error says why.
  */
 import { compose } from '../contract/compose';
-import { encodeBody } from '../contract/envelope';
+import { encodeBody, type Draft } from '../contract/envelope';
 import { check } from '../contract/fold';
-import { ContractLog, type DerivedContract } from '../contract/log';
-import type { Rejection } from '../contract/rejections';
-import type { EventType, Payload } from '../contract/schema';
+import type { ContractLog, DerivedContract } from '../contract/log';
+import { reject, type Rejection } from '../contract/rejections';
+import { PAYLOADS, type EventType, type Payload } from '../contract/schema';
 import type { Ev } from '../contract/state';
 import type { EscrowAdapter, Receipt } from '../escrow/adapter';
 import { authenticate } from '../identity/authenticate';
@@ -19,10 +19,13 @@ import { signEvent, type SignedEvent } from '../identity/sign-event';
 
 export class ActionRefused extends Error {
 	readonly rejection: Rejection;
-	constructor(rejection: Rejection) {
+	/** Field path → message, when the payload failed its schema: what a form shows next to each field. */
+	readonly fields: Record<string, string>;
+	constructor(rejection: Rejection, fields: Record<string, string> = {}) {
 		super(rejection.message);
 		this.name = 'ActionRefused';
 		this.rejection = rejection;
+		this.fields = fields;
 	}
 }
 
@@ -59,10 +62,8 @@ export class Party {
 	}
 
 	/** Would this action be accepted right now? What a page asks before it shows a button. */
-	ask<T extends EventType>(type: T, payload: Payload<T>): Rejection | null {
-		const draft = compose(this.log, this.key.publicKey, type, payload, this.clock());
-		const { id } = encodeBody(draft);
-		return check(this.log.derive().state, { ...draft, id } as unknown as Ev);
+	ask<T extends EventType>(type: T, payload: Payload<T>): ActionRefused | null {
+		return this.draft(type, payload).refused;
 	}
 
 	/** Sign and write a non-money event (message, proposal, submission…). Throws ActionRefused. */
@@ -95,11 +96,24 @@ export class Party {
 		return receipt;
 	}
 
-	private async prepare<T extends EventType>(type: T, payload: Payload<T>): Promise<SignedEvent> {
-		const draft = compose(this.log, this.key.publicKey, type, payload, this.clock());
+	/** Compose on top of this device's log and run the same schema and rules every peer will run. */
+	private draft<T extends EventType>(type: T, payload: Payload<T>): { draft: Draft<T>; refused: ActionRefused | null } {
+		const parsed = PAYLOADS[type].safeParse(payload);
+		if (!parsed.success) {
+			const fields: Record<string, string> = {};
+			for (const issue of parsed.error.issues) fields[issue.path.join('.')] ??= issue.message;
+			const first = Object.entries(fields)[0];
+			return { draft: undefined as never, refused: new ActionRefused(reject('bad-schema', first ? `${first[0]}: ${first[1]}.` : ''), fields) };
+		}
+		const draft = compose(this.log, this.key.publicKey, type, parsed.data as Payload<T>, this.clock());
 		const { id } = encodeBody(draft);
-		const refused = check(this.log.derive().state, { ...draft, id } as unknown as Ev);
-		if (refused) throw new ActionRefused(refused);
+		const rejection = check(this.log.derive().state, { ...draft, id } as unknown as Ev);
+		return { draft, refused: rejection && new ActionRefused(rejection) };
+	}
+
+	private async prepare<T extends EventType>(type: T, payload: Payload<T>): Promise<SignedEvent> {
+		const { draft, refused } = this.draft(type, payload);
+		if (refused) throw refused;
 		return signEvent(this.key, draft);
 	}
 
