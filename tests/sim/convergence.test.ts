@@ -271,7 +271,7 @@ describe('simulation: three replicas converge and the ledger holds', () => {
 					for (const r of final.rejected) seen.refused.add(r.split(':')[1]!);
 				}
 			),
-			{ numRuns: 50 }
+			{ numRuns: Number(process.env.SIM_RUNS ?? 100) }
 		);
 		// The histories really exercised the flows and the refusals (a guard against a vacuous property).
 		expect(seen.releases).toBeGreaterThan(5);

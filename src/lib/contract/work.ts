@@ -11,7 +11,8 @@ export const workRules: RuleSet = {
 			const m = milestone(s, ev.payload.milestone);
 			if (!m) return reject('unknown-milestone');
 			if (escrowOf(m) === 0) return reject('unfunded', 'Payment can be requested once the milestone is funded.');
-			if (m.phase === 'submitted') return reject('invalid-state', 'This milestone is already waiting for review.');
+			// After the client acted (say, a partial release), the freelancer may request payment for the rest.
+			if (m.phase === 'submitted' && m.reviewOpen) return reject('invalid-state', 'This milestone is already waiting for review.');
 			if (m.phase === 'disputed') return reject('invalid-state', 'This milestone is in dispute.');
 			return null;
 		},

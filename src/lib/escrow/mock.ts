@@ -18,6 +18,7 @@ import { publicKeyFromSeed, type DeviceKey } from '../identity/ed25519';
 import { signEventSync } from '../identity/sign-event';
 import type { CurrencyCode } from '../money/currency';
 import { quoteFunding, quoteWithdrawal, type FundingMethod, type PayoutMethod } from '../money/fees';
+import { MoneyError } from '../money/errors';
 import {
 	EscrowError,
 	type EscrowAdapter,
@@ -117,8 +118,11 @@ export class MockEscrowProvider implements EscrowAdapter {
 		return this.settle(req, ['milestone.fund'], (s, intent, book) => {
 			const m = milestone(s, intent.milestone!)!;
 			const method = intent.method as FundingMethod;
-			const q = quoteFunding(intent.amount!, method, s.terms!.currency, this.clock());
+			const q = quoted(() => quoteFunding(intent.amount!, method, s.terms!.currency, this.clock()));
 			const mb = this.milestoneBook(book, m.id);
+			// Its own books, not only the log: never hold more than the milestone is worth.
+			if (mb.funded - mb.refunded + intent.amount! > m.amount)
+				throw new EscrowError('already-settled', 'This milestone is already funded.');
 			mb.funded += intent.amount!;
 			return this.receipt(s, intent.id, 'receipt.funded', {
 				intent: intent.id,
@@ -179,7 +183,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			if (intent.amount! > available)
 				throw new EscrowError('insufficient-balance', `Available to withdraw: ${available}. Released payments become available after the security period.`);
 			const method = intent.method as PayoutMethod;
-			const q = quoteWithdrawal(intent.amount!, method, s.terms!.currency, now);
+			const q = quoted(() => quoteWithdrawal(intent.amount!, method, s.terms!.currency, now));
 			book.paidOut += intent.amount!;
 			return this.receipt(s, intent.id, 'receipt.paidOut', {
 				intent: intent.id,
@@ -267,6 +271,16 @@ export class MockEscrowProvider implements EscrowAdapter {
 	private receipt<T extends EventType>(s: ContractState, dep: string, type: T, payload: Payload<T>): Receipt {
 		const draft: Draft = { contract: s.contract, author: this.key.publicKey, prev: this.prev, deps: [dep], at: this.clock(), type, payload };
 		return signEventSync(this.key, draft);
+	}
+}
+
+/** A fee table refusal (say, a fee larger than the amount) is the provider refusing the request. */
+function quoted<Q>(quote: () => Q): Q {
+	try {
+		return quote();
+	} catch (e) {
+		if (e instanceof MoneyError) throw new EscrowError('invalid-request', e.message);
+		throw e;
 	}
 }
 

@@ -125,6 +125,10 @@ describe('fund → Request Payment → Release Payment → withdraw', () => {
 		const m = milestone(w.state, 'design')!;
 		expect([m.released, m.funded - m.released - m.refunded]).toEqual([40_000, 60_000]);
 		expect(status(w, 'design')).toBe('submitted');
+		// The client acted: the freelancer may request payment for the rest, which restarts the clock.
+		const again = await w.submit('design');
+		expect(w.rejection(again)).toBeUndefined();
+		expect(clocks(w.state).find((c) => c.kind === 'review')).toMatchObject({ subject: again });
 		await w.release('design', 60_000);
 		expect(status(w, 'design')).toBe('released');
 	});

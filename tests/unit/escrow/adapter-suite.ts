@@ -174,6 +174,10 @@ export function escrowAdapterSuite(name: string, make: () => Promise<AdapterHarn
 			await expect(c.freelancer.settle('withdrawal.requested', { amount: 50_000, currency: 'USD', method: 'bank' })).rejects.toMatchObject({ code: 'insufficient-balance' });
 			h.advance(5 * DAY_MS);
 			await c.tick();
+			// A withdrawal smaller than its fee is refused with the reason, and nothing is written.
+			const before = c.freelancer.log.size;
+			await expect(c.freelancer.settle('withdrawal.requested', { amount: 1, currency: 'USD', method: 'bank' })).rejects.toMatchObject({ code: 'invalid-request', message: expect.stringMatching(/fee/) });
+			expect(c.freelancer.log.size).toBe(before);
 			const quote = await h.adapter.quoteWithdrawal(50_000, 'USD', 'bank');
 			await c.freelancer.settle('withdrawal.requested', { amount: 50_000, currency: 'USD', method: 'bank' });
 			const s = c.freelancer.derived().state;
