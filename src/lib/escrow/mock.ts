@@ -10,15 +10,11 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { ContractLog } from '../contract/log';
 import { reviewDeadline, refundAnswerDeadline } from '../contract/clocks';
 import { toBase64url, utf8 } from '../contract/encoding';
-import type { Draft } from '../contract/envelope';
 import type { EventType, Payload } from '../contract/schema';
 import { DAY_MS, milestone, type ContractState, type Intent } from '../contract/state';
-import { authenticate } from '../identity/authenticate';
 import { publicKeyFromSeed, type DeviceKey } from '../identity/ed25519';
-import { signEventSync } from '../identity/sign-event';
 import type { CurrencyCode } from '../money/currency';
 import { quoteFunding, quoteWithdrawal, type FundingMethod, type PayoutMethod } from '../money/fees';
-import { MoneyError } from '../money/errors';
 import {
 	EscrowError,
 	type EscrowAdapter,
@@ -29,6 +25,7 @@ import {
 	type Receipt,
 	type WithdrawalQuote
 } from './adapter';
+import { attestationKind, executableIntent, loadContract, quoted, signReceipt } from './provider-core';
 
 /** Published on purpose — see the module comment. Anyone can sign "receipts" with it. */
 export const TEST_MODE_SEED = toBase64url(sha256(utf8.encode('milestone mock escrow provider - TEST MODE - not a secret')));
@@ -202,9 +199,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 		const prior = book.issued.get(req.event);
 		if (prior) return prior;
 		this.prev = book.log.lastOf(this.key.publicKey, held);
-		const submitted = s.milestones.some((m) => m.submission?.id === req.event);
-		const kind = submitted ? 'submission' : s.refundRequests.has(req.event) ? 'refund-request' : undefined;
-		if (!kind) throw new EscrowError('invalid-request', 'Only a current submission or refund request can be timestamped.');
+		const kind = attestationKind(s, req.event);
 		const r = this.receipt(s, req.event, 'receipt.attested', { event: req.event, kind });
 		book.issued.set(req.event, r);
 		return r;
@@ -222,11 +217,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 		this.prev = book.log.lastOf(this.key.publicKey, held);
 		const prior = book.issued.get(req.event);
 		if (prior) return prior; // idempotent: a retry of the same intent gets the same receipt
-		const intent = s.intents.get(req.event);
-		if (!intent || !types.includes(intent.type))
-			throw new EscrowError('invalid-request', 'The intent is not in the contract log, or is of another kind.');
-		if (intent.rejection) throw new EscrowError('not-authorised', intent.rejection.message);
-		if (intent.settledBy) throw new EscrowError('already-settled', 'This intent has already been settled.');
+		const intent = executableIntent(s, req.event, types);
 		const receipt = execute(s, intent, book);
 		book.issued.set(intent.id, receipt);
 		return receipt;
@@ -245,20 +236,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			book = { log: new ContractLog(req.contract), milestones: new Map(), lots: [], paidOut: 0, issued: new Map() };
 			this.books.set(req.contract, book);
 		}
-		const held = new Set<string>();
-		for (const envelope of req.log) {
-			const id = idOf(envelope);
-			if (!id) continue;
-			book.log.add(id, envelope);
-			held.add(id);
-		}
-		await authenticate(book.log);
-		const s = book.log.derive().state;
-		if (!s.terms) throw new EscrowError('invalid-request', 'The log holds no contract terms.');
-		if (s.terms.provider.publicKey !== this.key.publicKey)
-			throw new EscrowError('not-authorised', 'This contract names another escrow provider.');
-		if (s.status === 'proposed' || s.status === 'empty')
-			throw new EscrowError('not-authorised', 'The contract has not been accepted by both parties.');
+		const { s, held } = await loadContract(book.log, req, this.key.publicKey);
 		return { s, book, held };
 	}
 
@@ -269,27 +247,6 @@ export class MockEscrowProvider implements EscrowAdapter {
 	}
 
 	private receipt<T extends EventType>(s: ContractState, dep: string, type: T, payload: Payload<T>): Receipt {
-		const draft: Draft = { contract: s.contract, author: this.key.publicKey, prev: this.prev, deps: [dep], at: this.clock(), type, payload };
-		return signEventSync(this.key, draft);
+		return signReceipt(this.key, { contract: s.contract, prev: this.prev, dep, at: this.clock(), type, payload });
 	}
 }
-
-/** A fee table refusal (say, a fee larger than the amount) is the provider refusing the request. */
-function quoted<Q>(quote: () => Q): Q {
-	try {
-		return quote();
-	} catch (e) {
-		if (e instanceof MoneyError) throw new EscrowError('invalid-request', e.message);
-		throw e;
-	}
-}
-
-function idOf(envelope: string): string | undefined {
-	try {
-		const id = (JSON.parse(envelope) as { id?: unknown }).id;
-		return typeof id === 'string' ? id : undefined;
-	} catch {
-		return undefined;
-	}
-}
-

@@ -1,0 +1,96 @@
+/**
+ * What every escrow provider does the same way, whoever keeps its books (the in-browser mock or
+ * the Stripe edge function): load the requester's log and fold it with the rules every peer runs,
+ * check that the intent is one this provider may execute, and sign the receipt event.
+ * Keeping it in one place means the mock and the real provider cannot drift apart on the rules.
+ */
+import { ContractLog } from '../contract/log';
+import type { Draft } from '../contract/envelope';
+import type { EventType, Payload } from '../contract/schema';
+import type { ContractState, Intent } from '../contract/state';
+import { authenticate } from '../identity/authenticate';
+import type { DeviceKey } from '../identity/ed25519';
+import { signEventSync } from '../identity/sign-event';
+import { MoneyError } from '../money/errors';
+import { EscrowError, type EscrowRequest, type Receipt } from './adapter';
+
+export interface LoadedContract {
+	s: ContractState;
+	/** Ids of the envelopes the requester sent: the receipt chains only to events it holds. */
+	held: Set<string>;
+}
+
+/**
+ * Add the request's envelopes to `log` (a fresh log, or one the provider keeps), authenticate and
+ * fold, then refuse contracts that name another provider or are not accepted by both parties.
+ */
+export async function loadContract(log: ContractLog, req: EscrowRequest, providerKey: string): Promise<LoadedContract> {
+	const held = new Set<string>();
+	for (const envelope of req.log) {
+		const id = idOf(envelope);
+		if (!id) continue;
+		log.add(id, envelope);
+		held.add(id);
+	}
+	await authenticate(log);
+	const s = log.derive().state;
+	if (!s.terms) throw new EscrowError('invalid-request', 'The log holds no contract terms.');
+	if (s.terms.provider.publicKey !== providerKey)
+		throw new EscrowError('not-authorised', 'This contract names another escrow provider.');
+	if (s.status === 'proposed' || s.status === 'empty')
+		throw new EscrowError('not-authorised', 'The contract has not been accepted by both parties.');
+	return { s, held };
+}
+
+/** The intent `id` as the fold sees it, if it is of one of `types`, authorised and not settled yet. */
+export function executableIntent(s: ContractState, id: string, types: readonly Intent['type'][]): Intent {
+	const intent = s.intents.get(id);
+	if (!intent || !types.includes(intent.type))
+		throw new EscrowError('invalid-request', 'The intent is not in the contract log, or is of another kind.');
+	if (intent.rejection) throw new EscrowError('not-authorised', intent.rejection.message);
+	if (intent.settledBy) throw new EscrowError('already-settled', 'This intent has already been settled.');
+	return intent;
+}
+
+/** What `attest` may timestamp: a current submission or a refund request. */
+export function attestationKind(s: ContractState, event: string): 'submission' | 'refund-request' {
+	if (s.milestones.some((m) => m.submission?.id === event)) return 'submission';
+	if (s.refundRequests.has(event)) return 'refund-request';
+	throw new EscrowError('invalid-request', 'Only a current submission or refund request can be timestamped.');
+}
+
+export interface ReceiptDraft<T extends EventType> {
+	contract: string;
+	/** The provider's latest receipt the requester holds (per-author chain), or null. */
+	prev: string | null;
+	/** The intent or event the receipt answers. */
+	dep: string;
+	/** Provider time: the only clock money moves on. */
+	at: number;
+	type: T;
+	payload: Payload<T>;
+}
+
+export function signReceipt<T extends EventType>(key: DeviceKey, r: ReceiptDraft<T>): Receipt {
+	const draft: Draft = { contract: r.contract, author: key.publicKey, prev: r.prev, deps: [r.dep], at: r.at, type: r.type, payload: r.payload };
+	return signEventSync(key, draft);
+}
+
+/** A fee table refusal (say, a fee larger than the amount) is the provider refusing the request. */
+export function quoted<Q>(quote: () => Q): Q {
+	try {
+		return quote();
+	} catch (e) {
+		if (e instanceof MoneyError) throw new EscrowError('invalid-request', e.message);
+		throw e;
+	}
+}
+
+export function idOf(envelope: string): string | undefined {
+	try {
+		const id = (JSON.parse(envelope) as { id?: unknown }).id;
+		return typeof id === 'string' ? id : undefined;
+	} catch {
+		return undefined;
+	}
+}
