@@ -76,6 +76,12 @@ export class ContractLog {
 		return this.entries.has(id);
 	}
 
+	/** The envelope of a well-formed entry (what a replica restores if a peer deletes or overwrites it). */
+	envelope(id: string): string | undefined {
+		const e = this.entries.get(id);
+		return e?.decoded.ok ? e.decoded.raw : undefined;
+	}
+
 	/** Every stored envelope string, keyed by id: what a peer or the provider is sent. */
 	envelopes(): [string, string][] {
 		const out: [string, string][] = [];

@@ -1,0 +1,81 @@
+/**
+ * One contract as a Yjs document: `doc.getMap('events')` maps event id → envelope string. Updates
+ * from storage or peers flow into the grow-only ContractLog, which verifies and folds them; the
+ * derived state is published to subscribers. Content addressing makes a duplicate arrival one entry.
+ *
+ * A peer can delete or overwrite map entries (a CRDT lets anyone holding the doc write anything).
+ * The log never forgets a verified event, and this class writes it back, so a hostile peer can
+ * neither take an event away from this device nor corrupt what it stores.
+ */
+import * as Y from 'yjs';
+import { ContractLog, type DerivedContract } from '../contract/log';
+import { authenticate } from '../identity/authenticate';
+
+export type Listener = (derived: DerivedContract) => void;
+
+export class ContractDoc {
+	readonly events: Y.Map<string>;
+	readonly log: ContractLog;
+	derived: DerivedContract;
+	private readonly listeners = new Set<Listener>();
+	private refreshing: Promise<void> | null = null;
+	private dirty = false;
+
+	constructor(
+		readonly contract: string,
+		readonly doc: Y.Doc = new Y.Doc()
+	) {
+		this.log = new ContractLog(contract);
+		this.events = doc.getMap<string>('events');
+		this.events.forEach((envelope, id) => this.log.add(id, envelope));
+		this.derived = this.log.derive();
+		this.events.observe((e) => this.take(e.keysChanged));
+		void this.refresh();
+	}
+
+	/** Where a Party writes: into the shared map, once per id. */
+	readonly sink = (id: string, envelope: string): void => {
+		if (this.events.get(id) !== envelope) this.events.set(id, envelope);
+	};
+
+	subscribe(fn: Listener): () => void {
+		this.listeners.add(fn);
+		fn(this.derived);
+		return () => this.listeners.delete(fn);
+	}
+
+	/** Resolves once every change seen so far is verified and folded. */
+	async settled(): Promise<DerivedContract> {
+		while (this.refreshing) await this.refreshing;
+		return this.derived;
+	}
+
+	private take(keys: Set<string>): void {
+		const restore: [string, string][] = [];
+		for (const id of keys) {
+			const value = this.events.get(id);
+			const kept = this.log.envelope(id);
+			if (kept !== undefined && value !== kept) restore.push([id, kept]);
+			else if (value !== undefined) this.log.add(id, value);
+		}
+		if (restore.length) this.doc.transact(() => restore.forEach(([id, env]) => this.events.set(id, env)), this);
+		void this.refresh();
+	}
+
+	private refresh(): Promise<void> {
+		if (this.refreshing) {
+			this.dirty = true;
+			return this.refreshing;
+		}
+		this.refreshing = (async () => {
+			do {
+				this.dirty = false;
+				await authenticate(this.log);
+				this.derived = this.log.derive();
+			} while (this.dirty);
+			this.refreshing = null;
+			for (const fn of this.listeners) fn(this.derived);
+		})();
+		return this.refreshing;
+	}
+}
