@@ -1,0 +1,106 @@
+/**
+ * The escrow books, read from Stripe itself: Stripe is the function's only database, so every
+ * decision (how much a milestone holds, whether an intent was executed already, what a freelancer
+ * may withdraw) is recomputed from Stripe objects on each request. The metadata written on those
+ * objects (see `meta`) is what ties them to the contract, its milestone and the intent.
+ */
+import type Stripe from 'stripe';
+
+/** Stripe metadata keys the function writes. Values are strings; amounts are integer minor units. */
+export const META = {
+	contract: 'contract',
+	milestone: 'milestone',
+	intent: 'intent',
+	/** Escrow part of a PaymentIntent (its amount is escrow + fee). */
+	escrow: 'escrow_amount',
+	fee: 'fee',
+	method: 'method',
+	/** Provider time and chain link of the receipt issued for the object: retries get the same receipt. */
+	receiptAt: 'receipt_at',
+	receiptPrev: 'receipt_prev',
+	auto: 'auto',
+	/** Set by webhooks from the live dispute: money under a chargeback is not released. */
+	disputed: 'disputed',
+	/** Payouts: the gross amount withdrawn from the contract's balance (payout amount is net of the fee). */
+	gross: 'gross',
+	/** Connected accounts: the Ed25519 party key of the freelancer who owns the account. */
+	partyKey: 'party_key'
+} as const;
+
+export const transferGroup = (contract: string, milestone: string): string => `${contract}:${milestone}`;
+
+/** A succeeded escrow charge, with the PaymentIntent it came from and its live refunds. */
+export interface EscrowCharge {
+	charge: Stripe.Charge;
+	intent: Stripe.PaymentIntent;
+	escrow: number;
+	refunds: Stripe.Refund[];
+	refunded: number;
+}
+
+export interface MilestoneBooks {
+	charges: EscrowCharge[];
+	transfers: Stripe.Transfer[];
+	funded: number;
+	released: number;
+	refunded: number;
+	disputed: boolean;
+}
+
+export function int(value: string | undefined): number {
+	if (value === undefined || !/^\d{1,16}$/.test(value)) return 0;
+	return Number(value);
+}
+
+const COUNTED_REFUNDS = new Set(['succeeded', 'pending', 'requires_action']);
+
+/** Everything Stripe knows about one milestone's escrow: funded, released and refunded. */
+export async function milestoneBooks(stripe: Stripe, contract: string, milestone: string): Promise<MilestoneBooks> {
+	const group = transferGroup(contract, milestone);
+	const charges: EscrowCharge[] = [];
+	for await (const charge of stripe.charges.list({ transfer_group: group, limit: 100, expand: ['data.payment_intent', 'data.refunds'] })) {
+		const intent = charge.payment_intent;
+		if (charge.status !== 'succeeded' || !intent || typeof intent === 'string') continue;
+		if (intent.metadata[META.contract] !== contract) continue;
+		const refunds = charge.refunds?.data ?? [];
+		const refunded = refunds.filter((r) => COUNTED_REFUNDS.has(r.status ?? '')).reduce((sum, r) => sum + r.amount, 0);
+		charges.push({ charge, intent, escrow: int(intent.metadata[META.escrow]), refunds, refunded });
+	}
+	const transfers: Stripe.Transfer[] = [];
+	for await (const t of stripe.transfers.list({ transfer_group: group, limit: 100 })) if (t.metadata[META.contract] === contract) transfers.push(t);
+	return {
+		charges,
+		transfers,
+		funded: charges.reduce((sum, c) => sum + c.escrow, 0),
+		refunded: charges.reduce((sum, c) => sum + c.refunded, 0),
+		released: transfers.reduce((sum, t) => sum + t.amount - t.amount_reversed, 0),
+		disputed: charges.some((c) => c.intent.metadata[META.disputed] === '1' || c.charge.disputed)
+	};
+}
+
+/** What a charge can still give: its escrow less what was transferred from it and refunded on it. */
+export function remainingOn(books: MilestoneBooks, c: EscrowCharge): number {
+	const transferred = books.transfers
+		.filter((t) => (typeof t.source_transaction === 'string' ? t.source_transaction : t.source_transaction?.id) === c.charge.id)
+		.reduce((sum, t) => sum + t.amount - t.amount_reversed, 0);
+	return c.escrow - transferred - c.refunded;
+}
+
+/** The charge with the most money left: releases and refunds draw on it. */
+export function richestCharge(books: MilestoneBooks): EscrowCharge | undefined {
+	let best: EscrowCharge | undefined;
+	for (const c of books.charges) if (!best || remainingOn(books, c) > remainingOn(books, best)) best = c;
+	return best;
+}
+
+/** Provider time and prev stored on a Stripe object when its receipt was first issued. */
+export function storedReceipt(metadata: Stripe.Metadata): { at: number; prev: string | null } | undefined {
+	const at = metadata[META.receiptAt];
+	if (at === undefined || !/^\d{1,16}$/.test(at)) return undefined;
+	const prev = metadata[META.receiptPrev];
+	return { at: Number(at), prev: prev ? prev : null };
+}
+
+export function receiptMeta(at: number, prev: string | null): Record<string, string> {
+	return { [META.receiptAt]: String(at), [META.receiptPrev]: prev ?? '' };
+}

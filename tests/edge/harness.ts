@@ -1,0 +1,69 @@
+/**
+ * The Stripe escrow stack as the tests run it: the edge function's handler (the real code, with
+ * the real `stripe` package) talking to the in-process Stripe fake, the app's StripeEscrowAdapter
+ * talking to the handler through an in-memory fetch, and one clock shared by the fake and the
+ * function so `advance()` moves provider time everywhere. The freelancer is onboarded the way a
+ * device would do it: a signed proof to the function, then the hosted onboarding completed.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import Stripe from 'stripe';
+import { toBase64url, utf8 } from '../../src/lib/contract/encoding';
+import { depsFromEnv } from '../../src/edge/config';
+import { createHandler, type HandlerDeps } from '../../src/edge/handler';
+import { onboardingMessage, PATHS } from '../../src/lib/escrow/protocol';
+import { StripeEscrowAdapter } from '../../src/lib/escrow/stripe';
+import { signSync, type DeviceKey } from '../../src/lib/identity/ed25519';
+import { FakeStripe } from './fake-stripe/fake';
+
+export const ORIGIN = 'https://app.milestone.test';
+export const WEBHOOK_SECRET = 'whsec_fakeSecretForTests0123456789';
+export const SIGNING_SEED = toBase64url(sha256(utf8.encode('milestone stripe escrow function - test key')));
+export const BASE = 'https://escrow.milestone.test';
+
+export interface Stack {
+	fake: FakeStripe;
+	deps: HandlerDeps;
+	handler: (req: Request) => Promise<Response>;
+	adapter: StripeEscrowAdapter;
+	clock: { now: number };
+	/** Call the function like a browser on the allowed origin would. */
+	call(path: string, init?: RequestInit): Promise<Response>;
+	/** Onboard a freelancer key through the function, then finish the hosted onboarding in the fake. */
+	onboard(key: DeviceKey): Promise<string>;
+}
+
+export function stack(o: { timeoutMs?: number; start?: number } = {}): Stack {
+	const clock = { now: o.start ?? Date.UTC(2026, 10, 2) };
+	const fake = new FakeStripe(() => clock.now);
+	const deps = depsFromEnv(
+		{ STRIPE_SECRET_KEY: 'sk_test_fakeKeyForTheInProcessStripe', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, ESCROW_SIGNING_SEED: SIGNING_SEED, ALLOWED_ORIGINS: ORIGIN },
+		{ fetch: fake.fetch, now: () => clock.now, maxNetworkRetries: 0, timeoutMs: o.timeoutMs ?? 10_000 }
+	);
+	const handler = createHandler(deps);
+	const call = (path: string, init: RequestInit = {}) =>
+		handler(new Request(BASE + path, { ...init, headers: { origin: ORIGIN, ...(init.headers as Record<string, string> | undefined) } }));
+	const adapter = new StripeEscrowAdapter({
+		url: BASE,
+		fetch: (input, init) => handler(new Request(input, init)),
+		paymentMethod: async () => 'pm_card_visa'
+	});
+	const onboard = async (key: DeviceKey) => {
+		const at = clock.now;
+		const signature = signSync(key, utf8.encode(onboardingMessage(key.publicKey, at)));
+		const res = await call(PATHS.onboarding, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ publicKey: key.publicKey, at, signature, returnUrl: `${ORIGIN}/#/settings`, refreshUrl: `${ORIGIN}/#/settings` })
+		});
+		if (!res.ok) throw new Error(`onboarding failed: ${await res.text()}`);
+		const { account } = (await res.json()) as { account: string };
+		fake.completeOnboarding(account);
+		return account;
+	};
+	return { fake, deps, handler, adapter, clock, call, onboard };
+}
+
+/** A Stripe-Signature header for a payload, made the way Stripe signs deliveries. */
+export async function signedHeader(payload: string, timestampS: number, secret = WEBHOOK_SECRET): Promise<string> {
+	return Stripe.webhooks.generateTestHeaderStringAsync({ payload, secret, timestamp: timestampS, cryptoProvider: Stripe.createSubtleCryptoProvider() });
+}
