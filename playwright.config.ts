@@ -26,7 +26,7 @@ export default defineConfig({
 		}
 	},
 	webServer: {
-		command: `node scripts/serve.js --port ${port}`,
+		command: `node scripts/serve.js --port ${port} --signaling-port 4445`,
 		url: `http://localhost:${port}/`,
 		reuseExistingServer: false,
 		timeout: 30_000

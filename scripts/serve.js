@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
+import { startSignaling } from '../src/signaling/server.js';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -13,6 +14,7 @@ const flag = (name, fallback) => {
 const port = Number(flag('port', process.env.PORT ?? 4173));
 const host = flag('host', '127.0.0.1');
 const root = resolve(flag('dir', 'build'));
+const signalingPort = Number(flag('signaling-port', process.env.SIGNALING_PORT ?? 4444));
 
 const TYPES = {
 	'.html': 'text/html; charset=utf-8',
@@ -57,6 +59,8 @@ const server = createServer(async (req, res) => {
 	}
 });
 
+// The app finds peers through our own signaling server, started beside it (never a public one).
+await startSignaling({ port: signalingPort, host, log: console.log });
 server.listen(port, host, () => {
 	console.log(`Milestone is served at http://${host === '127.0.0.1' ? 'localhost' : host}:${port}/ (mock escrow, TEST MODE)`);
 });

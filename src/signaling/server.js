@@ -44,6 +44,8 @@ export function startSignaling(opts = {}) {
 		res.end('Milestone signaling server: connect with a WebSocket.');
 	});
 	const wss = new WebSocketServer({ server, maxPayload: limits.maxMessageBytes });
+	// Listen errors (a port in use) surface through the http server and reject the start below.
+	wss.on('error', () => {});
 
 	wss.on('connection', (conn, req) => {
 		const ip = req.socket.remoteAddress ?? 'unknown';

@@ -3,8 +3,8 @@ import { expect, test } from '@playwright/test';
 // The skeleton's page: a contract played through two devices in the browser, with real WebCrypto
 // signatures, the real fold and the mock provider. What it shows must be what the ledger says.
 test('the demo contract is derived from signed events in the browser', async ({ page }) => {
-	await page.goto('/');
-	await expect(page.getByRole('heading', { name: 'Contracts' })).toBeVisible();
+	await page.goto('/#/demo');
+	await expect(page.getByRole('heading', { name: 'Demo contract' })).toBeVisible();
 	await expect(page.getByText('TEST MODE')).toBeVisible();
 	await expect(page.getByTestId('contract-status')).toHaveText('active', { timeout: 20_000 });
 

@@ -1,0 +1,104 @@
+/**
+ * Peer-to-peer sync of one contract document over WebRTC (y-webrtc), found through our own
+ * signaling server. Room = hash of the link secret; password = the secret. Big messages are
+ * chunked (see chunking.ts). Going offline is a state of the app: the browser's offline event
+ * drops the peers (an established loopback data channel would otherwise keep flowing), online
+ * reconnects; "Pause sync" does the same by hand. y-webrtc's signaling client retries with backoff.
+ */
+import Peer from 'simple-peer/simplepeer.min.js';
+import { WebrtcProvider } from 'y-webrtc';
+import type * as Y from 'yjs';
+import { installChunking } from './chunking';
+import { roomName } from './links';
+import type { NetworkSettings } from './settings';
+
+installChunking(Peer);
+
+export type PeerStatus = 'connecting' | 'connected' | 'offline' | 'paused';
+
+export interface PeerState {
+	status: PeerStatus;
+	/** Browsers connected over WebRTC, plus other tabs of this browser. */
+	peers: number;
+	/** When the last update from a peer arrived. */
+	lastSyncedAt?: number;
+}
+
+export class PeerSync {
+	private provider: WebrtcProvider;
+	private paused = false;
+	private offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+	private readonly listeners = new Set<(s: PeerState) => void>();
+	state: PeerState = { status: 'connecting', peers: 0 };
+
+	constructor(doc: Y.Doc, secret: string, settings: NetworkSettings) {
+		this.provider = new WebrtcProvider(roomName(secret), doc, {
+			signaling: settings.signaling,
+			password: secret,
+			peerOpts: { config: { iceServers: settings.iceServers } }
+		});
+		this.provider.on('peers', (e: { webrtcPeers: string[]; bcPeers: string[] }) => {
+			this.state = { ...this.state, peers: e.webrtcPeers.length + e.bcPeers.length };
+			this.update();
+		});
+		doc.on('update', (_u: Uint8Array, origin: unknown) => {
+			if (origin !== null && origin === this.provider.room) {
+				this.state = { ...this.state, lastSyncedAt: Date.now() };
+				this.update();
+			}
+		});
+		if (typeof window !== 'undefined') {
+			window.addEventListener('offline', this.onOffline);
+			window.addEventListener('online', this.onOnline);
+		}
+		this.apply();
+	}
+
+	subscribe(fn: (s: PeerState) => void): () => void {
+		this.listeners.add(fn);
+		fn(this.state);
+		return () => this.listeners.delete(fn);
+	}
+
+	pause(): void {
+		this.paused = true;
+		this.apply();
+	}
+
+	resume(): void {
+		this.paused = false;
+		this.apply();
+	}
+
+	destroy(): void {
+		if (typeof window !== 'undefined') {
+			window.removeEventListener('offline', this.onOffline);
+			window.removeEventListener('online', this.onOnline);
+		}
+		this.provider.destroy();
+		this.listeners.clear();
+	}
+
+	private readonly onOffline = () => {
+		this.offline = true;
+		this.apply();
+	};
+
+	private readonly onOnline = () => {
+		this.offline = false;
+		this.apply();
+	};
+
+	private apply(): void {
+		const shouldConnect = !this.paused && !this.offline;
+		if (shouldConnect && !this.provider.connected) this.provider.connect();
+		if (!shouldConnect && this.provider.connected) this.provider.disconnect();
+		this.update();
+	}
+
+	private update(): void {
+		const status: PeerStatus = this.paused ? 'paused' : this.offline ? 'offline' : this.state.peers > 0 ? 'connected' : 'connecting';
+		this.state = { ...this.state, status, peers: status === 'paused' || status === 'offline' ? 0 : this.state.peers };
+		for (const fn of this.listeners) fn(this.state);
+	}
+}

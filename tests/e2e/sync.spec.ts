@@ -1,0 +1,144 @@
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Two separate Chromium browsers on one machine, the app and our signaling server on loopback.
+let browsers: Browser[] = [];
+
+test.afterEach(async () => {
+	await Promise.all(browsers.map((b) => b.close()));
+	browsers = [];
+});
+
+async function person(name: string, baseURL: string): Promise<Page> {
+	const launch = test.info().project.use.launchOptions ?? {};
+	const browser = await chromium.launch(launch);
+	browsers.push(browser);
+	const context = await browser.newContext({ baseURL });
+	const page = await context.newPage();
+	page.on('pageerror', (e) => console.error(`[${name}] page error:`, e.message));
+	return page;
+}
+
+async function setUp(page: Page, name: string): Promise<void> {
+	await page.getByLabel('Your name, as the other party will see it').fill(name);
+	await page.getByRole('button', { name: 'Create my key' }).click();
+}
+
+async function propose(page: Page, title: string): Promise<string> {
+	await page.goto('/#/new');
+	await page.getByLabel('Title', { exact: true }).first().fill(title);
+	await page.getByLabel('Scope of work').fill('Design and build the site.');
+	await page.locator('#m0-title').fill('Design');
+	await page.locator('#m0-amount').fill('1,200.00');
+	await page.getByRole('button', { name: 'Propose contract' }).click();
+	await expect(page.getByTestId('contract-status')).toHaveText('proposed');
+	return page.getByTestId('share-link').inputValue();
+}
+
+async function send(page: Page, text: string): Promise<void> {
+	await page.getByRole('textbox', { name: 'Message' }).fill(text);
+	await page.getByRole('button', { name: 'Send message' }).click();
+	await expect(page.getByTestId('messages')).toContainText(text);
+}
+
+test('a link invites the counterparty; both sides work offline and converge', async ({ baseURL }) => {
+	const ada = await person('ada', baseURL!);
+	const grace = await person('grace', baseURL!);
+	await ada.goto('/');
+	await setUp(ada, 'Ada');
+	await ada.goto('/#/settings');
+	const adaFingerprint = await ada.getByTestId('my-fingerprint').textContent();
+	const link = await propose(ada, 'Marketing site');
+	expect(link).toMatch(/#\/join\/[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/);
+
+	await grace.goto(link);
+	await setUp(grace, 'Grace');
+	// The join link is swapped for the contract's plain route: the secret is not left in history.
+	await expect(grace).toHaveURL(/#\/c\/[A-Za-z0-9_-]+$/);
+	await expect(grace.getByTestId('contract-title')).toHaveText('Marketing site', { timeout: 15_000 });
+	await expect(grace.getByTestId('proposer-fingerprint')).toHaveText(adaFingerprint!);
+	await grace.getByRole('button', { name: 'Accept contract' }).click();
+	for (const p of [ada, grace]) {
+		await expect(p.getByTestId('contract-status')).toHaveText('active', { timeout: 10_000 });
+		await expect(p.getByTestId('party-client')).toContainText('Ada');
+		await expect(p.getByTestId('party-freelancer')).toContainText('Grace');
+		await expect(p.getByTestId('sync-status')).toHaveText(/Connected/);
+	}
+	await send(ada, 'Welcome aboard!');
+	await expect(grace.getByTestId('messages')).toContainText('Welcome aboard!');
+
+	// Grace goes offline (her app drops its peers; the network is blocked too) and both keep working.
+	await grace.evaluate(() => navigator.serviceWorker.ready);
+	await grace.context().setOffline(true);
+	await expect(grace.getByTestId('sync-status')).toHaveText('Offline');
+	await send(ada, 'Sent while you were away');
+	await send(grace, 'Written offline');
+	await expect(grace.getByTestId('messages')).not.toContainText('Sent while you were away');
+	await expect(ada.getByTestId('messages')).not.toContainText('Written offline');
+
+	// A reload with no network still opens the contract from this device's storage.
+	await grace.reload();
+	await expect(grace.getByTestId('contract-title')).toHaveText('Marketing site');
+	await expect(grace.getByTestId('messages')).toContainText('Written offline');
+
+	await grace.context().setOffline(false);
+	for (const p of [ada, grace]) {
+		await expect(p.getByTestId('messages')).toContainText('Sent while you were away', { timeout: 15_000 });
+		await expect(p.getByTestId('messages')).toContainText('Written offline', { timeout: 15_000 });
+	}
+	const order = async (p: Page) => p.getByTestId('messages').locator('li p').allTextContents();
+	expect(await order(ada)).toEqual(await order(grace));
+	expect(await order(ada)).toHaveLength(3);
+
+	// Pause sync is a visible control that really stops the flow.
+	await grace.getByRole('button', { name: 'Pause sync' }).click();
+	await expect(grace.getByTestId('sync-status')).toHaveText('Sync paused');
+	await send(ada, 'During the pause');
+	await expect(grace.getByTestId('messages')).not.toContainText('During the pause');
+	await grace.getByRole('button', { name: 'Resume sync' }).click();
+	await expect(grace.getByTestId('messages')).toContainText('During the pause', { timeout: 15_000 });
+});
+
+test('a contract well over 256 KiB syncs to a new device (chunked data channel)', async ({ baseURL }) => {
+	const ada = await person('ada', baseURL!);
+	const grace = await person('grace', baseURL!);
+	await ada.goto('/');
+	await setUp(ada, 'Ada');
+	const link = await propose(ada, 'Big contract');
+	const long = 'x'.repeat(9_900);
+	for (let i = 0; i < 40; i++) await send(ada, `${i} ${long}`);
+	const docBytes = await ada.evaluate(() => {
+		let n = 0;
+		for (const el of document.querySelectorAll('[data-testid="messages"] li p')) n += (el.textContent ?? '').length;
+		return n;
+	});
+	expect(docBytes).toBeGreaterThan(300 * 1024);
+	await grace.goto(link);
+	await setUp(grace, 'Grace');
+	await expect(grace.getByTestId('messages').locator('li')).toHaveCount(40, { timeout: 30_000 });
+});
+
+test('the app is installable and a damaged link says so', async ({ baseURL }) => {
+	// Installability needs a real profile: Chromium refuses to install from an incognito context.
+	const profile = mkdtempSync(join(tmpdir(), 'milestone-profile-'));
+	const context = await chromium.launchPersistentContext(profile, { ...test.info().project.use.launchOptions, baseURL });
+	const page = context.pages()[0] ?? (await context.newPage());
+	await page.goto('/');
+	await setUp(page, 'Ada');
+	await page.evaluate(() => navigator.serviceWorker.ready);
+	const cdp = await page.context().newCDPSession(page);
+	const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+	expect(installabilityErrors).toEqual([]);
+	const manifest = await (await page.request.get('/manifest.webmanifest')).json();
+	expect(manifest).toMatchObject({ name: expect.stringContaining('Milestone'), start_url: './', display: 'standalone' });
+	expect(manifest.icons.map((i: { sizes: string }) => i.sizes)).toEqual(expect.arrayContaining(['192x192', '512x512']));
+
+	await page.goto('/#/join/short/x');
+	await expect(page.getByRole('heading', { name: 'This link is incomplete or damaged' })).toBeVisible();
+	await page.goto('/#/');
+	await expect(page.getByText('No contracts on this device yet.')).toBeVisible();
+	await context.close();
+	rmSync(profile, { recursive: true, force: true });
+});
