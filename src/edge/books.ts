@@ -74,7 +74,8 @@ export async function milestoneBooks(stripe: Stripe, contract: string, milestone
 		funded: charges.reduce((sum, c) => sum + c.escrow, 0),
 		refunded: charges.reduce((sum, c) => sum + c.refunded, 0),
 		released: transfers.reduce((sum, t) => sum + t.amount - t.amount_reversed, 0),
-		disputed: charges.some((c) => c.intent.metadata[META.disputed] === '1' || c.charge.disputed)
+		// From the webhook-maintained flag: a charge's own `disputed` stays true after a dispute is won.
+		disputed: charges.some((c) => c.intent.metadata[META.disputed] === '1')
 	};
 }
 

@@ -45,7 +45,7 @@ export async function handleWebhook(
 	if (!signature) throw new EscrowError('not-authorised', 'Missing Stripe-Signature header.');
 	let event: Stripe.Event;
 	try {
-		event = await stripe.webhooks.constructEventAsync(payload, signature, secret, WEBHOOK_TOLERANCE_S, crypto, Math.floor(nowMs / 1000));
+		event = await stripe.webhooks.constructEventAsync(payload, signature, secret, WEBHOOK_TOLERANCE_S, crypto, nowMs);
 	} catch {
 		// Never echo the verification detail: it can include the expected signature.
 		throw new EscrowError('not-authorised', 'The webhook signature or its timestamp did not verify.');
