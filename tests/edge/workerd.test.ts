@@ -5,7 +5,7 @@
  * receipts must verify with the app's own verifier against the key the function publishes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Miniflare } from 'miniflare';
+import { Miniflare, Response as MfResponse, type Request as MfRequest } from 'miniflare';
 import { bundleEdge } from '../../scripts/build-edge';
 import { utf8 } from '../../src/lib/contract/encoding';
 import { signingBytes } from '../../src/lib/contract/envelope';
@@ -31,10 +31,10 @@ beforeAll(async () => {
 		script: await bundleEdge('worker'),
 		compatibilityDate: '2026-04-01',
 		bindings: { STRIPE_SECRET_KEY: 'sk_test_workerdRunsAgainstTheFake', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, ESCROW_SIGNING_SEED: SIGNING_SEED, ALLOWED_ORIGINS: ORIGIN },
-		outboundService: async (req) => {
+		outboundService: async (req: MfRequest) => {
 			hosts.add(new URL(req.url).host);
 			const res = await fake.fetch(req.url, { method: req.method, headers: Object.fromEntries(req.headers), body: req.method === 'GET' ? undefined : await req.text() });
-			return new Response(await res.text(), { status: res.status, headers: Object.fromEntries(res.headers) }) as never;
+			return new MfResponse(await res.text(), { status: res.status, headers: Object.fromEntries(res.headers) });
 		}
 	});
 	await mf.ready;
