@@ -9,6 +9,7 @@ import { authenticate } from '../../src/lib/identity/authenticate';
 import { sign } from '../../src/lib/identity/ed25519';
 import { CLIENT } from '../support/world';
 import { BENCH_CONTRACT, bigContract } from './fixture';
+import { syncBench } from './sync';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -84,7 +85,8 @@ async function main() {
 		peakRssMB: round(process.memoryUsage().rss / 2 ** 20, 1),
 		targets: { coldOpenMs: 150, coldOpenToPlainYjsRatio: 2.5, incrementalApplyMs: 1 }
 	};
-	console.log(JSON.stringify(figures, null, 2));
+	const sync = process.argv.includes('--no-browsers') ? undefined : { benchmark: 'two-browser-sync', events, ...(await syncBench(entries)), targets: { browsersConnectToIdenticalStateMs: 2000 } };
+	console.log(JSON.stringify(sync ? [figures, sync] : [figures], null, 2));
 }
 
 main().catch((e) => {

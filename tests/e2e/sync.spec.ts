@@ -142,3 +142,13 @@ test('the app is installable and a damaged link says so', async ({ baseURL }) =>
 	await context.close();
 	rmSync(profile, { recursive: true, force: true });
 });
+
+test('when this browser cannot store anything, the app says so instead of waiting forever', async ({ page }) => {
+	// IndexedDB that never answers, as in some private modes or with a blocked upgrade.
+	await page.addInitScript(() => {
+		Object.defineProperty(window, 'indexedDB', { value: { open: () => ({}) } });
+	});
+	await page.goto('/');
+	await expect(page.getByRole('heading', { name: 'Storage unavailable' })).toBeVisible({ timeout: 10_000 });
+	await expect(page.getByRole('alert')).toContainText('cannot be used');
+});
