@@ -50,8 +50,8 @@ interface MilestoneBook {
 interface ContractBook {
 	log: ContractLog;
 	milestones: Map<string, MilestoneBook>;
-	/** Released money, held until the security period has passed on this provider's clock. */
-	lots: { amount: number; availableAt: number }[];
+	/** Released money by receipt id, held until the security period has passed on this provider's clock. */
+	lots: Map<string, { amount: number; availableAt: number }>;
 	paidOut: number;
 	/** intent or attested event id → the receipt issued for it: retries get the same receipt. */
 	issued: Map<string, Receipt>;
@@ -149,8 +149,9 @@ export class MockEscrowProvider implements EscrowAdapter {
 					throw new EscrowError('too-early', `The review window ends ${new Date(deadline).toISOString()}.`);
 			}
 			mb.released += amount;
-			book.lots.push({ amount, availableAt: this.clock() + s.terms!.securityPeriodDays * DAY_MS });
-			return this.receipt(s, intent.id, 'receipt.released', { intent: intent.id, milestone: m.id, amount, currency: s.terms!.currency, auto });
+			const receipt = this.receipt(s, intent.id, 'receipt.released', { intent: intent.id, milestone: m.id, amount, currency: s.terms!.currency, auto });
+			book.lots.set(receipt.id, { amount, availableAt: this.clock() + s.terms!.securityPeriodDays * DAY_MS });
+			return receipt;
 		});
 	}
 
@@ -175,7 +176,8 @@ export class MockEscrowProvider implements EscrowAdapter {
 	async withdraw(req: EscrowRequest): Promise<Receipt> {
 		return this.settle(req, ['withdrawal.requested'], (s, intent, book) => {
 			const now = this.clock();
-			const matured = book.lots.reduce((sum, l) => sum + (l.availableAt <= now ? l.amount : 0), 0);
+			let matured = 0;
+			for (const l of book.lots.values()) if (l.availableAt <= now) matured += l.amount;
 			const available = matured - book.paidOut;
 			if (intent.amount! > available)
 				throw new EscrowError('insufficient-balance', `Available to withdraw: ${available}. Released payments become available after the security period.`);
@@ -233,11 +235,29 @@ export class MockEscrowProvider implements EscrowAdapter {
 	private async load(req: EscrowRequest): Promise<{ s: ContractState; book: ContractBook; held: Set<string> }> {
 		let book = this.books.get(req.contract);
 		if (!book) {
-			book = { log: new ContractLog(req.contract), milestones: new Map(), lots: [], paidOut: 0, issued: new Map() };
+			book = { log: new ContractLog(req.contract), milestones: new Map(), lots: new Map(), paidOut: 0, issued: new Map() };
 			this.books.set(req.contract, book);
 		}
 		const { s, held } = await loadContract(book.log, req, this.key.publicKey);
+		this.reconcile(book, s);
 		return { s, book, held };
+	}
+
+	/**
+	 * Every browser runs its own mock, so the other party's mock may have issued receipts this one
+	 * never saw. Receipts signed with this key are this provider's records: take in what they add.
+	 * (Counters only grow, so the larger of the two is the better record; where two offline mocks
+	 * both moved the same money, the fold refuses the second receipt.)
+	 */
+	private reconcile(book: ContractBook, s: ContractState): void {
+		for (const m of s.milestones) {
+			const mb = this.milestoneBook(book, m.id);
+			mb.funded = Math.max(mb.funded, m.funded);
+			mb.released = Math.max(mb.released, m.released);
+			mb.refunded = Math.max(mb.refunded, m.refunded);
+		}
+		for (const lot of s.releases) if (!book.lots.has(lot.receipt)) book.lots.set(lot.receipt, { amount: lot.amount, availableAt: lot.maturesAt });
+		book.paidOut = Math.max(book.paidOut, s.payouts.reduce((sum, p) => sum + p.amount, 0));
 	}
 
 	private milestoneBook(book: ContractBook, id: string): MilestoneBook {
