@@ -76,6 +76,37 @@ describe('Stripe escrow function: what it does in Stripe', () => {
 		expect(s.fake.transfers.size).toBe(1);
 	});
 
+	it('a release larger than one charge draws on several charges, one Transfer each, one receipt', async () => {
+		const s = stack();
+		await s.onboard(FREELANCER);
+		const c = await contract(s);
+		await fund(c.client);
+		await c.sync();
+		// Part of the escrow goes back, then the client tops the milestone up again: two charges.
+		await c.freelancer.settle('milestone.refund', { milestone: 'a', amount: 60_000, currency: 'USD', basis: 'freelancer' });
+		await c.sync();
+		s.clock.now += 1_000;
+		await fund(c.client, 60_000);
+		const { receipt } = await release(c.client, 100_000);
+		const transfers = [...s.fake.transfers.values()];
+		expect(transfers.map((t) => t.amount).sort()).toEqual([40_000, 60_000]);
+		expect(new Set(transfers.map((t) => t.source_transaction)).size).toBe(2);
+		expect(JSON.parse(JSON.parse(receipt.envelope).body).payload).toMatchObject({ amount: 100_000, auto: false });
+		expect(milestone(c.client.derived().state, 'a')).toMatchObject({ funded: 160_000, refunded: 60_000, released: 100_000 });
+	});
+
+	it('a refund retried with the same intent returns the same receipt and refunds once', async () => {
+		const s = stack();
+		const c = await contract(s);
+		await fund(c.client);
+		await c.sync();
+		const { intent, receipt } = await c.freelancer.settle('milestone.refund', { milestone: 'a', amount: 25_000, currency: 'USD', basis: 'freelancer' });
+		s.clock.now += 60_000;
+		const again = await s.adapter.refund({ contract: c.id, log: c.freelancer.log.envelopes().map(([, e]) => e), event: intent.id });
+		expect(again.id).toBe(receipt.id);
+		expect(s.fake.refunds.size).toBe(1);
+	});
+
 	it('refuses to release before the freelancer finished onboarding, and moves nothing', async () => {
 		const s = stack();
 		const c = await contract(s);
@@ -177,6 +208,23 @@ describe('Stripe escrow function: what it does in Stripe', () => {
 		expect(again.id).toBe(first.id);
 		const pi = [...s.fake.paymentIntents.values()][0]!;
 		expect(Object.entries(pi.metadata as Record<string, string>).find(([k]) => k.startsWith('att_'))?.[1]).toMatch(/^\d+:/);
+	});
+});
+
+describe('StripeEscrowAdapter on a broken or unreachable function', () => {
+	it('reports unavailable, never a refusal, for network errors, non-JSON and malformed answers', async () => {
+		const { StripeEscrowAdapter } = await import('../../src/lib/escrow/stripe');
+		const req = { contract: 'c'.repeat(16), log: [], event: 'e'.repeat(43) };
+		const answers: (() => Promise<Response>)[] = [
+			() => Promise.reject(new TypeError('fetch failed')),
+			async () => new Response('<html>502</html>', { status: 502 }),
+			async () => Response.json({ id: 'short', envelope: '' }),
+			async () => Response.json({ code: 'something-new', message: 'x' }, { status: 500 })
+		];
+		for (const answer of answers) {
+			const adapter = new StripeEscrowAdapter({ url: BASE, fetch: answer });
+			await expect(adapter.release(req)).rejects.toMatchObject({ name: 'EscrowError', code: 'unavailable' });
+		}
 	});
 });
 
