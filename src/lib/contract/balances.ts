@@ -27,3 +27,14 @@ export function balances(s: ContractState): Balances {
 		fees: l.balance('provider:fees')
 	};
 }
+
+/**
+ * What the freelancer can withdraw at provider time `providerNow`: the ledger's available balance
+ * plus released lots whose security period has ended by then. The ledger itself moves them only
+ * when a provider-signed receipt proves the time; the provider will honour a withdrawal already.
+ */
+export function withdrawable(s: ContractState, providerNow: number): number {
+	let sum = s.ledger.balance('freelancer:available');
+	for (const lot of s.releases) if (!lot.matured && lot.maturesAt <= providerNow) sum += lot.amount;
+	return sum;
+}

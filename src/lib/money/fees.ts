@@ -162,3 +162,7 @@ export function quoteWithdrawal(amount: number, method: PayoutMethod, currency: 
 	const processingMs = rule.processing.typicalMs;
 	return { amount, fee, net: amount - fee, processingMs, availableAt: nowMs + processingMs, method, currency };
 }
+
+/** What each method is called on buttons and receipts. */
+export const FUNDING_LABELS: Readonly<Record<FundingMethod, string>> = { card: 'Card', paypal: 'PayPal', bank_transfer: 'Bank transfer (ACH)' };
+export const PAYOUT_LABELS: Readonly<Record<PayoutMethod, string>> = { bank: 'Direct to local bank', paypal: 'PayPal', wire: 'Wire transfer' };

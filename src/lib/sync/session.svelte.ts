@@ -17,7 +17,51 @@ import { persist } from './persistence';
 import { loadSettings } from './settings';
 import { randomId } from './links';
 
-export const escrow: EscrowAdapter = new MockEscrowProvider({ latencyMs: 250 });
+const CLOCK_KEY = 'milestone.testClockOffsetMs';
+
+/** TEST MODE only: move the mock provider's clock forward, like a payment provider's test clock. */
+export function testClockOffset(): number {
+	try {
+		return Number(localStorage.getItem(CLOCK_KEY) ?? 0) || 0;
+	} catch {
+		return 0;
+	}
+}
+
+export function advanceTestClock(ms: number): void {
+	localStorage.setItem(CLOCK_KEY, String(testClockOffset() + ms));
+}
+
+const FAIL_KEY = 'milestone.testFailNext';
+
+/** TEST MODE only: make the next provider call fail (kept in storage so it survives a reload). */
+export function failNextPayment(code: 'declined' | 'unavailable'): void {
+	localStorage.setItem(FAIL_KEY, code);
+}
+
+const mock = new MockEscrowProvider({ latencyMs: 250, now: () => Date.now() + testClockOffset() });
+
+/** Before each call that moves money, arm a failure the person asked for in Settings. */
+function armed<T>(call: () => Promise<T>): Promise<T> {
+	const code = localStorage.getItem(FAIL_KEY);
+	if (code === 'declined' || code === 'unavailable') {
+		localStorage.removeItem(FAIL_KEY);
+		mock.failNext(code);
+	}
+	return call();
+}
+
+export const escrow: EscrowAdapter = {
+	info: () => mock.info(),
+	now: () => mock.now(),
+	quoteFunding: (a, c, m) => mock.quoteFunding(a, c, m),
+	quoteWithdrawal: (a, c, m) => mock.quoteWithdrawal(a, c, m),
+	fund: (r) => armed(() => mock.fund(r)),
+	attest: (r) => mock.attest(r),
+	release: (r) => armed(() => mock.release(r)),
+	refund: (r) => armed(() => mock.refund(r)),
+	withdraw: (r) => armed(() => mock.withdraw(r))
+};
 
 class AppState {
 	device = $state<Device | undefined>();

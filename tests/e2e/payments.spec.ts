@@ -1,0 +1,156 @@
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+
+// Client and freelancer in two browsers: a three-milestone contract from proposal to all released
+// and withdrawn, with a declined card, one change request, a message exchange and an auto-release.
+let browsers: Browser[] = [];
+test.afterEach(async () => {
+	await Promise.all(browsers.map((b) => b.close()));
+	browsers = [];
+});
+
+async function person(name: string, baseURL: string): Promise<Page> {
+	const browser = await chromium.launch(test.info().project.use.launchOptions ?? {});
+	browsers.push(browser);
+	const page = await (await browser.newContext({ baseURL })).newPage();
+	page.on('pageerror', (e) => console.error(`[${name}]`, e.message));
+	return page;
+}
+
+async function setUp(page: Page, name: string) {
+	await page.getByLabel('Your name, as the other party will see it').fill(name);
+	await page.getByRole('button', { name: 'Create my key' }).click();
+}
+
+const card = (page: Page, m: string) => page.getByTestId(`milestone-${m}`);
+const status = (page: Page, m: string) => page.getByTestId(`status-${m}`);
+
+async function fund(page: Page, m: string, method: string) {
+	await card(page, m).getByRole('button', { name: 'Fund milestone' }).click();
+	await card(page, m).getByLabel(method, { exact: true }).check();
+	await expect(card(page, m).getByTestId('fund-quote')).toContainText('Fee');
+	await card(page, m).getByRole('button', { name: /^Fund / }).click();
+}
+
+async function requestPayment(page: Page, m: string, message: string) {
+	await card(page, m).getByRole('button', { name: 'Request Payment' }).click();
+	await card(page, m).getByLabel('Message to the client').fill(message);
+	await card(page, m).getByLabel('Deliverable links (one per line)').fill('https://example.com/deliverable');
+	await card(page, m).getByRole('button', { name: 'Request Payment' }).click();
+	await expect(status(page, m)).toHaveText('Submitted for review');
+	// The provider's timestamp on the request starts the review window.
+	await expect(card(page, m)).toContainText('Auto-releases on');
+}
+
+async function release(page: Page, m: string, amount: string) {
+	await card(page, m).getByRole('button', { name: 'Release Payment' }).click();
+	await card(page, m).getByRole('button', { name: 'Review release' }).click();
+	const confirm = card(page, m).getByTestId('release-confirmation');
+	await expect(confirm).toContainText(amount);
+	await expect(confirm).toContainText('Fee');
+	await expect(confirm).toContainText('security period');
+	await confirm.getByRole('button', { name: 'Release Payment' }).click();
+	await expect(status(page, m)).toHaveText('Released');
+}
+
+// Navigate with the app's own links: SvelteKit's hash router reloads the page when the hash is
+// changed from outside (address bar, page.goto), which would only slow the test down.
+async function advanceClock(page: Page, days: number) {
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+	await page.getByLabel('Days to advance').fill(String(days));
+	await page.getByRole('button', { name: 'Advance test clock' }).click();
+}
+
+async function openContract(page: Page) {
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contracts' }).click();
+	await page.getByTestId('contract-row').getByRole('link').click();
+}
+
+test('a three-milestone contract from proposal to everything released and withdrawn', async ({ baseURL }) => {
+	test.setTimeout(120_000);
+	const ada = await person('ada', baseURL!);
+	const grace = await person('grace', baseURL!);
+	await ada.goto('/');
+	await setUp(ada, 'Ada');
+	await ada.goto('/#/new');
+	await ada.locator('#title').fill('Website');
+	await ada.getByRole('button', { name: 'Add a milestone' }).click();
+	await ada.getByRole('button', { name: 'Add a milestone' }).click();
+	for (const [i, [t, a]] of [['Design', '1,000'], ['Build', '2,000.50'], ['Launch', '500']].entries()) {
+		await ada.locator(`#m${i}-title`).fill(t!);
+		await ada.locator(`#m${i}-amount`).fill(a!);
+	}
+	await ada.getByRole('button', { name: 'Propose contract' }).click();
+	const link = await ada.getByTestId('share-link').inputValue();
+
+	await grace.goto(link);
+	await setUp(grace, 'Grace');
+	await grace.getByRole('button', { name: 'Accept contract' }).click();
+	await expect(ada.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
+
+	// A declined card leaves the milestone unfunded and says why; then it goes through.
+	await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+	await ada.getByRole('button', { name: 'Decline the next payment' }).click();
+	await openContract(ada);
+	await fund(ada, 'm1', 'Card');
+	await expect(card(ada, 'm1').getByRole('alert')).toContainText('declined');
+	await expect(status(ada, 'm1')).toHaveText('Awaiting funding');
+	await card(ada, 'm1').getByRole('button', { name: /^Fund / }).click();
+	await expect(status(ada, 'm1')).toHaveText('Funded · in progress');
+	await expect(status(grace, 'm1')).toHaveText('Funded · in progress', { timeout: 15_000 });
+
+	// Milestone 1: Request Payment → Release Payment.
+	await requestPayment(grace, 'm1', 'The designs are ready.');
+	await expect(card(ada, 'm1')).toContainText('The designs are ready.', { timeout: 15_000 });
+	await release(ada, 'm1', '$1,000.00');
+	await expect(status(grace, 'm1')).toHaveText('Released', { timeout: 15_000 });
+
+	// Messages both ways.
+	await ada.getByRole('textbox', { name: 'Message' }).fill('Great work on the designs.');
+	await ada.getByRole('button', { name: 'Send message' }).click();
+	await expect(grace.getByTestId('messages')).toContainText('Great work on the designs.', { timeout: 15_000 });
+	await grace.getByRole('textbox', { name: 'Message' }).fill('Thanks! Starting the build.');
+	await grace.getByRole('button', { name: 'Send message' }).click();
+	await expect(ada.getByTestId('messages')).toContainText('Starting the build.', { timeout: 15_000 });
+
+	// Milestone 2: one round of changes.
+	await fund(ada, 'm2', 'PayPal');
+	await expect(status(grace, 'm2')).toHaveText('Funded · in progress', { timeout: 15_000 });
+	await requestPayment(grace, 'm2', 'The site is built.');
+	await expect(card(ada, 'm2').getByRole('button', { name: 'Request changes' })).toBeVisible({ timeout: 15_000 });
+	await card(ada, 'm2').getByRole('button', { name: 'Request changes' }).click();
+	await card(ada, 'm2').getByLabel('What needs to change').fill('The contact form does not send.');
+	await card(ada, 'm2').getByRole('button', { name: 'Send change request' }).click();
+	await expect(status(grace, 'm2')).toHaveText('Changes requested', { timeout: 15_000 });
+	await requestPayment(grace, 'm2', 'Contact form fixed.');
+	await expect(card(ada, 'm2')).toContainText('Contact form fixed.', { timeout: 15_000 });
+	await release(ada, 'm2', '$2,000.50');
+
+	// Milestone 3: the client does not answer; after the review window the freelancer claims auto-release.
+	await fund(ada, 'm3', 'Bank transfer (ACH)');
+	await expect(status(grace, 'm3')).toHaveText('Funded · in progress', { timeout: 15_000 });
+	await requestPayment(grace, 'm3', 'Launched.');
+	await advanceClock(grace, 15);
+	await openContract(grace);
+	await expect(card(grace, 'm3').getByRole('button', { name: 'Claim auto-release' })).toBeVisible({ timeout: 15_000 });
+	await card(grace, 'm3').getByRole('button', { name: 'Claim auto-release' }).click();
+	await expect(status(grace, 'm3')).toHaveText('Released');
+	await expect(status(ada, 'm3')).toHaveText('Released', { timeout: 15_000 });
+
+	// The freelancer withdraws everything once the security period has passed.
+	await advanceClock(grace, 6);
+	await grace.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Payments' }).click();
+	await expect(grace.getByTestId('available-USD')).toHaveText('$3,500.50');
+	await grace.getByLabel('Amount (USD)').fill('3,500.50');
+	await expect(grace.getByTestId('withdraw-quote')).toContainText('Fee $0.99');
+	await grace.getByRole('button', { name: 'Withdraw' }).click();
+	await expect(grace.getByRole('status')).toContainText('Withdrawal of $3,500.50');
+	await expect(grace.getByTestId('available-USD')).toHaveText('$0.00');
+	await expect(grace.getByTestId('history')).toContainText('payout');
+
+	// Both sides see what the ledger says.
+	await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Payments' }).click();
+	await expect(ada.getByTestId('escrow-client-USD')).toHaveText('$0.00', { timeout: 15_000 });
+	await expect(ada.getByTestId('history')).toContainText('fund');
+	await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contracts' }).click();
+	await expect(ada.getByTestId('contract-row')).toContainText('You are the client · with Grace');
+});
