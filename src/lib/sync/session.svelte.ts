@@ -6,6 +6,7 @@
 import * as Y from 'yjs';
 import type { DerivedContract } from '../contract/log';
 import { snapshot } from '../contract/snapshot';
+import { noticesFor, type Notice } from '../contract/notices';
 import type { EscrowAdapter } from '../escrow/adapter';
 import { MockEscrowProvider } from '../escrow/mock';
 import { generateKey } from '../identity/ed25519';
@@ -64,6 +65,8 @@ export const escrow: EscrowAdapter = {
 };
 
 class AppState {
+	/** News from the other parties since this page opened, newest first. */
+	notices = $state<Notice[]>([]);
 	device = $state<Device | undefined>();
 	contracts = $state<ContractEntry[]>([]);
 	ready = $state(false);
@@ -71,6 +74,13 @@ class AppState {
 }
 
 export const app = new AppState();
+
+/** Into the in-app inbox, and through the browser's notifications when the person allowed them. */
+function notify(news: Notice[]): void {
+	app.notices = [...news.reverse(), ...app.notices].slice(0, 100);
+	if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+	for (const n of news) new Notification('Milestone', { body: n.text, tag: n.id });
+}
 
 export async function boot(): Promise<void> {
 	try {
@@ -120,9 +130,13 @@ export class ContractSession {
 		device: Device
 	) {
 		this.party = new Party(device.key, cdoc.log, escrow, cdoc.sink);
+		let seen = cdoc.derived.state.applied.length;
 		cdoc.subscribe((d) => {
 			// The fold mutates in place: hand Svelte a fresh snapshot so every page notices the change.
 			this.derived = snapshot(d);
+			const news = noticesFor(d.state, device.key.publicKey, seen);
+			seen = d.state.applied.length;
+			if (news.length) notify(news);
 			const title = d.state.terms?.title;
 			if (title && title !== entry.title) void remember({ ...entry, title });
 		});

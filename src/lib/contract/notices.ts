@@ -1,0 +1,43 @@
+/** What deserves a person's attention among events the other party (or the provider) wrote. */
+import type { ContractState, Ev } from './state';
+
+export interface Notice {
+	id: string;
+	contract: string;
+	at: number;
+	text: string;
+}
+
+function text(s: ContractState, ev: Ev): string | undefined {
+	const who = s.names[ev.author] ?? 'The other party';
+	const title = (id: string) => s.milestones.find((m) => m.id === id)?.title ?? id;
+	switch (ev.type) {
+		case 'contract.accepted':
+			return `${who} accepted “${s.terms?.title}”`;
+		case 'milestone.submitted':
+			return `${who} requested payment for ${title(ev.payload.milestone)}`;
+		case 'milestone.changesRequested':
+			return `${who} requested changes to ${title(ev.payload.milestone)}`;
+		case 'receipt.released':
+			return `Payment released for ${title(ev.payload.milestone)}`;
+		case 'receipt.funded':
+			return `${title(ev.payload.milestone)} is funded`;
+		case 'refund.requested':
+			return `${who} requested a refund on ${title(ev.payload.milestone)}`;
+		case 'message.posted':
+			return `New message from ${who}: ${ev.payload.text.slice(0, 80)}`;
+		default:
+			return undefined;
+	}
+}
+
+/** Notices for `me` among applied events from index `from` on (events I wrote myself are not news). */
+export function noticesFor(s: ContractState, me: string, from: number): Notice[] {
+	const out: Notice[] = [];
+	for (const ev of s.applied.slice(from)) {
+		if (ev.author === me) continue;
+		const t = text(s, ev);
+		if (t) out.push({ id: ev.id, contract: s.contract, at: ev.at, text: t });
+	}
+	return out;
+}
