@@ -10,6 +10,7 @@ import { sign } from '../../src/lib/identity/ed25519';
 import { CLIENT } from '../support/world';
 import { BENCH_CONTRACT, bigContract } from './fixture';
 import { syncBench } from './sync';
+import { pageBench } from './pages';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -85,8 +86,12 @@ async function main() {
 		peakRssMB: round(process.memoryUsage().rss / 2 ** 20, 1),
 		targets: { coldOpenMs: 150, coldOpenToPlainYjsRatio: 2.5, incrementalApplyMs: 1 }
 	};
-	const sync = process.argv.includes('--no-browsers') ? undefined : { benchmark: 'two-browser-sync', events, ...(await syncBench(entries)), targets: { browsersConnectToIdenticalStateMs: 2000 } };
-	console.log(JSON.stringify(sync ? [figures, sync] : [figures], null, 2));
+	const out: object[] = [figures];
+	if (!process.argv.includes('--no-browsers')) {
+		out.push({ benchmark: 'two-browser-sync', events, ...(await syncBench(entries)), targets: { browsersConnectToIdenticalStateMs: 2000 } });
+		out.push({ benchmark: 'pages', ...(await pageBench(update)), targets: { initialJsGzipKB: 150 } });
+	}
+	console.log(JSON.stringify(out, null, 2));
 }
 
 main().catch((e) => {

@@ -10,14 +10,14 @@ import { CLIENT, FREELANCER } from '../support/world';
 import { BENCH_CONTRACT } from './fixture';
 import { spawn } from 'node:child_process';
 
-const LAUNCH = {
+export const LAUNCH = {
 	executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
 	args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 };
 const SECRET = 'benchsecretbenchsecretbenchsecret';
 
 /** Put a device key, a contract entry and (optionally) the contract's Yjs update straight into the app's IndexedDB. */
-async function seed(page: Page, key: typeof CLIENT, name: string, update: Uint8Array | null, signaling: string): Promise<void> {
+export async function seed(page: Page, key: typeof CLIENT, name: string, update: Uint8Array | null, signaling: string, contract = BENCH_CONTRACT): Promise<void> {
 	await page.evaluate(
 		async ({ key, name, contract, secret, update, signaling }) => {
 			localStorage.setItem('milestone.network', JSON.stringify({ signaling: [signaling], iceServers: [] }));
@@ -41,7 +41,7 @@ async function seed(page: Page, key: typeof CLIENT, name: string, update: Uint8A
 			});
 			await put(device, 'device', { key, name, createdAt: Date.now() }, 'self');
 			if (!update) return;
-			await put(device, 'contracts', { contract, secret, title: 'Bench', addedAt: Date.now() });
+			await put(device, 'contracts', { contract, secret, title: contract, addedAt: Date.now() });
 			const doc = await open(`milestone-contract-${contract}`, (d) => {
 				d.createObjectStore('updates', { autoIncrement: true });
 				d.createObjectStore('custom');
@@ -49,7 +49,7 @@ async function seed(page: Page, key: typeof CLIENT, name: string, update: Uint8A
 			const bytes = Uint8Array.from(atob(update), (c) => c.charCodeAt(0));
 			await put(doc, 'updates', bytes);
 		},
-		{ key, name, contract: BENCH_CONTRACT, secret: SECRET, update: update ? Buffer.from(update).toString('base64') : null, signaling }
+		{ key, name, contract, secret: SECRET, update: update ? Buffer.from(update).toString('base64') : null, signaling }
 	);
 }
 

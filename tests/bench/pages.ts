@@ -1,0 +1,88 @@
+/**
+ * Page figures: initial JavaScript of the first page (gzip), and time to interactive — from
+ * navigation start to the app's own performance mark — of the Contracts page with 50 contracts
+ * stored and of a contract page with 10,000 events.
+ */
+import { chromium, type Page } from '@playwright/test';
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import * as Y from 'yjs';
+import { encodeBody, encodeEnvelope, signingBytes } from '../../src/lib/contract/envelope';
+import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
+import { TEST_MODE_KEY } from '../../src/lib/escrow/mock';
+import { sign } from '../../src/lib/identity/ed25519';
+import { CLIENT, FREELANCER } from '../support/world';
+import { BENCH_CONTRACT } from './fixture';
+import { LAUNCH, seed } from './sync';
+
+async function smallContract(i: number): Promise<{ contract: string; update: Uint8Array }> {
+	const contract = `bench-small-${String(i).padStart(10, '0')}`;
+	const doc = new Y.Doc();
+	const map = doc.getMap<string>('events');
+	let prev: Record<string, string | null> = {};
+	let head: string | undefined;
+	const emit = async (key: typeof CLIENT, type: string, payload: unknown) => {
+		const draft = { contract, author: key.publicKey, prev: prev[key.publicKey] ?? null, deps: head ? [head] : [], at: Date.UTC(2026, 10, 1) + i * 60_000, type: type as never, payload };
+		const { id, body } = encodeBody(draft);
+		map.set(id, encodeEnvelope(id, body, await sign(key, signingBytes(id))));
+		prev = { ...prev, [key.publicKey]: id };
+		head = id;
+		return id;
+	};
+	const proposal = await emit(CLIENT, 'contract.proposed', {
+		role: 'client',
+		name: 'Ada',
+		terms: { title: `Contract ${i + 1}`, scope: '', currency: 'USD', milestones: [{ id: 'm1', title: 'Design', amount: 10_000 + i }], provider: { id: 'mock', publicKey: TEST_MODE_KEY.publicKey, testMode: true }, ...DEFAULT_CLOCKS }
+	});
+	await emit(FREELANCER, 'contract.accepted', { proposal, name: 'Grace' });
+	for (let k = 0; k < 5; k++) await emit(k % 2 ? CLIENT : FREELANCER, 'message.posted', { text: `Note ${k}` });
+	return { contract, update: Y.encodeStateAsUpdate(doc) };
+}
+
+async function mark(page: Page, name: string): Promise<number> {
+	await page.waitForFunction((n) => performance.getEntriesByName(n).length > 0, name, { timeout: 60_000 });
+	return page.evaluate((n) => Math.round(performance.getEntriesByName(n)[0]!.startTime), name);
+}
+
+export async function pageBench(bigUpdate: Uint8Array): Promise<Record<string, number>> {
+	const port = 4393;
+	const server = spawn(process.execPath, ['scripts/serve.js', '--port', String(port), '--signaling-port', '4394'], { stdio: 'ignore' });
+	await new Promise((r) => setTimeout(r, 800));
+	const browser = await chromium.launch(LAUNCH);
+	try {
+		const origin = `http://localhost:${port}`;
+		// 1. Initial JavaScript of the first page, as gzip would send it.
+		const fresh = await browser.newPage();
+		const scripts = new Set<string>();
+		fresh.on('response', (r) => r.url().endsWith('.js') && scripts.add(new URL(r.url()).pathname));
+		await fresh.goto(origin + '/', { waitUntil: 'networkidle' });
+		let gzipBytes = 0;
+		for (const path of scripts) if (!path.endsWith('service-worker.js')) gzipBytes += gzipSync(readFileSync(`build${path}`), { level: 9 }).byteLength;
+		await fresh.close();
+
+		// 2. Contracts page with 50 contracts stored.
+		const ctx = await browser.newContext();
+		await ctx.addInitScript('globalThis.__name = (f) => f;');
+		const page = await ctx.newPage();
+		await page.goto(origin + '/');
+		await seed(page, CLIENT, 'Ada', null, 'ws://localhost:4394');
+		for (let i = 0; i < 50; i++) {
+			const { contract, update } = await smallContract(i);
+			await seed(page, CLIENT, 'Ada', update, 'ws://localhost:4394', contract);
+		}
+		await page.goto('about:blank');
+		await page.goto(origin + '/#/');
+		const contractsMs = await mark(page, 'milestone:contracts-ready');
+
+		// 3. A contract page with 10,000 events.
+		await seed(page, CLIENT, 'Ada', bigUpdate, 'ws://localhost:4394', BENCH_CONTRACT);
+		await page.goto('about:blank');
+		await page.goto(`${origin}/#/c/${BENCH_CONTRACT}`);
+		const contractMs = await mark(page, 'milestone:contract-ready');
+		return { initialJsGzipKB: Math.round(gzipBytes / 102.4) / 10, contractsPage50ContractsMs: contractsMs, contractPage10kEventsMs: contractMs };
+	} finally {
+		await browser.close();
+		server.kill();
+	}
+}
