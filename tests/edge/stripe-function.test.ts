@@ -211,6 +211,40 @@ describe('Stripe escrow function: what it does in Stripe', () => {
 	});
 });
 
+describe('Stripe escrow function: change requests recorded in Stripe', () => {
+	it('refuses an auto-release claim whose log leaves out a change request Stripe has on record', async () => {
+		const s = stack();
+		const c = await contract(s);
+		await fund(c.client);
+		await c.sync();
+		const sub = await c.freelancer.act('milestone.submitted', { milestone: 'a', message: 'done', links: [] });
+		await c.freelancer.attest(sub.id);
+		// The log as it stood before the client asked for changes: what a dishonest device could send.
+		const withoutChange = c.freelancer.log.envelopes().map(([, e]) => e);
+		await c.sync();
+		s.clock.now += DAY_MS;
+		const change = await c.client.act('milestone.changesRequested', { milestone: 'a', reason: 'Fix the header.' });
+		const stamp = await c.client.attest(change.id);
+		expect(c.client.derived().rejected).toEqual([]);
+		expect(c.client.derived().state.applied.map((e) => e.id)).toContain(stamp.id);
+		const pi = [...s.fake.paymentIntents.values()][0]!;
+		expect(Object.keys(pi.metadata as Record<string, string>).some((k) => k.startsWith('chg_'))).toBe(true);
+
+		s.clock.now += 15 * DAY_MS;
+		const { compose } = await import('../../src/lib/contract/compose');
+		const { ContractLog: Log } = await import('../../src/lib/contract/log');
+		const { signEvent } = await import('../../src/lib/identity/sign-event');
+		const partial = new Log(c.id);
+		for (const env of withoutChange) partial.add(JSON.parse(env).id, env);
+		const { authenticate } = await import('../../src/lib/identity/authenticate');
+		await authenticate(partial);
+		partial.derive();
+		const claim = await signEvent(FREELANCER, compose(partial, FREELANCER.publicKey, 'milestone.autoRelease', { milestone: 'a', submission: sub.id }, s.clock.now));
+		const err = await s.adapter.release({ contract: c.id, log: [...withoutChange, claim.envelope], event: claim.id }).catch((e: unknown) => e);
+		expect(err).toMatchObject({ code: 'not-authorised', message: expect.stringMatching(/requested changes/) });
+	});
+});
+
 describe('StripeEscrowAdapter on a broken or unreachable function', () => {
 	it('reports unavailable, never a refusal, for network errors, non-JSON and malformed answers', async () => {
 		const { StripeEscrowAdapter } = await import('../../src/lib/escrow/stripe');

@@ -36,6 +36,10 @@ export async function release(d: EscrowDeps, body: EscrowRequestBody): Promise<R
 		const deadline = reviewDeadline(s, m);
 		if (!m.reviewOpen || deadline === undefined) throw new EscrowError('not-authorised', 'The client acted on the submission.');
 		if (d.now() < deadline) throw new EscrowError('too-early', `The review window ends ${new Date(deadline).toISOString()}.`);
+		// Stripe's own record, not the log: a freelancer's device could leave the client's change request out.
+		const since = m.submission!.attestedAt!;
+		const changedLater = b.charges.some((c) => Object.entries(c.intent.metadata ?? {}).some(([k, v]) => k.startsWith('chg_') && Number(String(v).split(':')[0]) > since));
+		if (changedLater) throw new EscrowError('not-authorised', 'The client requested changes after this submission.');
 	}
 	if (b.disputed) throw new EscrowError('not-authorised', 'A chargeback dispute is open on this milestone’s payment; nothing is released until it closes.');
 	const account = await payableAccount(d.stripe, s.parties.freelancer!);

@@ -139,7 +139,7 @@ export const PAYLOADS = {
 			clearsAt: Timestamp
 		})
 		.strict(),
-	'receipt.attested': z.object({ event: Id, kind: z.enum(['submission', 'refund-request']) }).strict(),
+	'receipt.attested': z.object({ event: Id, kind: z.enum(['submission', 'change-request', 'refund-request']) }).strict(),
 	'receipt.released': z
 		.object({ intent: Id, milestone: MilestoneId, amount: Amount, currency: Currency, auto: z.boolean() })
 		.strict(),

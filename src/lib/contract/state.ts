@@ -43,6 +43,8 @@ export interface MilestoneState {
 	/** True from a submission until the client acts on it: the auto-release clock runs only then. */
 	reviewOpen: boolean;
 	changeRequests: number;
+	/** The latest change request, and when the provider timestamped it (a provider needs it to judge auto-release). */
+	lastChangeRequest?: { id: string; at: number; attestedAt?: number };
 }
 
 export interface Intent {

@@ -38,6 +38,7 @@ export const workRules: RuleSet = {
 			m.phase = 'changes_requested';
 			m.changeRequests++;
 			m.reviewOpen = false;
+			m.lastChangeRequest = { id: ev.id, at: ev.at };
 		}
 	},
 	'receipt.attested': {
@@ -50,6 +51,12 @@ export const workRules: RuleSet = {
 				if (m.submission!.attestedAt !== undefined) return reject('already-settled', 'The submission is already timestamped.');
 				return null;
 			}
+			if (kind === 'change-request') {
+				const m = s.milestones.find((x) => x.lastChangeRequest?.id === event);
+				if (!m) return reject('unknown-intent', 'It attests a change request that is not in this contract.');
+				if (m.lastChangeRequest!.attestedAt !== undefined) return reject('already-settled', 'The change request is already timestamped.');
+				return null;
+			}
 			const r = s.refundRequests.get(event);
 			if (!r) return reject('unknown-intent', 'It attests a refund request that is not in this contract.');
 			if (r.attestedAt !== undefined) return reject('already-settled', 'The refund request is already timestamped.');
@@ -58,6 +65,7 @@ export const workRules: RuleSet = {
 		apply(s, ev) {
 			const { event, kind } = ev.payload;
 			if (kind === 'submission') s.milestones.find((x) => x.submission?.id === event)!.submission!.attestedAt = ev.at;
+			else if (kind === 'change-request') s.milestones.find((x) => x.lastChangeRequest?.id === event)!.lastChangeRequest!.attestedAt = ev.at;
 			else s.refundRequests.get(event)!.attestedAt = ev.at;
 		}
 	}

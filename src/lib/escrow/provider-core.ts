@@ -52,11 +52,18 @@ export function executableIntent(s: ContractState, id: string, types: readonly I
 	return intent;
 }
 
-/** What `attest` may timestamp: a current submission or a refund request. */
-export function attestationKind(s: ContractState, event: string): 'submission' | 'refund-request' {
+/** What `attest` may timestamp: a current submission, the latest change request, or a refund request. */
+export function attestationKind(s: ContractState, event: string): 'submission' | 'change-request' | 'refund-request' {
 	if (s.milestones.some((m) => m.submission?.id === event)) return 'submission';
+	if (s.milestones.some((m) => m.lastChangeRequest?.id === event)) return 'change-request';
 	if (s.refundRequests.has(event)) return 'refund-request';
-	throw new EscrowError('invalid-request', 'Only a current submission or refund request can be timestamped.');
+	throw new EscrowError('invalid-request', 'Only a current submission, change request or refund request can be timestamped.');
+}
+
+/** The milestone an attested event belongs to. */
+export function attestedMilestone(s: ContractState, event: string): string {
+	const m = s.milestones.find((x) => x.submission?.id === event || x.lastChangeRequest?.id === event);
+	return m ? m.id : s.refundRequests.get(event)!.milestone;
 }
 
 export interface ReceiptDraft<T extends EventType> {
