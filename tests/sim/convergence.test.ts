@@ -20,6 +20,7 @@ import { MockEscrowProvider, TEST_MODE_KEY } from '../../src/lib/escrow/mock';
 import { authenticate } from '../../src/lib/identity/authenticate';
 import { signSync, type DeviceKey } from '../../src/lib/identity/ed25519';
 import { ActionRefused, Party } from '../../src/lib/sync/party';
+import { mulberry32 } from '../support/random';
 import { CLIENT, FREELANCER, STRANGER, T0 } from '../support/world';
 
 const MILESTONES = ['m1', 'm2', 'm3'] as const;
@@ -218,18 +219,6 @@ async function replay(contract: string, deliveries: [string, string][], batches:
 	const d = log.derive();
 	assertContractInvariants(d.state);
 	return summary(d.state, d.rejected);
-}
-
-/** A small seeded PRNG so fast-check's seed decides every delivery order (and shrinking works). */
-function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
 }
 
 /** The pool shuffled (Fisher–Yates), with `dups` random entries delivered twice. */

@@ -14,6 +14,7 @@ import { MockEscrowProvider } from '../../src/lib/escrow/mock';
 import type { DeviceKey } from '../../src/lib/identity/ed25519';
 import { ContractDoc } from '../../src/lib/sync/contract-doc';
 import { ActionRefused, Party } from '../../src/lib/sync/party';
+import { mulberry32 } from '../support/random';
 import { CLIENT, FREELANCER, T0 } from '../support/world';
 
 const CONTRACT = 'net-sim-contract-000001';
@@ -49,17 +50,6 @@ class Network {
 		}
 		return ready;
 	}
-}
-
-function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
 }
 
 function summary(s: ContractState, rejected: { id: string; code: string }[]): string {
