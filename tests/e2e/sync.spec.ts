@@ -152,3 +152,19 @@ test('when this browser cannot store anything, the app says so instead of waitin
 	await expect(page.getByRole('heading', { name: 'Storage unavailable' })).toBeVisible({ timeout: 10_000 });
 	await expect(page.getByRole('alert')).toContainText('cannot be used');
 });
+
+test('two tabs of one browser on one contract stay consistent', async ({ browser, baseURL }) => {
+	const context = await browser.newContext({ baseURL });
+	const first = await context.newPage();
+	await first.goto('/');
+	await setUp(first, 'Ada');
+	await propose(first, 'Two tabs');
+	const second = await context.newPage();
+	await second.goto(first.url());
+	await expect(second.getByTestId('contract-title')).toHaveText('Two tabs');
+	await send(first, 'Written in the first tab');
+	await expect(second.getByTestId('messages')).toContainText('Written in the first tab', { timeout: 10_000 });
+	await send(second, 'Written in the second tab');
+	await expect(first.getByTestId('messages')).toContainText('Written in the second tab', { timeout: 10_000 });
+	await context.close();
+});
