@@ -1,0 +1,103 @@
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Key backup across two devices: two fresh browser contexts (separate storage) in the system Chromium.
+async function device(browser: Browser, baseURL: string, name: string): Promise<Page> {
+	const context = await browser.newContext({ baseURL, acceptDownloads: true });
+	const page = await context.newPage();
+	page.on('pageerror', (e) => console.error(`[${name}] page error:`, e.message));
+	await page.goto('/');
+	await page.getByLabel('Your name, as the other party will see it').fill(name);
+	await page.getByRole('button', { name: 'Create my key' }).click();
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+	await expect(page.getByTestId('my-fingerprint')).toHaveText(/^\d{5}( \d{5}){5}$/);
+	return page;
+}
+
+test('a key backup moves a device key to another device, only with the right passphrase', async ({ browser, baseURL }) => {
+	const dir = mkdtempSync(join(tmpdir(), 'milestone-backup-'));
+	try {
+		const ada = await device(browser, baseURL!, 'Ada');
+		const adaPrint = (await ada.getByTestId('my-fingerprint').textContent())!;
+
+		// Field errors first: too short, then a mismatch.
+		await expect(ada.getByText('lose access to your contracts')).toBeVisible();
+		await ada.getByLabel(/^Backup passphrase/).fill('short');
+		await ada.getByRole('button', { name: 'Export backup' }).click();
+		await expect(ada.getByLabel(/^Backup passphrase/)).toHaveAccessibleDescription(/Choose a passphrase of at least 8 characters/);
+		await ada.getByLabel(/^Backup passphrase/).fill('correct horse battery');
+		await ada.getByLabel('Repeat the passphrase').fill('correct horse battery!');
+		await ada.getByRole('button', { name: 'Export backup' }).click();
+		await expect(ada.getByLabel('Repeat the passphrase')).toHaveAccessibleDescription(/passphrases differ/);
+
+		await ada.getByLabel('Repeat the passphrase').fill('correct horse battery');
+		const downloading = ada.waitForEvent('download');
+		await ada.getByRole('button', { name: 'Export backup' }).click();
+		const download = await downloading;
+		expect(download.suggestedFilename()).toMatch(/^milestone-key-\d{5}-\d{5}\.json$/);
+		const file = join(dir, download.suggestedFilename());
+		await download.saveAs(file);
+		const text = await ada.getByLabel(/^Backup text/).inputValue();
+		expect(JSON.parse(text)).toMatchObject({ kind: 'milestone-key-backup', v: 1 });
+		expect(readFileSync(file, 'utf8')).toBe(text);
+
+		const grace = await device(browser, baseURL!, 'Grace');
+		const gracePrint = (await grace.getByTestId('my-fingerprint').textContent())!;
+		expect(gracePrint).not.toBe(adaPrint);
+
+		// A wrong passphrase: the error is on the passphrase field and nothing changes.
+		await grace.getByLabel('Backup file').setInputFiles(file);
+		await expect(grace.getByLabel('Or paste the backup text')).toHaveValue(text);
+		await grace.getByLabel('Passphrase of the backup').fill('wrong horse battery');
+		await grace.getByRole('button', { name: 'Open backup' }).click();
+		await expect(grace.getByLabel('Passphrase of the backup')).toHaveAccessibleDescription('The passphrase is wrong, or the backup was changed.', { timeout: 15_000 });
+		await expect(grace.getByRole('button', { name: "Replace this device's key" })).toHaveCount(0);
+		await expect(grace.getByTestId('my-fingerprint')).toHaveText(gracePrint);
+
+		// The right one (pasted this time): a confirmation, then the key is Ada's and the name stays Grace.
+		await grace.getByLabel('Or paste the backup text').fill(text);
+		await grace.getByLabel('Passphrase of the backup').fill('correct horse battery');
+		await grace.getByRole('button', { name: 'Open backup' }).click();
+		const confirm = grace.getByRole('alertdialog', { name: "Replace this device's key?" });
+		await expect(confirm).toContainText('contracts signed with the old key will show you as a stranger', { timeout: 15_000 });
+		await expect(confirm.getByTestId('backup-fingerprint')).toHaveText(adaPrint);
+		await expect(grace.getByTestId('my-fingerprint')).toHaveText(gracePrint);
+		await confirm.getByRole('button', { name: "Replace this device's key" }).click();
+		await expect(grace.getByRole('status').filter({ hasText: 'now uses the key from the backup' })).toBeVisible();
+		await expect(grace.getByTestId('my-fingerprint')).toHaveText(adaPrint);
+		await expect(grace.getByLabel('Display name')).toHaveValue('Grace');
+		await ada.context().close();
+		await grace.context().close();
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+});
+
+test('the escrow provider: mock by default, a Stripe function that cannot be reached changes nothing', async ({ browser, baseURL }) => {
+	const page = await device(browser, baseURL!, 'Ada');
+	await expect(page.getByTestId('current-provider')).toContainText('Mock escrow (TEST MODE)');
+	const mockPrint = (await page.getByTestId('provider-fingerprint').textContent())!;
+	expect(mockPrint).toMatch(/^\d{5}( \d{5}){5}$/);
+
+	await page.getByRole('radio', { name: /Stripe Connect/ }).check();
+	await page.getByLabel('Escrow function URL').fill('http://escrow.example.org');
+	await page.getByLabel('Stripe publishable key').fill('sk_test_1234567890');
+	await page.getByRole('button', { name: 'Save escrow provider' }).click();
+	await expect(page.getByLabel('Escrow function URL')).toHaveAccessibleDescription(/http:\/\/ only on localhost.*http:\/\/ only on localhost/);
+	await expect(page.getByLabel('Stripe publishable key')).toHaveAccessibleDescription(/pk_test_ or pk_live_.*pk_test_ or pk_live_/);
+
+	// Nothing listens on this port: the error says so, and the mock stays the provider.
+	await page.getByLabel('Escrow function URL').fill('http://localhost:9');
+	await page.getByLabel('Stripe publishable key').fill('pk_test_1234567890');
+	await page.getByRole('button', { name: 'Save escrow provider' }).click();
+	await expect(page.getByRole('alert')).toContainText('Nothing was changed. The escrow function could not be reached');
+	await expect(page.getByTestId('current-provider')).toContainText('Mock escrow (TEST MODE)');
+
+	// The New contract page names the provider the terms will fix, with its fingerprint.
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New contract' }).click();
+	await expect(page.getByTestId('new-provider')).toContainText('Mock escrow (TEST MODE)');
+	await expect(page.getByTestId('new-provider-fingerprint')).toHaveText(mockPrint);
+	await page.context().close();
+});
