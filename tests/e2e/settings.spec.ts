@@ -1,7 +1,20 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { fingerprint } from '../../src/lib/identity/fingerprint';
+
+async function noAxeViolations(page: Page, name: string): Promise<void> {
+	for (const scheme of ['light', 'dark'] as const) {
+		await page.emulateMedia({ colorScheme: scheme });
+		await page.waitForTimeout(100);
+		const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+		expect(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `${name} (${scheme})`).toEqual([]);
+	}
+}
 
 // Key backup across two devices: two fresh browser contexts (separate storage) in the system Chromium.
 async function device(browser: Browser, baseURL: string, name: string): Promise<Page> {
@@ -42,6 +55,7 @@ test('a key backup moves a device key to another device, only with the right pas
 		const text = await ada.getByLabel(/^Backup text/).inputValue();
 		expect(JSON.parse(text)).toMatchObject({ kind: 'milestone-key-backup', v: 1 });
 		expect(readFileSync(file, 'utf8')).toBe(text);
+		await noAxeViolations(ada, 'settings-exported');
 
 		const grace = await device(browser, baseURL!, 'Grace');
 		const gracePrint = (await grace.getByTestId('my-fingerprint').textContent())!;
@@ -54,6 +68,7 @@ test('a key backup moves a device key to another device, only with the right pas
 		await grace.getByRole('button', { name: 'Open backup' }).click();
 		await expect(grace.getByLabel('Passphrase of the backup')).toHaveAccessibleDescription('The passphrase is wrong, or the backup was changed.', { timeout: 15_000 });
 		await expect(grace.getByRole('button', { name: "Replace this device's key" })).toHaveCount(0);
+		await noAxeViolations(grace, 'settings-import-error');
 		await expect(grace.getByTestId('my-fingerprint')).toHaveText(gracePrint);
 
 		// The right one (pasted this time): a confirmation, then the key is Ada's and the name stays Grace.
@@ -63,7 +78,15 @@ test('a key backup moves a device key to another device, only with the right pas
 		const confirm = grace.getByRole('alertdialog', { name: "Replace this device's key?" });
 		await expect(confirm).toContainText('contracts signed with the old key will show you as a stranger', { timeout: 15_000 });
 		await expect(confirm.getByTestId('backup-fingerprint')).toHaveText(adaPrint);
+		await expect(confirm).toBeFocused();
+		// Cancel is harmless and gives the focus back; the keyboard alone then confirms.
+		await confirm.getByRole('button', { name: 'Cancel' }).click();
+		await expect(confirm).toHaveCount(0);
+		await expect(grace.getByRole('button', { name: 'Open backup' })).toBeFocused();
+		await grace.keyboard.press('Enter');
+		await expect(confirm).toBeFocused({ timeout: 15_000 });
 		await expect(grace.getByTestId('my-fingerprint')).toHaveText(gracePrint);
+		await noAxeViolations(grace, 'settings-import-confirm');
 		await confirm.getByRole('button', { name: "Replace this device's key" }).click();
 		await expect(grace.getByRole('status').filter({ hasText: 'now uses the key from the backup' })).toBeVisible();
 		await expect(grace.getByTestId('my-fingerprint')).toHaveText(adaPrint);
@@ -87,6 +110,7 @@ test('the escrow provider: mock by default, a Stripe function that cannot be rea
 	await page.getByRole('button', { name: 'Save escrow provider' }).click();
 	await expect(page.getByLabel('Escrow function URL')).toHaveAccessibleDescription(/http:\/\/ only on localhost.*http:\/\/ only on localhost/);
 	await expect(page.getByLabel('Stripe publishable key')).toHaveAccessibleDescription(/pk_test_ or pk_live_.*pk_test_ or pk_live_/);
+	await noAxeViolations(page, 'settings-stripe-errors');
 
 	// Nothing listens on this port: the error says so, and the mock stays the provider.
 	await page.getByLabel('Escrow function URL').fill('http://localhost:9');
@@ -99,5 +123,54 @@ test('the escrow provider: mock by default, a Stripe function that cannot be rea
 	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New contract' }).click();
 	await expect(page.getByTestId('new-provider')).toContainText('Mock escrow (TEST MODE)');
 	await expect(page.getByTestId('new-provider-fingerprint')).toHaveText(mockPrint);
+	await page.context().close();
+});
+
+test('a Stripe escrow function: its key fingerprint and onboarding status; new contracts name it', async ({ browser, baseURL }) => {
+	const page = await device(browser, baseURL!, 'Ada');
+	// A stand-in for the deployed function: only the two read-only endpoints Settings and New contract use.
+	const functionKey = randomBytes(32).toString('base64url');
+	const cors = { 'access-control-allow-origin': '*', 'content-type': 'application/json' };
+	await page.context().route('http://localhost:8787/**', async (route) => {
+		const url = new URL(route.request().url());
+		if (url.pathname === '/.well-known/escrow-key')
+			return route.fulfill({ headers: cors, body: JSON.stringify({ id: 'stripe', name: 'Stripe Connect escrow (TEST MODE)', publicKey: functionKey, testMode: true }) });
+		if (url.pathname === '/onboarding/status')
+			return route.fulfill({ headers: cors, body: JSON.stringify({ account: null, detailsSubmitted: false, payoutsEnabled: false, transfers: 'none' }) });
+		return route.fulfill({ status: 404, headers: cors, body: JSON.stringify({ code: 'invalid-request', message: 'No such endpoint' }) });
+	});
+
+	await page.getByRole('radio', { name: /Stripe Connect/ }).check();
+	await page.getByLabel('Escrow function URL').fill('http://localhost:8787/');
+	// A live key against a TEST MODE function is refused, and nothing changes.
+	await page.getByLabel('Stripe publishable key').fill('pk_live_1234567890');
+	await page.getByRole('button', { name: 'Save escrow provider' }).click();
+	await expect(page.getByRole('alert')).toContainText('Nothing was changed. The function runs in Stripe TEST MODE');
+	await expect(page.getByTestId('current-provider')).toContainText('Mock escrow (TEST MODE)');
+
+	await page.getByLabel('Stripe publishable key').fill('pk_test_1234567890');
+	await page.getByRole('button', { name: 'Save escrow provider' }).click();
+	await expect(page.getByTestId('current-provider')).toContainText('Stripe Connect escrow (TEST MODE)');
+	await expect(page.getByTestId('provider-fingerprint')).toHaveText(fingerprint(functionKey));
+	await expect(page.getByTestId('onboarding-status')).toContainText('Not started');
+	await noAxeViolations(page, 'settings-stripe');
+
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New contract' }).click();
+	await expect(page.getByTestId('new-provider')).toContainText('Stripe Connect escrow (TEST MODE)');
+	await expect(page.getByTestId('new-provider-fingerprint')).toHaveText(fingerprint(functionKey));
+	await page.locator('#title').fill('Website');
+	await page.locator('#m0-title').fill('Design');
+	await page.locator('#m0-amount').fill('1,200');
+	await page.getByRole('button', { name: 'Propose contract' }).click();
+	await expect(page.getByTestId('contract-status')).toHaveText('proposed');
+
+	// Back to the mock for new contracts: this contract keeps its provider, and its page still opens.
+	const contractUrl = page.url();
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+	await page.getByRole('radio', { name: /^Mock/ }).check();
+	await page.getByRole('button', { name: 'Save escrow provider' }).click();
+	await expect(page.getByTestId('current-provider')).toContainText('Mock escrow (TEST MODE)');
+	await page.goto(contractUrl);
+	await expect(page.getByTestId('contract-status')).toHaveText('proposed');
 	await page.context().close();
 });
