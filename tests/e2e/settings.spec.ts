@@ -174,3 +174,13 @@ test('a Stripe escrow function: its key fingerprint and onboarding status; new c
 	await expect(page.getByTestId('contract-status')).toHaveText('proposed');
 	await page.context().close();
 });
+
+test('a new display name is saved and kept across a reload', async ({ browser, baseURL }) => {
+	const page = await device(browser, baseURL!, 'Ada');
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+	await page.getByLabel('Display name').fill('Ada Lovelace');
+	await page.getByRole('button', { name: 'Save settings' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+	await page.reload();
+	await expect(page.getByLabel('Display name')).toHaveValue('Ada Lovelace');
+});

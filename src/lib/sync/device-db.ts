@@ -66,9 +66,11 @@ function run<T>(store: string, mode: IDBTransactionMode, op: (s: IDBObjectStore)
 	return open().then(
 		(db) =>
 			new Promise<T>((resolve, reject) => {
-				const req = op(db.transaction(store, mode).objectStore(store));
-				req.onsuccess = () => resolve(req.result);
-				req.onerror = () => reject(new StorageUnavailable(req.error?.message ?? 'a write failed'));
+				const tx = db.transaction(store, mode);
+				const req = op(tx.objectStore(store));
+				// Resolve on commit, not on the request: a page closed right after a write keeps it.
+				tx.oncomplete = () => resolve(req.result);
+				tx.onerror = tx.onabort = () => reject(new StorageUnavailable(tx.error?.message ?? req.error?.message ?? 'a write failed'));
 			})
 	);
 }

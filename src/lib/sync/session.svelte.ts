@@ -215,8 +215,9 @@ function contractEscrow(provider: () => { id: string; publicKey: string } | unde
 class AppState {
 	/** News from the other parties since this page opened, newest first. */
 	notices = $state<Notice[]>([]);
-	device = $state<Device | undefined>();
-	contracts = $state<ContractEntry[]>([]);
+	// Raw, not a deep proxy: the device is written to IndexedDB, which cannot clone proxies.
+	device = $state.raw<Device | undefined>();
+	contracts = $state.raw<ContractEntry[]>([]);
 	ready = $state(false);
 	error = $state<string | undefined>();
 }
