@@ -154,3 +154,24 @@ test('a three-milestone contract from proposal to everything released and withdr
 	await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contracts' }).click();
 	await expect(ada.getByTestId('contract-row')).toContainText('You are the client · with Grace');
 });
+
+test('milestones given as a percentage of the total add up to it exactly', async ({ baseURL }) => {
+	const ada = await person('ada', baseURL!);
+	await ada.goto('/');
+	await setUp(ada, 'Ada');
+	await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New contract' }).click();
+	await ada.locator('#title').fill('Thirds');
+	await ada.getByLabel(/Contract total/).fill('1,000');
+	await ada.getByRole('button', { name: 'Add a milestone' }).click();
+	await ada.getByRole('button', { name: 'Add a milestone' }).click();
+	for (const [i, share] of ['33.33%', '33.33%', '33.34%'].entries()) {
+		await ada.locator(`#m${i}-title`).fill(`Part ${i + 1}`);
+		await ada.locator(`#m${i}-amount`).fill(share);
+	}
+	await ada.locator('#m0-description').fill('Wireframes for every page.');
+	await ada.getByRole('button', { name: 'Propose contract' }).click();
+	await expect(card(ada, 'm1')).toContainText('$333.30');
+	await expect(card(ada, 'm2')).toContainText('$333.30');
+	await expect(card(ada, 'm3')).toContainText('$333.40');
+	await expect(card(ada, 'm1')).toContainText('Wireframes for every page.');
+});
