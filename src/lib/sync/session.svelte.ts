@@ -17,7 +17,7 @@ import { generateKey } from '../identity/ed25519';
 import { ContractDoc } from './contract-doc';
 import { getContract, listContracts, loadDevice, saveContract, saveDevice, type ContractEntry, type Device } from './device-db';
 import { Party } from './party';
-import { PeerSync, type PeerState } from './peers';
+import type { PeerState, PeerSync } from './peers';
 import { persist } from './persistence';
 import { loadSettings } from './settings';
 import { randomId } from './links';
@@ -278,7 +278,8 @@ export class ContractSession {
 	constructor(
 		readonly entry: ContractEntry,
 		readonly cdoc: ContractDoc,
-		device: Device
+		device: Device,
+		Peers: typeof PeerSync
 	) {
 		// The provider the contract's terms name, looked up at each call: Settings may change meanwhile.
 		this.escrow = contractEscrow(() => cdoc.derived.state.terms?.provider);
@@ -293,7 +294,7 @@ export class ContractSession {
 			const title = d.state.terms?.title;
 			if (title && title !== entry.title) void remember({ ...entry, title });
 		});
-		this.peers = new PeerSync(cdoc.doc, entry.secret, loadSettings());
+		this.peers = new Peers(cdoc.doc, entry.secret, loadSettings());
 		this.peers.subscribe((s) => (this.peer = s));
 	}
 
@@ -316,10 +317,11 @@ export function openSession(contract: string): Promise<ContractSession> {
 			if (!entry) throw new Error('This device does not hold that contract. Open its share link to join it.');
 			if (!app.device) throw new Error('Set up this device first.');
 			const doc = new Y.Doc();
-			await persist(`milestone-contract-${contract}`, doc);
+			// WebRTC (y-webrtc, simple-peer) loads with the first contract, not with the first page.
+			const [{ PeerSync: Peers }] = await Promise.all([import('./peers'), persist(`milestone-contract-${contract}`, doc)]);
 			const cdoc = new ContractDoc(contract, doc);
 			await cdoc.settled();
-			return new ContractSession(entry, cdoc, app.device);
+			return new ContractSession(entry, cdoc, app.device, Peers);
 		})();
 		s.catch(() => sessions.delete(contract));
 		sessions.set(contract, s);
