@@ -7,6 +7,8 @@ export default defineConfig({
 	timeout: 60_000,
 	fullyParallel: false,
 	workers: 1,
+	// Two real browsers over loopback WebRTC on a busy 2-core machine: one retry in CI, none locally.
+	retries: process.env.CI ? 1 : 0,
 	reporter: process.env.CI ? 'list' : [['list']],
 	outputDir: 'test-results',
 	use: {
