@@ -14,6 +14,7 @@ import { MockEscrowProvider } from '../escrow/mock';
 import { StripeEscrowAdapter } from '../escrow/stripe';
 import { fingerprint } from '../identity/fingerprint';
 import { generateKey } from '../identity/ed25519';
+import { collect, completePayment } from '../escrow/card-step';
 import { ContractDoc } from './contract-doc';
 import { getContract, listContracts, loadDevice, saveContract, saveDevice, type ContractEntry, type Device } from './device-db';
 import { Party } from './party';
@@ -152,7 +153,8 @@ export function unavailableEscrow(message: string): EscrowAdapter {
 const stripeAdapters = new Map<string, StripeEscrowAdapter>();
 function stripeAdapter(url: string): StripeEscrowAdapter {
 	let a = stripeAdapters.get(url);
-	if (!a) stripeAdapters.set(url, (a = new StripeEscrowAdapter({ url })));
+	// The card step (Stripe.js Payment Element) supplies the PaymentMethod and finishes 3-D Secure.
+	if (!a) stripeAdapters.set(url, (a = new StripeEscrowAdapter({ url, paymentMethod: () => collect(), completePayment })));
 	return a;
 }
 

@@ -8,7 +8,7 @@
  * PaymentIntent waiting for another payment method, list filters and pagination, balances that a
  * transfer, refund or payout cannot exceed. Failures can be injected: a card decline, a 500, a timeout.
  */
-import shapes from './shapes.json';
+import shapes from './shapes.json' with { type: 'json' };
 import { canonical, decodeForm, type FormObject, type FormValue } from './form';
 
 type Obj = Record<string, unknown> & { id: string; created: number };
