@@ -19,6 +19,8 @@ async function person(name: string, baseURL: string): Promise<Page> {
 async function setUp(page: Page, name: string) {
 	await page.getByLabel('Your name, as the other party will see it').fill(name);
 	await page.getByRole('button', { name: 'Create my key' }).click();
+	// The key is stored before the app moves on: navigating earlier would reload the page without it.
+	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
 }
 
 const card = (page: Page, m: string) => page.getByTestId(`milestone-${m}`);

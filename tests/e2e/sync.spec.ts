@@ -24,6 +24,8 @@ async function person(name: string, baseURL: string): Promise<Page> {
 async function setUp(page: Page, name: string): Promise<void> {
 	await page.getByLabel('Your name, as the other party will see it').fill(name);
 	await page.getByRole('button', { name: 'Create my key' }).click();
+	// The key is stored before the app moves on: navigating earlier would reload the page without it.
+	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
 }
 
 async function propose(page: Page, title: string): Promise<string> {
