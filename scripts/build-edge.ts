@@ -1,7 +1,9 @@
 /**
  * Bundles the escrow edge function into one ES module per runtime: `worker` for Cloudflare
- * Workers / workerd (what miniflare runs in the tests) and `deno` for Deno / Supabase Edge
- * Functions (a single file with no bare imports left, so no import map is needed there).
+ * Workers / workerd (what miniflare runs in the tests; it also exports the Durable Object classes
+ * `ContractRecordObject` and `AccountsObject` that wrangler.toml binds) and `deno` for Deno /
+ * Supabase Edge Functions (a single file with no bare imports left, so no import map is needed
+ * there; it has no store).
  * Uses esbuild, which the toolchain already ships (vite, tsx).
  *   node --import tsx scripts/build-edge.ts            → dist-edge/worker.js, dist-edge/deno.js
  */

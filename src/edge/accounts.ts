@@ -1,36 +1,76 @@
 /**
- * Freelancer onboarding: one Stripe connected account per freelancer party key, found again by the
- * key in its metadata (Stripe is the only database). Only the key's owner can create or open the
- * onboarding for it: the request carries a fresh signature by that key, so nobody can attach their
- * own bank account to a freelancer's releases.
+ * Freelancer onboarding: one Stripe connected account per freelancer party key, found again through
+ * the function's key → account index (store.ts), never by listing every account. Only the key's
+ * owner can create or open the onboarding for it, or read its status: each request carries a fresh
+ * signature by that key, and the onboarding signature also covers the return and refresh URLs, so a
+ * captured proof cannot send the freelancer's onboarding anywhere else. Onboarding is rate-limited
+ * per key and overall (counters in the store), so nobody can create accounts without bound.
  */
 import type Stripe from 'stripe';
 import { utf8 } from '../lib/contract/encoding';
 import { EscrowError } from '../lib/escrow/adapter';
-import { onboardingMessage, type OnboardingBody, type OnboardingStatus } from '../lib/escrow/protocol';
+import { onboardingMessage, onboardingStatusMessage, type OnboardingBody, type OnboardingStatus, type OnboardingStatusBody } from '../lib/escrow/protocol';
 import { verify } from '../lib/identity/ed25519';
 import { META } from './books';
+import { RateLimited } from './failures';
+import { MemoryAccountStore, type AccountStore } from './store';
 
-/** How far the proof's time may be from the function's clock. */
+/** How far a proof's time may be from the function's clock. */
 export const PROOF_WINDOW_MS = 5 * 60_000;
 
-/** The freelancer's connected account, oldest first if several carry the key. */
-export async function accountOf(stripe: Stripe, partyKey: string): Promise<Stripe.Account | undefined> {
-	let found: Stripe.Account | undefined;
-	for await (const a of stripe.accounts.list({ limit: 100 })) {
-		if (a.metadata?.[META.partyKey] !== partyKey) continue;
-		if (!found || (a.created ?? 0) < (found.created ?? 0)) found = a;
-	}
-	return found;
+const HOUR = 3_600_000;
+
+export interface Limit {
+	limit: number;
+	windowMs: number;
 }
 
-export async function onboard(stripe: Stripe, body: OnboardingBody, now: number): Promise<{ account: string; url: string; expiresAt: number }> {
-	if (Math.abs(now - body.at) > PROOF_WINDOW_MS) throw new EscrowError('not-authorised', 'The onboarding proof is too old; sign a fresh one.');
-	const ok = await verify(body.publicKey, utf8.encode(onboardingMessage(body.publicKey, body.at)), body.signature);
-	if (!ok) throw new EscrowError('not-authorised', 'The onboarding proof is not signed by this key.');
-	let account = await accountOf(stripe, body.publicKey);
+export interface OnboardingLimits {
+	/** Onboarding requests per party key. */
+	perKey: Limit;
+	/** Onboarding requests for all keys together (each may create a connected account). */
+	overall: Limit;
+	/** Status reads per party key. */
+	statusPerKey: Limit;
+}
+
+export const ONBOARDING_LIMITS: OnboardingLimits = {
+	perKey: { limit: 10, windowMs: HOUR },
+	overall: { limit: 100, windowMs: HOUR },
+	statusPerKey: { limit: 120, windowMs: HOUR }
+};
+
+export interface AccountDeps {
+	stripe: Stripe;
+	accounts: AccountStore;
+	now: () => number;
+	onboardingLimits?: OnboardingLimits;
+}
+
+/** The freelancer's connected account, through the index. */
+export async function accountOf(d: { stripe: Stripe; accounts: AccountStore }, partyKey: string): Promise<Stripe.Account | undefined> {
+	const id = await d.accounts.lookup(partyKey);
+	return id ? d.stripe.accounts.retrieve(id) : undefined;
+}
+
+async function proven(publicKey: string, at: number, now: number, message: string, signature: string, what: string): Promise<void> {
+	if (Math.abs(now - at) > PROOF_WINDOW_MS) throw new EscrowError('not-authorised', `The ${what} proof is too old; sign a fresh one.`);
+	if (!(await verify(publicKey, utf8.encode(message), signature))) throw new EscrowError('not-authorised', `The ${what} proof is not signed by this key.`);
+}
+
+async function take(d: AccountDeps, bucket: string, l: Limit, now: number): Promise<void> {
+	if (!(await d.accounts.take(bucket, l.limit, l.windowMs, now))) throw new RateLimited(`Too many onboarding requests; try again within ${Math.ceil(l.windowMs / 60_000)} minutes.`);
+}
+
+export async function onboard(d: AccountDeps, body: OnboardingBody): Promise<{ account: string; url: string; expiresAt: number }> {
+	const now = d.now();
+	const limits = d.onboardingLimits ?? ONBOARDING_LIMITS;
+	await proven(body.publicKey, body.at, now, onboardingMessage(body.publicKey, body.at, body.returnUrl, body.refreshUrl), body.signature, 'onboarding');
+	await take(d, `onboard:${body.publicKey}`, limits.perKey, now);
+	await take(d, 'onboard:*', limits.overall, now);
+	let account = await accountOf(d, body.publicKey);
 	if (!account) {
-		account = await stripe.accounts.create(
+		account = await d.stripe.accounts.create(
 			{
 				// A recipient account: it receives transfers and pays out; the platform takes the charges.
 				controller: { fees: { payer: 'application' }, losses: { payments: 'application' }, stripe_dashboard: { type: 'express' } },
@@ -41,13 +81,17 @@ export async function onboard(stripe: Stripe, body: OnboardingBody, now: number)
 			},
 			{ idempotencyKey: `onboard:${body.publicKey}` }
 		);
+		await d.accounts.remember(body.publicKey, account.id);
 	}
-	const link = await stripe.accountLinks.create({ account: account.id, type: 'account_onboarding', return_url: body.returnUrl, refresh_url: body.refreshUrl });
+	const link = await d.stripe.accountLinks.create({ account: account.id, type: 'account_onboarding', return_url: body.returnUrl, refresh_url: body.refreshUrl });
 	return { account: account.id, url: link.url, expiresAt: link.expires_at * 1000 };
 }
 
-export async function onboardingStatus(stripe: Stripe, partyKey: string): Promise<OnboardingStatus> {
-	const account = await accountOf(stripe, partyKey);
+export async function onboardingStatus(d: AccountDeps, body: OnboardingStatusBody): Promise<OnboardingStatus> {
+	const now = d.now();
+	await proven(body.publicKey, body.at, now, onboardingStatusMessage(body.publicKey, body.at), body.signature, 'status');
+	await take(d, `status:${body.publicKey}`, (d.onboardingLimits ?? ONBOARDING_LIMITS).statusPerKey, now);
+	const account = await accountOf(d, body.publicKey);
 	if (!account) return { account: null, detailsSubmitted: false, payoutsEnabled: false, transfers: 'none' };
 	const cap = account.capabilities?.transfers;
 	const transfers: OnboardingStatus['transfers'] = cap === 'active' ? 'active' : cap === 'inactive' ? 'inactive' : cap === 'pending' ? 'pending' : 'none';
@@ -55,9 +99,32 @@ export async function onboardingStatus(stripe: Stripe, partyKey: string): Promis
 }
 
 /** Where a release goes: refused until the freelancer has an account that can receive transfers. */
-export async function payableAccount(stripe: Stripe, partyKey: string): Promise<Stripe.Account> {
-	const account = await accountOf(stripe, partyKey);
+export async function payableAccount(d: { stripe: Stripe; accounts: AccountStore }, partyKey: string): Promise<Stripe.Account> {
+	const account = await accountOf(d, partyKey);
 	if (!account || account.capabilities?.transfers !== 'active')
 		throw new EscrowError('invalid-request', 'The freelancer has not finished Stripe onboarding yet, so no payment can reach them.');
 	return account;
+}
+
+/**
+ * For a deployment without a store (Deno / Supabase): an index and rate limits that live only as
+ * long as the isolate, and, on a miss, the old scan of connected accounts by their party-key
+ * metadata. Use the Workers deployment (durable.ts) to get neither limitation.
+ */
+export class IsolateAccountStore extends MemoryAccountStore {
+	constructor(private readonly stripe: Stripe) {
+		super();
+	}
+
+	override async lookup(partyKey: string): Promise<string | undefined> {
+		const hit = await super.lookup(partyKey);
+		if (hit) return hit;
+		let found: Stripe.Account | undefined;
+		for await (const a of this.stripe.accounts.list({ limit: 100 })) {
+			if (a.metadata?.[META.partyKey] !== partyKey) continue;
+			if (!found || (a.created ?? 0) < (found.created ?? 0)) found = a;
+		}
+		if (found) await this.remember(partyKey, found.id);
+		return found?.id;
+	}
 }

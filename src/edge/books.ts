@@ -1,8 +1,10 @@
 /**
- * The escrow books, read from Stripe itself: Stripe is the function's only database, so every
- * decision (how much a milestone holds, whether an intent was executed already, what a freelancer
- * may withdraw) is recomputed from Stripe objects on each request. The metadata written on those
- * objects (see `meta`) is what ties them to the contract, its milestone and the intent.
+ * The escrow books, read from Stripe itself: Stripe stays the source of truth for money, so how
+ * much a milestone holds, whether an intent was executed already and what a freelancer may
+ * withdraw are recomputed from Stripe objects on each request (the function's own record, store.ts,
+ * says what was recorded and which receipts were issued, never how much money there is). The
+ * metadata written on those objects (see `META`) ties them to the contract, its milestone and the
+ * intent.
  */
 import type Stripe from 'stripe';
 
@@ -87,11 +89,24 @@ export function remainingOn(books: MilestoneBooks, c: EscrowCharge): number {
 	return c.escrow - transferred - c.refunded;
 }
 
-/** The charge with the most money left: releases and refunds draw on it. */
-export function richestCharge(books: MilestoneBooks): EscrowCharge | undefined {
-	let best: EscrowCharge | undefined;
-	for (const c of books.charges) if (!best || remainingOn(books, c) > remainingOn(books, best)) best = c;
-	return best;
+/** Money out of a milestone beyond what came in: positive only when something over-paid. */
+export function excessOf(books: MilestoneBooks): number {
+	return books.released + books.refunded - books.funded;
+}
+
+/**
+ * The PaymentIntent a funding intent created, whatever its state: from the function's outbox when
+ * it has one, else from the milestone's charges (a processing bank debit has a pending charge).
+ * Stripe forgets idempotency keys after about a day, so this lookup, not the key, is what keeps a
+ * retry days later from charging the client twice.
+ */
+export async function fundingIntentOf(stripe: Stripe, contract: string, milestone: string, intent: string, known?: string): Promise<Stripe.PaymentIntent | undefined> {
+	if (known) return stripe.paymentIntents.retrieve(known);
+	for await (const charge of stripe.charges.list({ transfer_group: transferGroup(contract, milestone), limit: 100, expand: ['data.payment_intent'] })) {
+		const pi = charge.payment_intent;
+		if (pi && typeof pi !== 'string' && pi.metadata[META.contract] === contract && pi.metadata[META.intent] === intent) return pi;
+	}
+	return undefined;
 }
 
 /** Provider time and prev stored on a Stripe object when its receipt was first issued. */

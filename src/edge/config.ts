@@ -6,7 +6,9 @@
 import Stripe from 'stripe';
 import { fromBase64url } from '../lib/contract/encoding';
 import { publicKeyFromSeed } from '../lib/identity/ed25519';
+import { IsolateAccountStore } from './accounts';
 import type { HandlerDeps } from './handler';
+import type { AccountStore, RecordStore } from './store';
 
 export interface EdgeEnv {
 	/** sk_live_… / sk_test_… (or a restricted rk_ key). */
@@ -34,6 +36,13 @@ export interface ConfigOptions {
 	maxNetworkRetries?: number;
 	timeoutMs?: number;
 	log?: (line: string) => void;
+	/**
+	 * The provider's record of each contract. Left out (the Deno entry), nothing is recorded and
+	 * auto-release and refunds of unanswered requests are refused.
+	 */
+	records?: RecordStore;
+	/** Key → account index and rate limits; left out, an isolate-local one that falls back to a metadata scan. */
+	accounts?: AccountStore;
 }
 
 export function depsFromEnv(env: EdgeEnv, o: ConfigOptions = {}): HandlerDeps {
@@ -59,6 +68,8 @@ export function depsFromEnv(env: EdgeEnv, o: ConfigOptions = {}): HandlerDeps {
 		origins,
 		testMode: /^(sk|rk)_test_/.test(secret),
 		crypto: Stripe.createSubtleCryptoProvider(),
-		log: o.log
+		log: o.log,
+		records: o.records,
+		accounts: o.accounts ?? new IsolateAccountStore(stripe)
 	};
 }

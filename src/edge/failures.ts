@@ -17,6 +17,24 @@ export class PaymentRequired extends Error {
 	}
 }
 
+/** Too many requests of one kind (onboarding): answered with HTTP 429, code 'unavailable'. */
+export class RateLimited extends EscrowError {
+	constructor(message: string) {
+		super('unavailable', message);
+	}
+}
+
+/**
+ * A deployment without a record (the Deno entry) never judges "nobody answered in time": the log a
+ * party sends could leave out whatever stopped the clock.
+ */
+export function noRecordRefusal(): EscrowError {
+	return new EscrowError(
+		'not-authorised',
+		'This escrow function keeps no record of contracts (the Deno / Supabase deployment), so it cannot judge that a deadline passed with nobody acting: auto-release and refunds of unanswered requests are refused here. The Cloudflare deployment keeps the record and can.'
+	);
+}
+
 export const STATUS: Record<EscrowErrorCode | 'payment-required' | 'internal', number> = {
 	declined: 402,
 	'payment-required': 402,
@@ -29,6 +47,7 @@ export const STATUS: Record<EscrowErrorCode | 'payment-required' | 'internal', n
 	'already-settled': 409,
 	'too-early': 409,
 	'insufficient-balance': 409,
+	processing: 409,
 	internal: 500
 };
 
@@ -73,7 +92,12 @@ export function toWire(e: unknown): { status: number; body: WireError } {
 	const mapped = fromStripe(e);
 	if (mapped instanceof PaymentRequired)
 		return { status: STATUS['payment-required'], body: { code: 'payment-required', message: mapped.message, clientSecret: mapped.clientSecret } };
-	if (mapped instanceof EscrowError) return { status: STATUS[mapped.code], body: { code: mapped.code, message: mapped.message } };
+	if (mapped instanceof RateLimited) return { status: 429, body: { code: mapped.code, message: mapped.message } };
+	if (mapped instanceof EscrowError)
+		return {
+			status: STATUS[mapped.code],
+			body: { code: mapped.code, message: mapped.message, ...(mapped.expectedAt !== undefined ? { expectedAt: mapped.expectedAt } : {}) }
+		};
 	// Unknown failures: a fixed message; the detail may hold anything, so it is not echoed.
 	return { status: 500, body: { code: 'internal', message: 'The escrow function failed unexpectedly.' } };
 }

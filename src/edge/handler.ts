@@ -1,7 +1,9 @@
 /**
  * The escrow edge function as one web-standard `(Request) => Promise<Response>`: routing, CORS,
  * input validation and the JSON error shape. Runtime entries (worker.ts, deno.ts) only build the
- * dependencies from their environment; tests build them around the in-process Stripe fake.
+ * dependencies from their environment (and, on Workers, send each contract's requests to its own
+ * Durable Object, which runs this same handler over its record); tests build them around the
+ * in-process Stripe fake and the in-memory store.
  */
 import type Stripe from 'stripe';
 import type { z } from 'zod';
@@ -11,16 +13,18 @@ import {
 	FundingQuoteBody,
 	MAX_BODY_BYTES,
 	OnboardingBody,
+	OnboardingStatusBody,
 	PATHS,
+	RecordBody,
 	WithdrawalQuoteBody
 } from '../lib/escrow/protocol';
 import { quoted } from '../lib/escrow/provider-core';
-import { PublicKey } from '../lib/contract/schema';
 import type { DeviceKey } from '../lib/identity/ed25519';
 import { quoteFunding, quoteWithdrawal } from '../lib/money/fees';
-import { onboard, onboardingStatus } from './accounts';
+import { onboard, onboardingStatus, type OnboardingLimits } from './accounts';
 import { attest, fund, refund, release, withdraw, type EscrowDeps } from './escrow';
 import { toWire } from './failures';
+import { serveRecord } from './record';
 import { handleWebhook } from './webhooks';
 
 export interface HandlerDeps extends EscrowDeps {
@@ -32,8 +36,13 @@ export interface HandlerDeps extends EscrowDeps {
 	origins: readonly string[];
 	testMode: boolean;
 	crypto: Parameters<Stripe['webhooks']['constructEventAsync']>[4];
-	/** Where failures are reported; gets the error code and path only, never bodies or secrets. */
-	log?: (line: string) => void;
+	onboardingLimits?: OnboardingLimits;
+	/**
+	 * Where a contract's requests go instead of being run here: the Workers front sends each
+	 * contract's escrow operations and record reads to that contract's Durable Object (which runs
+	 * this same handler without `forward`). Validated first, so a malformed body never reaches one.
+	 */
+	forward?: (contract: string, req: Request) => Promise<Response>;
 }
 
 type Route = (req: Request, d: HandlerDeps) => Promise<unknown>;
@@ -53,12 +62,7 @@ const GET_ROUTES: Record<string, Route> = {
 		publicKey: d.key.publicKey,
 		testMode: d.testMode
 	}),
-	[PATHS.now]: async (_req, d) => ({ now: d.now() }),
-	[PATHS.onboardingStatus]: async (req, d) => {
-		const key = PublicKey.safeParse(new URL(req.url).searchParams.get('key'));
-		if (!key.success) throw new EscrowError('invalid-request', 'key: expected a 43-character base64url key.');
-		return onboardingStatus(d.stripe, key.data);
-	}
+	[PATHS.now]: async (_req, d) => ({ now: d.now() })
 };
 
 const POST_ROUTES: Record<string, Route> = {
@@ -72,10 +76,22 @@ const POST_ROUTES: Record<string, Route> = {
 		const q = quoted(() => quoteWithdrawal(b.amount, b.method, b.currency, d.now()));
 		return { amount: q.amount, fee: q.fee, net: q.net, currency: b.currency, method: b.method, processingMs: q.processingMs, availableAt: q.availableAt };
 	},
-	[PATHS.onboarding]: async (req, d) => onboard(d.stripe, await input(req, OnboardingBody), d.now()),
+	[PATHS.onboarding]: async (req, d) => onboard(d, await input(req, OnboardingBody)),
+	[PATHS.onboardingStatus]: async (req, d) => onboardingStatus(d, await input(req, OnboardingStatusBody)),
+	[PATHS.record]: contractRoute(RecordBody, serveRecord),
 	[PATHS.webhook]: async (req, d) => handleWebhook(d.stripe, d.webhookSecret, await text(req), req.headers.get('stripe-signature'), d.now(), d.crypto),
-	...Object.fromEntries(Object.entries(ESCROW_OPS).map(([path, op]) => [path, async (req: Request, d: HandlerDeps) => op(d, await input(req, EscrowRequestBody))]))
+	...Object.fromEntries(Object.entries(ESCROW_OPS).map(([path, op]) => [path, contractRoute(EscrowRequestBody, op)]))
 };
+
+/** A request about one contract: run here, or (Workers front) forwarded to the contract's own object. */
+function contractRoute<S extends z.ZodType<{ contract: string }>>(schema: S, run: (d: HandlerDeps, body: z.infer<S>) => Promise<unknown>): Route {
+	return async (req, d) => {
+		const raw = await text(req);
+		const body = parse(raw, schema);
+		if (d.forward) return d.forward(body.contract, new Request(req.url, { method: 'POST', headers: req.headers, body: raw }));
+		return run(d, body);
+	};
+}
 
 export function createHandler(d: HandlerDeps): (req: Request) => Promise<Response> {
 	return async (req) => {
@@ -88,7 +104,8 @@ export function createHandler(d: HandlerDeps): (req: Request) => Promise<Respons
 		const route = (req.method === 'GET' ? GET_ROUTES : req.method === 'POST' ? POST_ROUTES : {})[url.pathname];
 		if (!route) return json({ code: 'invalid-request', message: `No such endpoint: ${req.method} ${url.pathname}` }, 404, cors ?? {});
 		try {
-			return json(await route(req, d), 200, cors ?? {});
+			const out = await route(req, d);
+			return out instanceof Response ? out : json(out, 200, cors ?? {});
 		} catch (e) {
 			const { status, body } = toWire(e);
 			d.log?.(`${req.method} ${url.pathname} → ${status} ${body.code}`);
@@ -113,7 +130,8 @@ function json(body: unknown, status: number, headers: Record<string, string>): R
 	return new Response(JSON.stringify(body), { status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } });
 }
 
-async function text(req: Request): Promise<string> {
+/** The request body as text, refused past MAX_BODY_BYTES (declared or actual). */
+export async function text(req: Request): Promise<string> {
 	const declared = Number(req.headers.get('content-length') ?? '0');
 	if (declared > MAX_BODY_BYTES) throw new EscrowError('invalid-request', 'The request body is too large.');
 	const body = await req.text();
@@ -123,11 +141,14 @@ async function text(req: Request): Promise<string> {
 
 /** Parse and validate a JSON body; the first schema problem becomes the error message. */
 async function input<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+	return parse(await text(req), schema);
+}
+
+function parse<S extends z.ZodType>(text: string, schema: S): z.infer<S> {
 	let raw: unknown;
 	try {
-		raw = JSON.parse(await text(req));
-	} catch (e) {
-		if (e instanceof EscrowError) throw e;
+		raw = JSON.parse(text);
+	} catch {
 		throw new EscrowError('invalid-request', 'The request body is not JSON.');
 	}
 	const parsed = schema.safeParse(raw);

@@ -1,6 +1,6 @@
 /**
- * Stripe webhooks. The function keeps no state, so deduplication and ordering come from the way
- * events are handled, not from a table of seen ids:
+ * Stripe webhooks. They touch no record (store.ts), so deduplication and ordering come from the
+ * way events are handled, not from a table of seen ids:
  *  - the payload is only a hint: each handler re-reads the live object from Stripe and writes what
  *    the *current* state implies (a dispute.closed that arrives before its dispute.created reads
  *    the closed dispute and leaves the flag off; the late created event then reads it closed too);

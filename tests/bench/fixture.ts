@@ -2,13 +2,29 @@
  * A large, realistic contract for benchmarks: 50 milestones each funded, submitted, timestamped and
  * released through provider receipts, and thousands of messages between them — every event signed.
  */
-import { encodeBody, encodeEnvelope, signingBytes, type Draft } from '../../src/lib/contract/envelope';
+import { encodeBody, encodeEnvelope, signingBytes, withDerivedContract, type Draft } from '../../src/lib/contract/envelope';
 import { DEFAULT_CLOCKS, type EventType, type Payload } from '../../src/lib/contract/schema';
 import { sign, type DeviceKey } from '../../src/lib/identity/ed25519';
 import { TEST_MODE_KEY } from '../../src/lib/escrow/mock';
 import { CLIENT, FREELANCER, T0 } from '../support/world';
 
-export const BENCH_CONTRACT = 'bench-contract-00000001';
+const milestones = Array.from({ length: 50 }, (_, i) => ({ id: `m${i}`, title: `Milestone ${i + 1}`, amount: 10_000 + i }));
+/** The proposal is fixed, so the contract id (its hash) is too. */
+const PROPOSAL: Draft = withDerivedContract({
+	contract: '',
+	author: CLIENT.publicKey,
+	prev: null,
+	deps: [],
+	at: T0,
+	type: 'contract.proposed',
+	payload: {
+		role: 'client',
+		name: 'Ada',
+		nonce: 'bench-nonce-0000000001',
+		terms: { title: 'Bench', scope: 'A long engagement.', currency: 'USD', milestones, provider: { id: 'mock', publicKey: TEST_MODE_KEY.publicKey, testMode: true }, ...DEFAULT_CLOCKS }
+	}
+});
+export const BENCH_CONTRACT = PROPOSAL.contract;
 
 export async function bigContract(total = 10_000): Promise<[string, string][]> {
 	const drafts: { key: DeviceKey; draft: Draft }[] = [];
@@ -31,14 +47,14 @@ export async function bigContract(total = 10_000): Promise<[string, string][]> {
 		drafts.push({ key, draft });
 		return id;
 	};
-	const milestones = Array.from({ length: 50 }, (_, i) => ({ id: `m${i}`, title: `Milestone ${i + 1}`, amount: 10_000 + i }));
-	const proposal = emit(CLIENT, 'contract.proposed', {
-		role: 'client',
-		name: 'Ada',
-		terms: { title: 'Bench', scope: 'A long engagement.', currency: 'USD', milestones, provider: { id: 'mock', publicKey: TEST_MODE_KEY.publicKey, testMode: true }, ...DEFAULT_CLOCKS }
-	});
-	emit(FREELANCER, 'contract.accepted', { proposal, name: 'Grace' });
-	const perMilestone = Math.floor((total - 2) / milestones.length);
+	const proposal = encodeBody(PROPOSAL).id;
+	last.set(CLIENT.publicKey, proposal);
+	head = proposal;
+	drafts.push({ key: CLIENT, draft: PROPOSAL });
+	const acceptance = emit(FREELANCER, 'contract.accepted', { proposal, name: 'Grace' });
+	const countersign = emit(CLIENT, 'contract.countersigned', { acceptance });
+	emit(TEST_MODE_KEY, 'receipt.attested', { event: countersign, kind: 'countersign' }, countersign);
+	const perMilestone = Math.floor((total - 4) / milestones.length);
 	for (const m of milestones) {
 		const fund = emit(CLIENT, 'milestone.fund', { milestone: m.id, amount: m.amount, currency: 'USD', method: 'card' });
 		emit(TEST_MODE_KEY, 'receipt.funded', { intent: fund, milestone: m.id, amount: m.amount, fee: 30, currency: 'USD', method: 'card', clearsAt: at }, fund);

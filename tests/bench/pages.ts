@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import * as Y from 'yjs';
-import { encodeBody, encodeEnvelope, signingBytes } from '../../src/lib/contract/envelope';
+import { encodeBody, encodeEnvelope, signingBytes, withDerivedContract } from '../../src/lib/contract/envelope';
 import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
 import { TEST_MODE_KEY } from '../../src/lib/escrow/mock';
 import { sign } from '../../src/lib/identity/ed25519';
@@ -17,25 +17,41 @@ import { BENCH_CONTRACT } from './fixture';
 import { LAUNCH, seed } from './sync';
 
 async function smallContract(i: number): Promise<{ contract: string; update: Uint8Array }> {
-	const contract = `bench-small-${String(i).padStart(10, '0')}`;
+	let contract = '';
 	const doc = new Y.Doc();
 	const map = doc.getMap<string>('events');
 	let prev: Record<string, string | null> = {};
 	let head: string | undefined;
 	const emit = async (key: typeof CLIENT, type: string, payload: unknown) => {
-		const draft = { contract, author: key.publicKey, prev: prev[key.publicKey] ?? null, deps: head ? [head] : [], at: Date.UTC(2026, 10, 1) + i * 60_000, type: type as never, payload };
+		const draft =
+			type === 'contract.proposed'
+				? { contract, author: key.publicKey, prev: null, deps: [], at: Date.UTC(2026, 10, 1) + i * 60_000, type: type as never, payload }
+				: { contract, author: key.publicKey, prev: prev[key.publicKey] ?? null, deps: head ? [head] : [], at: Date.UTC(2026, 10, 1) + i * 60_000, type: type as never, payload };
 		const { id, body } = encodeBody(draft);
 		map.set(id, encodeEnvelope(id, body, await sign(key, signingBytes(id))));
 		prev = { ...prev, [key.publicKey]: id };
 		head = id;
 		return id;
 	};
-	const proposal = await emit(CLIENT, 'contract.proposed', {
-		role: 'client',
-		name: 'Ada',
-		terms: { title: `Contract ${i + 1}`, scope: '', currency: 'USD', milestones: [{ id: 'm1', title: 'Design', amount: 10_000 + i }], provider: { id: 'mock', publicKey: TEST_MODE_KEY.publicKey, testMode: true }, ...DEFAULT_CLOCKS }
+	const proposalDraft = withDerivedContract({
+		contract: '',
+		author: CLIENT.publicKey,
+		prev: null,
+		deps: [],
+		at: Date.UTC(2026, 10, 1) + i * 60_000,
+		type: 'contract.proposed' as const,
+		payload: {
+			role: 'client',
+			name: 'Ada',
+			nonce: `bench-small-nonce-${String(i).padStart(8, '0')}`,
+			terms: { title: `Contract ${i + 1}`, scope: '', currency: 'USD', milestones: [{ id: 'm1', title: 'Design', amount: 10_000 + i }], provider: { id: 'mock', publicKey: TEST_MODE_KEY.publicKey, testMode: true }, ...DEFAULT_CLOCKS }
+		}
 	});
-	await emit(FREELANCER, 'contract.accepted', { proposal, name: 'Grace' });
+	contract = proposalDraft.contract;
+	const proposal = await emit(CLIENT, 'contract.proposed', proposalDraft.payload);
+	const acceptance = await emit(FREELANCER, 'contract.accepted', { proposal, name: 'Grace' });
+	const countersign = await emit(CLIENT, 'contract.countersigned', { acceptance });
+	await emit(TEST_MODE_KEY, 'receipt.attested', { event: countersign, kind: 'countersign' });
 	for (let k = 0; k < 5; k++) await emit(k % 2 ? CLIENT : FREELANCER, 'message.posted', { text: `Note ${k}` });
 	return { contract, update: Y.encodeStateAsUpdate(doc) };
 }

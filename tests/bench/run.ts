@@ -9,6 +9,7 @@ import { authenticate } from '../../src/lib/identity/authenticate';
 import { sign } from '../../src/lib/identity/ed25519';
 import { CLIENT } from '../support/world';
 import { BENCH_CONTRACT, bigContract } from './fixture';
+import { lateEventBench } from './late-event';
 import { syncBench } from './sync';
 import { pageBench } from './pages';
 
@@ -86,7 +87,7 @@ async function main() {
 		peakRssMB: round(process.memoryUsage().rss / 2 ** 20, 1),
 		targets: { coldOpenMs: 150, coldOpenToPlainYjsRatio: 2.5, incrementalApplyMs: 1 }
 	};
-	const out: object[] = [figures];
+	const out: object[] = [figures, await lateEventBench(BENCH_CONTRACT, entries)];
 	if (!process.argv.includes('--no-browsers')) {
 		out.push({ benchmark: 'two-browser-sync', events, ...(await syncBench(entries)), targets: { browsersConnectToIdenticalStateMs: 2000 } });
 		out.push({ benchmark: 'pages', ...(await pageBench(update)), targets: { initialJsGzipKB: 150 } });

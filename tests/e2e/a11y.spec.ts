@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { confirmCounterparty } from './binding';
 
 // Every page, in both colour schemes, with zero axe-core violations; a screenshot of each is kept
 // under test-results/screenshots for a person to look at.
@@ -46,6 +47,7 @@ test('every page passes axe-core in light and dark', async ({ browser, baseURL }
 	await expect(grace.getByRole('button', { name: 'Accept contract' })).toBeVisible({ timeout: 15_000 });
 	for (const scheme of SCHEMES) await audit(grace, 'contract-invitation', scheme);
 	await grace.getByRole('button', { name: 'Accept contract' }).click();
+	await confirmCounterparty(ada, 'Grace');
 	await expect(ada.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
 	await ada.getByTestId('milestone-m1').getByRole('button', { name: 'Fund milestone' }).click();
 	await ada.getByTestId('milestone-m1').getByRole('button', { name: /^Fund / }).click();

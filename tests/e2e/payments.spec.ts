@@ -1,4 +1,5 @@
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+import { confirmCounterparty } from './binding';
 
 // Client and freelancer in two browsers: a three-milestone contract from proposal to all released
 // and withdrawn, with a declined card, one change request, a message exchange and an auto-release.
@@ -87,6 +88,7 @@ test('a three-milestone contract from proposal to everything released and withdr
 	await grace.goto(link);
 	await setUp(grace, 'Grace');
 	await grace.getByRole('button', { name: 'Accept contract' }).click();
+	await confirmCounterparty(ada, 'Grace');
 	await expect(ada.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
 
 	// A declined card leaves the milestone unfunded and says why; then it goes through.

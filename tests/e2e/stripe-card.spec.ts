@@ -3,6 +3,7 @@ import { depsFromEnv } from '../../src/edge/config';
 import { createHandler } from '../../src/edge/handler';
 import { FakeStripe } from '../edge/fake-stripe/fake';
 import { SIGNING_SEED, WEBHOOK_SECRET } from '../edge/harness';
+import { confirmCounterparty } from './binding';
 
 // Funding a Stripe-escrowed milestone from the app: the real edge function (in this process, against
 // the Stripe fake) behind its URL, and a stand-in for Stripe.js at js.stripe.com (no network here),
@@ -75,6 +76,7 @@ test('a client funds a Stripe-escrowed milestone with the card step', async ({ b
 	const link = await ada.getByTestId('share-link').inputValue();
 	await grace.goto(link);
 	await grace.getByRole('button', { name: 'Accept contract' }).click();
+	await confirmCounterparty(ada, 'Grace');
 	await expect(ada.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
 
 	const card = ada.getByTestId('milestone-m1');

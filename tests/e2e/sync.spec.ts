@@ -2,6 +2,7 @@ import { chromium, expect, test, type Browser, type Page } from '@playwright/tes
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { confirmCounterparty } from './binding';
 
 // Two separate Chromium browsers on one machine, the app and our signaling server on loopback.
 let browsers: Browser[] = [];
@@ -62,6 +63,7 @@ test('a link invites the counterparty; both sides work offline and converge', as
 	await expect(grace.getByTestId('contract-title')).toHaveText('Marketing site', { timeout: 15_000 });
 	await expect(grace.getByTestId('proposer-fingerprint')).toHaveText(adaFingerprint!);
 	await grace.getByRole('button', { name: 'Accept contract' }).click();
+	await confirmCounterparty(ada, 'Grace');
 	for (const p of [ada, grace]) {
 		await expect(p.getByTestId('contract-status')).toHaveText('active', { timeout: 10_000 });
 		await expect(p.getByTestId('party-client')).toContainText('Ada');

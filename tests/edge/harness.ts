@@ -2,15 +2,18 @@
  * The Stripe escrow stack as the tests run it: the edge function's handler (the real code, with
  * the real `stripe` package) talking to the in-process Stripe fake, the app's StripeEscrowAdapter
  * talking to the handler through an in-memory fetch, and one clock shared by the fake and the
- * function so `advance()` moves provider time everywhere. The freelancer is onboarded the way a
- * device would do it: a signed proof to the function, then the hosted onboarding completed.
+ * function so `advance()` moves provider time everywhere. The function keeps its record in the
+ * in-memory store (or none at all, like the Deno entry, with `records: false`). The freelancer is
+ * onboarded the way a device would do it: a signed proof to the function, then the hosted
+ * onboarding completed.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import Stripe from 'stripe';
 import { toBase64url, utf8 } from '../../src/lib/contract/encoding';
 import { depsFromEnv } from '../../src/edge/config';
 import { createHandler, type HandlerDeps } from '../../src/edge/handler';
-import { onboardingMessage, PATHS } from '../../src/lib/escrow/protocol';
+import { MemoryAccountStore, MemoryRecordStore, type RecordLimits, type RecordStore } from '../../src/edge/store';
+import { onboardingMessage, onboardingStatusMessage, PATHS, recordRequestMessage } from '../../src/lib/escrow/protocol';
 import { StripeEscrowAdapter } from '../../src/lib/escrow/stripe';
 import { signSync, type DeviceKey } from '../../src/lib/identity/ed25519';
 import { FakeStripe } from './fake-stripe/fake';
@@ -30,14 +33,33 @@ export interface Stack {
 	call(path: string, init?: RequestInit): Promise<Response>;
 	/** Onboard a freelancer key through the function, then finish the hosted onboarding in the fake. */
 	onboard(key: DeviceKey): Promise<string>;
+	/** The onboarding status, read with a fresh signature by `key`. */
+	status(key: DeviceKey): Promise<Response>;
+	/** The provider's record of a contract, read with a fresh signature by `key`. */
+	record(contract: string, key: DeviceKey, nonce?: string): Promise<string[]>;
+	/** The record store the function uses (undefined with `records: false`). */
+	records?: RecordStore;
 }
 
-export function stack(o: { timeoutMs?: number; start?: number } = {}): Stack {
-	const clock = { now: o.start ?? Date.UTC(2026, 10, 2) };
-	const fake = new FakeStripe(() => clock.now);
+export interface StackOptions {
+	timeoutMs?: number;
+	start?: number;
+	/** false: no record at all (the Deno entry); else the in-memory store, with these bounds. */
+	records?: false | Partial<RecordLimits>;
+	/** Share a fake (two function instances in front of one Stripe account). */
+	fake?: FakeStripe;
+	clock?: { now: number };
+}
+
+let nonces = 0;
+
+export function stack(o: StackOptions = {}): Stack {
+	const clock = o.clock ?? { now: o.start ?? Date.UTC(2026, 10, 2) };
+	const fake = o.fake ?? new FakeStripe(() => clock.now);
+	const records = o.records === false ? undefined : new MemoryRecordStore(o.records ?? {});
 	const deps = depsFromEnv(
 		{ STRIPE_SECRET_KEY: 'sk_test_fakeKeyForTheInProcessStripe', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, ESCROW_SIGNING_SEED: SIGNING_SEED, ALLOWED_ORIGINS: ORIGIN },
-		{ fetch: fake.fetch, now: () => clock.now, maxNetworkRetries: 0, timeoutMs: o.timeoutMs ?? 10_000 }
+		{ fetch: fake.fetch, now: () => clock.now, maxNetworkRetries: 0, timeoutMs: o.timeoutMs ?? 10_000, records, accounts: new MemoryAccountStore() }
 	);
 	const handler = createHandler(deps);
 	const call = (path: string, init: RequestInit = {}) =>
@@ -49,18 +71,29 @@ export function stack(o: { timeoutMs?: number; start?: number } = {}): Stack {
 	});
 	const onboard = async (key: DeviceKey) => {
 		const at = clock.now;
-		const signature = signSync(key, utf8.encode(onboardingMessage(key.publicKey, at)));
+		const back = `${ORIGIN}/#/settings`;
+		const signature = signSync(key, utf8.encode(onboardingMessage(key.publicKey, at, back, back)));
 		const res = await call(PATHS.onboarding, {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ publicKey: key.publicKey, at, signature, returnUrl: `${ORIGIN}/#/settings`, refreshUrl: `${ORIGIN}/#/settings` })
+			body: JSON.stringify({ publicKey: key.publicKey, at, signature, returnUrl: back, refreshUrl: back })
 		});
 		if (!res.ok) throw new Error(`onboarding failed: ${await res.text()}`);
 		const { account } = (await res.json()) as { account: string };
 		fake.completeOnboarding(account);
 		return account;
 	};
-	return { fake, deps, handler, adapter, clock, call, onboard };
+	const status = (key: DeviceKey) => {
+		const at = clock.now;
+		const signature = signSync(key, utf8.encode(onboardingStatusMessage(key.publicKey, at)));
+		return call(PATHS.onboardingStatus, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ publicKey: key.publicKey, at, signature }) });
+	};
+	const record = (contract: string, key: DeviceKey, nonce = `nonce-${String(++nonces).padStart(12, '0')}`) => {
+		const at = clock.now;
+		const signature = signSync(key, utf8.encode(recordRequestMessage(contract, key.publicKey, at, nonce)));
+		return adapter.record({ contract, publicKey: key.publicKey, at, nonce, signature });
+	};
+	return { fake, deps, handler, adapter, clock, call, onboard, status, record, records };
 }
 
 /** A Stripe-Signature header for a payload, made the way Stripe signs deliveries. */

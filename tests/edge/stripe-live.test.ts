@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../src/lib/contract/encoding';
 import { signingBytes } from '../../src/lib/contract/envelope';
-import { ContractLog } from '../../src/lib/contract/log';
 import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
 import { milestone } from '../../src/lib/contract/state';
 import { depsFromEnv } from '../../src/edge/config';
@@ -15,8 +14,8 @@ import { createHandler } from '../../src/edge/handler';
 import { onboardingMessage, PATHS } from '../../src/lib/escrow/protocol';
 import { StripeEscrowAdapter } from '../../src/lib/escrow/stripe';
 import { signSync, verify } from '../../src/lib/identity/ed25519';
-import { Party } from '../../src/lib/sync/party';
-import { CLIENT, FREELANCER } from '../support/world';
+import { activePair } from '../support/parties';
+import { FREELANCER } from '../support/world';
 import { ORIGIN, SIGNING_SEED, WEBHOOK_SECRET } from './harness';
 
 const key = process.env.STRIPE_TEST_SECRET_KEY;
@@ -27,17 +26,7 @@ describe('real Stripe test mode (STRIPE_TEST_SECRET_KEY)', () => {
 		const handler = createHandler(depsFromEnv({ STRIPE_SECRET_KEY: key, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, ESCROW_SIGNING_SEED: SIGNING_SEED, ALLOWED_ORIGINS: ORIGIN }));
 		const adapter = new StripeEscrowAdapter({ url: 'https://escrow.local', fetch: (i, init) => handler(new Request(i, init)), paymentMethod: async () => 'pm_card_visa' });
 		const info = await adapter.info();
-		const id = `smoke-${Date.now().toString(36)}-milestone`;
-		const client = new Party(CLIENT, new ContractLog(id), adapter);
-		const freelancer = new Party(FREELANCER, new ContractLog(id), adapter);
-		const proposal = await client.act('contract.proposed', {
-			role: 'client',
-			name: 'Ada',
-			terms: { title: 'Smoke', scope: '', currency: 'USD', milestones: [{ id: 'a', title: 'A', amount: 1_000 }], provider: { id: info.id, publicKey: info.publicKey, testMode: true }, ...DEFAULT_CLOCKS }
-		});
-		await freelancer.receive(client.log.envelopes());
-		await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
-		await client.receive(freelancer.log.envelopes());
+		const { client, freelancer } = await activePair({ escrow: adapter, terms: { title: 'Smoke', scope: '', currency: 'USD', milestones: [{ id: 'a', title: 'A', amount: 1_000 }], provider: { id: info.id, publicKey: info.publicKey, testMode: true }, ...DEFAULT_CLOCKS } });
 		const funded = await client.settle('milestone.fund', { milestone: 'a', amount: 1_000, currency: 'USD', method: 'card' });
 		await freelancer.receive(client.log.envelopes());
 		const refunded = await freelancer.settle('milestone.refund', { milestone: 'a', amount: 1_000, currency: 'USD', basis: 'freelancer' });
@@ -51,7 +40,7 @@ describe('real Stripe test mode (STRIPE_TEST_SECRET_KEY)', () => {
 			new Request(`https://escrow.local${PATHS.onboarding}`, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json' },
-				body: JSON.stringify({ publicKey: FREELANCER.publicKey, at, signature: signSync(FREELANCER, utf8.encode(onboardingMessage(FREELANCER.publicKey, at))), returnUrl: `${ORIGIN}/`, refreshUrl: `${ORIGIN}/` })
+				body: JSON.stringify({ publicKey: FREELANCER.publicKey, at, signature: signSync(FREELANCER, utf8.encode(onboardingMessage(FREELANCER.publicKey, at, `${ORIGIN}/`, `${ORIGIN}/`))), returnUrl: `${ORIGIN}/`, refreshUrl: `${ORIGIN}/` })
 			})
 		);
 		expect(res.status).toBe(200);

@@ -4,33 +4,14 @@
  * Stripe signs deliveries.
  */
 import { describe, expect, it } from 'vitest';
-import { ContractLog } from '../../src/lib/contract/log';
-import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
 import { PATHS } from '../../src/lib/escrow/protocol';
 import { Party } from '../../src/lib/sync/party';
-import { CLIENT, FREELANCER } from '../support/world';
+import { FREELANCER } from '../support/world';
+import { edgeContract } from './contracts';
 import { signedHeader, stack, type Stack } from './harness';
 
 async function fundedContract(s: Stack) {
-	const info = await s.adapter.info();
-	const clock = () => s.clock.now;
-	const client = new Party(CLIENT, new ContractLog('webhook-contract-0001'), s.adapter, undefined, clock);
-	const freelancer = new Party(FREELANCER, new ContractLog('webhook-contract-0001'), s.adapter, undefined, clock);
-	const proposal = await client.act('contract.proposed', {
-		role: 'client',
-		name: 'Ada',
-		terms: {
-			title: 'Hooks',
-			scope: '',
-			currency: 'USD',
-			milestones: [{ id: 'a', title: 'A', amount: 100_000 }],
-			provider: { id: info.id, publicKey: info.publicKey, testMode: info.testMode },
-			...DEFAULT_CLOCKS
-		}
-	});
-	await freelancer.receive(client.log.envelopes());
-	await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
-	await client.receive(freelancer.log.envelopes());
+	const { client } = await edgeContract(s, 100_000, 'Hooks');
 	await client.settle('milestone.fund', { milestone: 'a', amount: 100_000, currency: 'USD', method: 'card' });
 	const charge = [...s.fake.charges.values()].find((c) => c.status === 'succeeded')!;
 	const pi = s.fake.paymentIntents.get(charge.payment_intent as string)!;

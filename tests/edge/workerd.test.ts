@@ -1,10 +1,14 @@
 /**
  * The escrow function as Cloudflare runs it: the bundled Workers entry under workerd (miniflare),
- * its secrets as bindings, and every outbound request (to api.stripe.com) answered by the Stripe
- * fake in this process. Parties on the Node side fund and release through the app's adapter; the
+ * its secrets as bindings, its record in SQLite-backed Durable Objects (one per contract, one for
+ * the onboarding index), and every outbound request (to api.stripe.com) answered by the Stripe fake
+ * in this process. Parties on the Node side fund and release through the app's adapter; the
  * receipts must verify with the app's own verifier against the key the function publishes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Miniflare, Response as MfResponse, type Request as MfRequest } from 'miniflare';
 import { bundleEdge } from '../../scripts/build-edge';
 import { utf8 } from '../../src/lib/contract/encoding';
@@ -12,36 +16,58 @@ import { signingBytes } from '../../src/lib/contract/envelope';
 import { ContractLog } from '../../src/lib/contract/log';
 import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
 import { milestone } from '../../src/lib/contract/state';
-import { onboardingMessage, PATHS } from '../../src/lib/escrow/protocol';
+import { onboardingMessage, onboardingStatusMessage, PATHS, recordRequestMessage } from '../../src/lib/escrow/protocol';
 import { StripeEscrowAdapter } from '../../src/lib/escrow/stripe';
-import { signSync, verify } from '../../src/lib/identity/ed25519';
+import { signSync, verify, type DeviceKey } from '../../src/lib/identity/ed25519';
 import { Party } from '../../src/lib/sync/party';
-import { CLIENT, FREELANCER } from '../support/world';
+import { activePair } from '../support/parties';
+import { CLIENT, FREELANCER, STRANGER } from '../support/world';
 import { FakeStripe } from './fake-stripe/fake';
 import { ORIGIN, SIGNING_SEED, WEBHOOK_SECRET } from './harness';
 
 const BASE = 'http://escrow.local';
 let mf: Miniflare;
+let script: string;
+const persist = mkdtempSync(join(tmpdir(), 'escrow-do-'));
 const fake = new FakeStripe();
 const hosts = new Set<string>();
 
-beforeAll(async () => {
-	mf = new Miniflare({
+function start(): Miniflare {
+	return new Miniflare({
 		modules: true,
-		script: await bundleEdge('worker'),
+		script,
 		compatibilityDate: '2026-04-01',
 		bindings: { STRIPE_SECRET_KEY: 'sk_test_workerdRunsAgainstTheFake', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, ESCROW_SIGNING_SEED: SIGNING_SEED, ALLOWED_ORIGINS: ORIGIN },
+		durableObjects: {
+			RECORDS: { className: 'ContractRecordObject', useSQLite: true },
+			ACCOUNTS: { className: 'AccountsObject', useSQLite: true }
+		},
+		durableObjectsPersist: persist,
 		outboundService: async (req: MfRequest) => {
 			hosts.add(new URL(req.url).host);
 			const res = await fake.fetch(req.url, { method: req.method, headers: Object.fromEntries(req.headers), body: req.method === 'GET' ? undefined : await req.text() });
 			return new MfResponse(await res.text(), { status: res.status, headers: Object.fromEntries(res.headers) });
 		}
 	});
+}
+
+beforeAll(async () => {
+	script = await bundleEdge('worker');
+	mf = start();
 	await mf.ready;
+	const adapter = new StripeEscrowAdapter({ url: BASE, fetch: call });
+	expect(await adapter.info()).toMatchObject({ id: 'stripe', testMode: true });
+	const at = Date.now();
+	const back = `${ORIGIN}/`;
+	const proof = { publicKey: FREELANCER.publicKey, at, signature: signSync(FREELANCER, utf8.encode(onboardingMessage(FREELANCER.publicKey, at, back, back))), returnUrl: back, refreshUrl: back };
+	const onboarded = await call(BASE + PATHS.onboarding, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(proof) });
+	expect(onboarded.status).toBe(200);
+	fake.completeOnboarding(((await onboarded.json()) as { account: string }).account);
 }, 30_000);
 
 afterAll(async () => {
 	await mf?.dispose();
+	rmSync(persist, { recursive: true, force: true });
 });
 
 const call = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
@@ -49,30 +75,28 @@ const call = async (input: RequestInfo | URL, init?: RequestInit): Promise<Respo
 	return new Response(await res.text(), { status: res.status, headers: Object.fromEntries(res.headers) });
 };
 
+const adapter = () => new StripeEscrowAdapter({ url: BASE, fetch: call, paymentMethod: async () => 'pm_card_visa' });
+
+async function bound(amount = 25_000) {
+	const a = adapter();
+	const info = await a.info();
+	return activePair({
+		escrow: a,
+		terms: { title: 'W', scope: '', currency: 'USD', milestones: [{ id: 'a', title: 'A', amount }], provider: { id: info.id, publicKey: info.publicKey, testMode: true }, ...DEFAULT_CLOCKS }
+	});
+}
+
+let nonces = 0;
+const readRecord = (contract: string, key: DeviceKey) => {
+	const at = Date.now();
+	const nonce = `workerd-nonce-${String(++nonces).padStart(8, '0')}`;
+	return adapter().record({ contract, publicKey: key.publicKey, at, nonce, signature: signSync(key, utf8.encode(recordRequestMessage(contract, key.publicKey, at, nonce))) });
+};
+
 describe('escrow function under workerd (miniflare)', () => {
 	it('fund → release: receipts signed in workerd verify in the app', async () => {
-		const adapter = new StripeEscrowAdapter({ url: BASE, fetch: call, paymentMethod: async () => 'pm_card_visa' });
-		const info = await adapter.info();
-		expect(info).toMatchObject({ id: 'stripe', testMode: true });
-
-		const at = Date.now();
-		const proof = { publicKey: FREELANCER.publicKey, at, signature: signSync(FREELANCER, utf8.encode(onboardingMessage(FREELANCER.publicKey, at))), returnUrl: `${ORIGIN}/`, refreshUrl: `${ORIGIN}/` };
-		const onboarded = await call(BASE + PATHS.onboarding, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(proof) });
-		expect(onboarded.status).toBe(200);
-		fake.completeOnboarding(((await onboarded.json()) as { account: string }).account);
-
-		const id = 'workerd-contract-000001';
-		const client = new Party(CLIENT, new ContractLog(id), adapter);
-		const freelancer = new Party(FREELANCER, new ContractLog(id), adapter);
-		const proposal = await client.act('contract.proposed', {
-			role: 'client',
-			name: 'Ada',
-			terms: { title: 'W', scope: '', currency: 'USD', milestones: [{ id: 'a', title: 'A', amount: 25_000 }], provider: { id: info.id, publicKey: info.publicKey, testMode: true }, ...DEFAULT_CLOCKS }
-		});
-		await freelancer.receive(client.log.envelopes());
-		await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
-		await client.receive(freelancer.log.envelopes());
-
+		const info = await adapter().info();
+		const { client, freelancer } = await bound();
 		const funded = await client.settle('milestone.fund', { milestone: 'a', amount: 25_000, currency: 'USD', method: 'card' });
 		const released = await client.settle('milestone.release', { milestone: 'a', amount: 25_000, currency: 'USD', method: 'card' });
 		await freelancer.receive(client.log.envelopes());
@@ -88,6 +112,73 @@ describe('escrow function under workerd (miniflare)', () => {
 			expect(milestone(d.state, 'a')).toMatchObject({ funded: 25_000, released: 25_000 });
 		}
 		expect(hosts).toEqual(new Set(['api.stripe.com']));
-		expect([...fake.transfers.values()][0]).toMatchObject({ amount: 25_000, transfer_group: `${id}:a` });
+		expect([...fake.transfers.values()].find((t) => t.transfer_group === `${client.log.contract}:a`)).toMatchObject({ amount: 25_000 });
 	});
+
+	it("the contract's object merges its record: a change request left out of the claim still stops auto-release", async () => {
+		const { contract, client, freelancer } = await bound();
+		await client.settle('milestone.fund', { milestone: 'a', amount: 25_000, currency: 'USD', method: 'card' });
+		await freelancer.receive(client.log.envelopes());
+		const sub = await freelancer.act('milestone.submitted', { milestone: 'a', message: 'Done.', links: [] });
+		await freelancer.attest(sub.id);
+		await client.receive(freelancer.log.envelopes());
+		const change = await client.act('milestone.changesRequested', { milestone: 'a', reason: 'Fix it.' });
+		await client.attest(change.id);
+		// The freelancer's log lacks the change request. Judged on that log alone the claim would only
+		// be early ('too-early'); judged with the record it is refused for what the client did.
+		await expect(freelancer.settle('milestone.autoRelease', { milestone: 'a', submission: sub.id })).rejects.toMatchObject({ code: 'not-authorised' });
+		const record = await readRecord(contract, FREELANCER);
+		expect(record.map((e) => JSON.parse(e).id)).toEqual(expect.arrayContaining([sub.id, change.id]));
+		await expect(readRecord(contract, STRANGER)).rejects.toMatchObject({ code: 'not-authorised' });
+	});
+
+	it('release and refund sent together to the object: one goes through, never more out than in', async () => {
+		const rounds = 5;
+		let overpaid = 0;
+		let bothWent = 0;
+		let noneWent = 0;
+		for (let i = 0; i < rounds; i++) {
+			const { contract, client, freelancer } = await bound(100_000);
+			await client.settle('milestone.fund', { milestone: 'a', amount: 100_000, currency: 'USD', method: 'card' });
+			await freelancer.receive(client.log.envelopes());
+			const results = await Promise.allSettled([
+				client.settle('milestone.release', { milestone: 'a', amount: 100_000, currency: 'USD', method: 'card' }),
+				freelancer.settle('milestone.refund', { milestone: 'a', amount: 100_000, currency: 'USD', basis: 'freelancer' })
+			]);
+			if (results.every((r) => r.status === 'fulfilled')) bothWent++;
+			if (results.every((r) => r.status === 'rejected')) noneWent++;
+			const group = `${contract}:a`;
+			const out =
+				[...fake.transfers.values()].filter((t) => t.transfer_group === group).reduce((s, t) => s + (t.amount as number) - (t.amount_reversed as number), 0) +
+				[...fake.refunds.values()].filter((r) => fake.charges.get(r.charge as string)!.transfer_group === group).reduce((s, r) => s + (r.amount as number), 0);
+			if (out > 100_000) overpaid++;
+		}
+		expect({ overpaid, bothWent, noneWent }).toEqual({ overpaid: 0, bothWent: 0, noneWent: 0 });
+	});
+
+	it('onboarding status needs a fresh signature; the account is found through the index, never by listing accounts', async () => {
+		const status = async (key: DeviceKey, signer = key) => {
+			const at = Date.now();
+			const signature = signSync(signer, utf8.encode(onboardingStatusMessage(key.publicKey, at)));
+			return call(BASE + PATHS.onboardingStatus, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ publicKey: key.publicKey, at, signature }) });
+		};
+		expect((await status(FREELANCER, STRANGER)).status).toBe(403);
+		expect((await call(`${BASE}${PATHS.onboardingStatus}?key=${FREELANCER.publicKey}`)).status).toBe(404);
+		expect(await (await status(FREELANCER)).json()).toMatchObject({ transfers: 'active', payoutsEnabled: true });
+		expect(fake.requests.filter((r) => r.method === 'GET' && r.path === '/v1/accounts')).toEqual([]);
+	});
+
+	it("a contract's record outlives the isolate: SQLite storage, read back after a restart", async () => {
+		const { contract, client } = await bound();
+		await client.settle('milestone.fund', { milestone: 'a', amount: 25_000, currency: 'USD', method: 'card' });
+		const before = await readRecord(contract, CLIENT);
+		await mf.dispose();
+		mf = start();
+		await mf.ready;
+		expect(await readRecord(contract, CLIENT)).toEqual(before);
+		// A device with nothing but the record sees the funded milestone.
+		const fresh = new Party(CLIENT, new ContractLog(contract), adapter());
+		const d = await fresh.receive(before.map((e) => [JSON.parse(e).id as string, e]));
+		expect(milestone(d.state, 'a')).toMatchObject({ funded: 25_000 });
+	}, 30_000);
 });

@@ -42,22 +42,18 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 class Sim {
 	now = T0;
-	readonly contract = 'sim-contract-0000000001';
+	/** Derived from the proposal in setup(). */
+	contract = '';
 	readonly provider = new MockEscrowProvider({ now: () => this.now });
-	readonly devices: Record<Device, Party>;
+	devices!: Record<Device, Party>;
 	/** Every envelope ever written anywhere, under one key each (as a Yjs map would hold it). */
 	readonly pool = new Map<string, string>();
 	private serial = 0;
 
-	constructor() {
-		const party = (key: DeviceKey) => new Party(key, new ContractLog(this.contract), this.provider, (id, env) => this.pool.set(id, env), () => this.now);
-		this.devices = { clientA: party(CLIENT), clientB: party(CLIENT), freelancer: party(FREELANCER) };
-	}
-
 	async setup(): Promise<void> {
-		const { clientA, clientB, freelancer } = this.devices;
 		const info = await this.provider.info();
-		const proposal = await clientA.act('contract.proposed', {
+		const sink = (id: string, env: string) => void this.pool.set(id, env);
+		const { party: clientA, proposal } = await Party.propose(CLIENT, this.provider, {
 			role: 'client',
 			name: 'Ada',
 			terms: {
@@ -68,10 +64,17 @@ class Sim {
 				provider: { id: 'mock', publicKey: info.publicKey, testMode: true },
 				...DEFAULT_CLOCKS
 			}
-		});
+		}, sink, () => this.now);
+		this.contract = clientA.log.contract;
+		const party = (key: DeviceKey) => new Party(key, new ContractLog(this.contract), this.provider, sink, () => this.now);
+		const clientB = party(CLIENT);
+		const freelancer = party(FREELANCER);
+		this.devices = { clientA, clientB, freelancer };
 		await freelancer.receive(clientA.log.envelopes());
-		await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
-		for (const d of [clientA, clientB]) await d.receive(freelancer.log.envelopes());
+		const acceptance = await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
+		await clientA.receive(freelancer.log.envelopes());
+		await clientA.countersign(acceptance.id);
+		for (const d of [clientB, freelancer]) await d.receive(clientA.log.envelopes());
 	}
 
 	async run(s: Step): Promise<void> {

@@ -17,7 +17,6 @@ import { ActionRefused, Party } from '../../src/lib/sync/party';
 import { mulberry32 } from '../support/random';
 import { CLIENT, FREELANCER, T0 } from '../support/world';
 
-const CONTRACT = 'net-sim-contract-000001';
 
 interface Message {
 	to: number;
@@ -62,6 +61,12 @@ async function simulate(seed: number, steps: number): Promise<void> {
 	const provider = new MockEscrowProvider({ now: () => now });
 	const info = await provider.info();
 	const net = new Network(rnd);
+	const proposal = await Party.signProposal(CLIENT, {
+		role: 'client',
+		name: 'Ada',
+		terms: { title: 'Net', scope: '', currency: 'USD', milestones: [{ id: 'a', title: 'A', amount: 50_000 }, { id: 'b', title: 'B', amount: 70_000 }], provider: { id: 'mock', publicKey: info.publicKey, testMode: true }, ...DEFAULT_CLOCKS }
+	}, now);
+	const CONTRACT = proposal.contract;
 	const docs = [0, 1, 2].map(() => new ContractDoc(CONTRACT, new Y.Doc()));
 	docs.forEach((d, i) =>
 		d.doc.on('update', (update: Uint8Array, origin: unknown) => {
@@ -72,15 +77,17 @@ async function simulate(seed: number, steps: number): Promise<void> {
 	const parties = docs.map((d, i) => new Party(keys[i]!, d.log, provider, d.sink, () => now));
 	const settle = () => Promise.all(docs.map((d) => d.settled()));
 
-	const proposal = await parties[0]!.act('contract.proposed', {
-		role: 'client',
-		name: 'Ada',
-		terms: { title: 'Net', scope: '', currency: 'USD', milestones: [{ id: 'a', title: 'A', amount: 50_000 }, { id: 'b', title: 'B', amount: 70_000 }], provider: { id: 'mock', publicKey: info.publicKey, testMode: true }, ...DEFAULT_CLOCKS }
-	});
-	// Bootstrap: the freelancer opens the link (a full sync).
+	docs[0]!.sink(proposal.id, proposal.envelope);
+	await settle();
+	// Bootstrap: the freelancer opens the link (a full sync), accepts, and the client binds it.
 	Y.applyUpdate(docs[1]!.doc, Y.encodeStateAsUpdate(docs[0]!.doc), 'net');
 	await settle();
-	await parties[1]!.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
+	const acceptance = await parties[1]!.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
+	Y.applyUpdate(docs[0]!.doc, Y.encodeStateAsUpdate(docs[1]!.doc), 'net');
+	await settle();
+	await parties[0]!.countersign(acceptance.id);
+	for (const i of [1, 2]) Y.applyUpdate(docs[i]!.doc, Y.encodeStateAsUpdate(docs[0]!.doc), 'net');
+	await settle();
 
 	for (let step = 0; step < steps; step++) {
 		net.now++;
@@ -118,7 +125,7 @@ async function simulate(seed: number, steps: number): Promise<void> {
 
 	// Persistence round trip: restart replica 1 from its stored update.
 	const stored = Y.encodeStateAsUpdate(docs[1]!.doc);
-	const restarted = new ContractDoc(CONTRACT, new Y.Doc());
+	const restarted = new ContractDoc(docs[1]!.log.contract, new Y.Doc());
 	Y.applyUpdate(restarted.doc, stored);
 	const again = await restarted.settled();
 	expect(summary(again.state, again.rejected)).toBe(finals[0]);
@@ -130,18 +137,18 @@ describe('simulation over a lossy network', () => {
 	});
 
 	it('a peer that deletes or overwrites events cannot take them away from this replica', async () => {
-		const a = new ContractDoc(CONTRACT, new Y.Doc());
-		const b = new ContractDoc(CONTRACT, new Y.Doc());
-		a.doc.on('update', (u: Uint8Array, o: unknown) => o !== 'net' && Y.applyUpdate(b.doc, u, 'net'));
-		b.doc.on('update', (u: Uint8Array, o: unknown) => o !== 'net' && Y.applyUpdate(a.doc, u, 'net'));
 		const provider = new MockEscrowProvider();
 		const info = await provider.info();
-		const client = new Party(CLIENT, a.log, provider, a.sink);
-		const proposal = await client.act('contract.proposed', {
+		const proposal = await Party.signProposal(CLIENT, {
 			role: 'client',
 			name: 'Ada',
 			terms: { title: 'T', scope: '', currency: 'USD', milestones: [{ id: 'a', title: 'A', amount: 1 }], provider: { id: 'mock', publicKey: info.publicKey, testMode: true }, ...DEFAULT_CLOCKS }
-		});
+		}, Date.now());
+		const a = new ContractDoc(proposal.contract, new Y.Doc());
+		const b = new ContractDoc(proposal.contract, new Y.Doc());
+		a.doc.on('update', (u: Uint8Array, o: unknown) => o !== 'net' && Y.applyUpdate(b.doc, u, 'net'));
+		b.doc.on('update', (u: Uint8Array, o: unknown) => o !== 'net' && Y.applyUpdate(a.doc, u, 'net'));
+		a.sink(proposal.id, proposal.envelope);
 		await b.settled();
 		// The hostile peer deletes the proposal and writes garbage over it.
 		b.events.delete(proposal.id);

@@ -5,7 +5,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { toBase64url, utf8 } from '../../src/lib/contract/encoding';
-import { encodeBody, encodeEnvelope, signingBytes, type Draft } from '../../src/lib/contract/envelope';
+import { encodeBody, encodeEnvelope, signingBytes, withDerivedContract, type Draft } from '../../src/lib/contract/envelope';
 import { ContractLog, type DerivedContract } from '../../src/lib/contract/log';
 import { DEFAULT_CLOCKS, type EventType, type Payload, type Terms } from '../../src/lib/contract/schema';
 import { DAY_MS } from '../../src/lib/contract/state';
@@ -47,21 +47,43 @@ export interface EmitOptions {
 	contract?: string;
 }
 
+/** A proposal payload in tests: the nonce is filled in when left out. */
+type PayloadIn<T extends EventType> = T extends 'contract.proposed' ? Omit<Payload<T>, 'nonce'> & { nonce?: string } : Payload<T>;
+
 export class World {
 	log: ContractLog;
-	constructor(readonly contract = 'c0ntract-id-0000000001') {
+	/**
+	 * Until a proposal is emitted the id is a placeholder; emitting the proposal derives the real id
+	 * from it (as the app does) and starts a fresh log under that id.
+	 */
+	contract: string;
+	private nonces = 0;
+	constructor(contract = 'c0ntract-id-0000000001') {
+		this.contract = contract;
 		this.log = new ContractLog(contract);
 	}
 	now = T0;
 	readonly written: [string, string][] = [];
 
-	/** Compose, sign and add one event; returns its id. Receipts get prev null and deps = [what they answer]. */
-	draft<T extends EventType>(key: DeviceKey, type: T, payload: Payload<T>, o: EmitOptions = {}): Draft {
+	/** Compose, sign and add one event; returns its id. Receipts get deps = [what they answer]. */
+	draft<T extends EventType>(key: DeviceKey, type: T, payload: PayloadIn<T>, o: EmitOptions = {}): Draft {
 		const isReceipt = type.startsWith('receipt.');
+		if (type === 'contract.proposed') {
+			const p = { nonce: `n0nce-${String(++this.nonces).padStart(18, '0')}`, ...(payload as object) };
+			const d: Draft = { contract: '', author: key.publicKey, prev: o.prev ?? null, deps: o.deps ?? [], at: o.at ?? this.now, type, payload: p };
+			if (o.contract !== undefined) return { ...d, contract: o.contract };
+			const derived = withDerivedContract(d);
+			if (this.log.size === 0) {
+				this.contract = derived.contract;
+				this.log = new ContractLog(derived.contract);
+			}
+			return derived;
+		}
 		return {
 			contract: o.contract ?? this.contract,
 			author: key.publicKey,
-			prev: o.prev !== undefined ? o.prev : isReceipt ? null : this.log.lastOf(key.publicKey),
+			// The provider's receipts form one linear chain per contract, like every other author's events.
+			prev: o.prev !== undefined ? o.prev : this.log.lastOf(key.publicKey),
 			deps: o.deps ?? (isReceipt ? [(payload as { intent?: string; event?: string }).intent ?? (payload as { event: string }).event] : this.log.heads()),
 			at: o.at ?? this.now,
 			type,
@@ -74,7 +96,7 @@ export class World {
 		return [id, encodeEnvelope(id, body, signSync(signWith ?? key, signingBytes(id)))];
 	}
 
-	async emit<T extends EventType>(key: DeviceKey, type: T, payload: Payload<T>, o: EmitOptions = {}): Promise<string> {
+	async emit<T extends EventType>(key: DeviceKey, type: T, payload: PayloadIn<T>, o: EmitOptions = {}): Promise<string> {
 		const [id, env] = this.envelope(key, this.draft(key, type, payload, o), o.signWith);
 		await this.put(id, env);
 		return id;
@@ -105,10 +127,13 @@ export class World {
 	}
 
 	// —— common steps ——
-	async active(t: Terms = terms()): Promise<{ proposal: string; accept: string }> {
+	/** Proposed by the client, accepted by the freelancer, countersigned, and recorded by the provider. */
+	async active(t: Terms = terms()): Promise<{ proposal: string; accept: string; countersign: string }> {
 		const proposal = await this.emit(CLIENT, 'contract.proposed', { role: 'client', name: 'Ada', terms: t });
 		const accept = await this.emit(FREELANCER, 'contract.accepted', { proposal, name: 'Grace' });
-		return { proposal, accept };
+		const countersign = await this.emit(CLIENT, 'contract.countersigned', { acceptance: accept });
+		await this.emit(PROVIDER, 'receipt.attested', { event: countersign, kind: 'countersign' });
+		return { proposal, accept, countersign };
 	}
 
 	async fund(milestone: string, amount: number, fee = 0): Promise<{ intent: string; receipt: string }> {

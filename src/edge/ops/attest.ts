@@ -1,40 +1,24 @@
 /**
- * attest → a signed timestamp on the function's clock for a submission or a refund request, also
- * recorded in the milestone's PaymentIntent metadata, so Stripe holds when the review clock started
- * and a retry gets the same receipt.
+ * attest → the provider RECORDS an event that binds the parties or starts or stops a money clock
+ * (the countersign, a submission, a change request, a refund request or its answer, the end of the
+ * contract): a signed timestamp on the function's clock, kept in the contract's record with the
+ * event and its causal past. A retry gets the very receipt it recorded. Recording the countersign
+ * writes the record's binding. With no record (the Deno entry) the receipt is signed but nothing is
+ * kept, and the clock-judged operations are refused there anyway.
  */
 import type { Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
-import { attestationKind, attestedMilestone, signReceipt } from '../../lib/escrow/provider-core';
-import { milestoneBooks } from '../books';
-import { open, type EscrowDeps } from './context';
-
-/**
- * Metadata key for one attestation on the milestone's PaymentIntent (Stripe keys: ≤ 40 characters).
- * Change requests get their own prefix: auto-release reads them from Stripe, not from the log.
- */
-export const attestKey = (event: string, kind: string): string => `${kind === 'change-request' ? 'chg' : 'att'}_${event.slice(0, 36)}`;
-/** Stripe allows 50 metadata keys; leave room for the function's own. */
-const MAX_ATTESTATIONS_KEYS = 45;
+import { attestationKind, signReceipt } from '../../lib/escrow/provider-core';
+import { assertRoom, bindIfNeeded, record, recordedReceipt, withContract, type EscrowDeps } from './context';
 
 export async function attest(d: EscrowDeps, body: EscrowRequestBody): Promise<Receipt> {
-	const { s, prev } = await open(d, body);
-	const kind = attestationKind(s, body.event);
-	const milestoneId = attestedMilestone(s, body.event);
-	const books = await milestoneBooks(d.stripe, s.contract, milestoneId);
-	// Recorded on the newest funding PaymentIntent, so Stripe holds the review clock's start too.
-	const pi = books.charges.map((c) => c.intent).sort((a, b) => b.created - a.created)[0];
-	const recorded = pi?.metadata[attestKey(body.event, kind)]?.match(/^(\d{1,16}):([A-Za-z0-9_-]{43})?$/);
-	let at: number;
-	let link: string | null;
-	if (recorded) {
-		at = Number(recorded[1]);
-		link = recorded[2] ?? null;
-	} else {
-		at = d.now();
-		link = prev;
-		if (pi && Object.keys(pi.metadata).length < MAX_ATTESTATIONS_KEYS)
-			await d.stripe.paymentIntents.update(pi.id, { metadata: { [attestKey(body.event, kind)]: `${at}:${link ?? ''}` } });
-	}
-	return signReceipt(d.key, { contract: s.contract, prev: link, dep: body.event, at, type: 'receipt.attested', payload: { event: body.event, kind } });
+	return withContract(d, body, async (o) => {
+		const prior = await recordedReceipt(o, body.event);
+		if (prior) return prior;
+		const kind = attestationKind(o.s, body.event);
+		await assertRoom(o, body.event);
+		if (kind === 'countersign') await bindIfNeeded(o, body.event);
+		const receipt = signReceipt(d.key, { contract: o.s.contract, prev: o.prev, dep: body.event, at: d.now(), type: 'receipt.attested', payload: { event: body.event, kind } });
+		return record(d, o, body.event, receipt);
+	});
 }

@@ -1,35 +1,169 @@
 /**
- * What every money operation of the escrow function starts from: its dependencies, the contract
- * loaded and checked with the shared provider core, and how an amount is drawn from the
- * milestone's charges (releases and refunds may span several charges).
+ * What every operation of the escrow function starts from: its dependencies, the contract loaded
+ * with the provider's own RECORD merged into the log the requester sent (so leaving a recorded
+ * event out changes nothing), the binding check, one operation per milestone at a time, and how
+ * an amount is drawn from the milestone's charges (releases and refunds may span several charges).
  */
 import type Stripe from 'stripe';
+import { decodeEnvelope } from '../../lib/contract/envelope';
 import { ContractLog } from '../../lib/contract/log';
 import type { ContractState, Intent } from '../../lib/contract/state';
-import { EscrowError } from '../../lib/escrow/adapter';
+import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
 import { loadContract } from '../../lib/escrow/provider-core';
+import { bindingMismatch, bindingOf, causalPast } from '../../lib/escrow/record';
 import type { DeviceKey } from '../../lib/identity/ed25519';
 import type { CurrencyCode } from '../../lib/money/currency';
 import { remainingOn, type EscrowCharge, type MilestoneBooks } from '../books';
+import { KeyedQueue, RECEIPT_ROOM, type AccountStore, type ContractRecord, type InFlight, type RecordStore } from '../store';
 
 export interface EscrowDeps {
 	stripe: Stripe;
 	key: DeviceKey;
 	/** The function's clock: the provider time receipts carry and deadlines are judged on. */
 	now: () => number;
+	/**
+	 * The provider's record of each contract. Without one (the Deno entry) nothing is recorded and
+	 * the clock-judged operations (auto-release, refund of an unanswered request) are refused.
+	 */
+	records?: RecordStore;
+	/** Party key → connected account, and onboarding rate limits. */
+	accounts: AccountStore;
+	/** Where failures are reported; gets codes and paths only, never bodies or secrets. */
+	log?: (line: string) => void;
 }
 
 export interface Opened {
+	/** The fold of the provider's record ∪ the sent log. */
 	s: ContractState;
+	log: ContractLog;
 	/** The provider's latest receipt the requester holds: the new receipt's prev. */
 	prev: string | null;
+	rec?: ContractRecord;
+	/** Ids the record already holds. */
+	recorded: Set<string>;
+	/** The queue this operation runs in: `m:<milestone>`, or '*' for contract-wide ones. */
+	lane: string;
 }
 
-export async function open(d: EscrowDeps, body: EscrowRequestBody): Promise<Opened> {
+/** Per-isolate queues when there is no store (Deno): serialises within one isolate only. */
+const isolateQueues = new WeakMap<EscrowDeps, KeyedQueue>();
+
+/**
+ * Load the contract and run `fn` in its milestone's queue: the record is read, the fold made and
+ * every check and Stripe call done while no other operation on the same milestone runs.
+ */
+export async function withContract<T>(d: EscrowDeps, body: EscrowRequestBody, fn: (o: Opened) => Promise<T>): Promise<T> {
+	const lane = laneOf(body);
+	const rec = d.records ? await d.records.open(body.contract) : undefined;
+	// Retention, checked on access: an expired record is forgotten while nothing else runs on it.
+	const expiresAt = await rec?.expiresAt();
+	if (rec && expiresAt !== undefined && d.now() >= expiresAt) await rec.exclusive('*', () => rec.expire(d.now()));
+	const run = async () => fn(await load(d, body, rec, lane));
+	if (rec) return rec.exclusive(lane, run);
+	let q = isolateQueues.get(d);
+	if (!q) isolateQueues.set(d, (q = new KeyedQueue()));
+	return q.run(`${body.contract}|${lane}`, run);
+}
+
+async function load(d: EscrowDeps, body: EscrowRequestBody, rec: ContractRecord | undefined, lane: string): Promise<Opened> {
+	const recordedEnvelopes = rec ? await rec.envelopes() : [];
 	const log = new ContractLog(body.contract);
-	const { s, held } = await loadContract(log, { contract: body.contract, log: body.log, event: body.event }, d.key.publicKey);
-	return { s, prev: log.lastOf(d.key.publicKey, held) };
+	const { s, held } = await loadContract(log, { contract: body.contract, log: body.log, event: body.event }, d.key.publicKey, recordedEnvelopes);
+	const recorded = rec ? await rec.ids() : new Set<string>();
+	if (rec) {
+		const bound = await rec.binding();
+		const folded = bindingOf(s);
+		const differs = bound && folded && bindingMismatch(bound, folded);
+		if (differs) throw new EscrowError('not-authorised', `The provider's record binds this contract to another ${differs}; it refuses this request.`);
+	}
+	return { s, log, prev: log.lastOf(d.key.publicKey, held), rec, recorded, lane };
+}
+
+/**
+ * The queue an event's operation runs in, from the event itself (its id is the hash of its body, so
+ * the milestone it names is the one the fold will use): `m:<milestone>` for anything about one
+ * milestone (a refund answer through its request), '*' otherwise.
+ */
+export function laneOf(body: EscrowRequestBody): string {
+	const payload = (id: string): Record<string, unknown> | undefined => {
+		const prefix = `{"id":${JSON.stringify(id)}`;
+		for (const env of body.log) {
+			if (!env.startsWith(prefix)) continue;
+			const d = decodeEnvelope(id, env, body.contract);
+			if (d.ok) return d.body.payload as Record<string, unknown>;
+		}
+		return undefined;
+	};
+	const p = payload(body.event);
+	if (typeof p?.milestone === 'string') return `m:${p.milestone}`;
+	if (typeof p?.request === 'string') {
+		const r = payload(p.request);
+		if (typeof r?.milestone === 'string') return `m:${r.milestone}`;
+	}
+	return '*';
+}
+
+/**
+ * The record's binding: written by the countersign being recorded (`countersign`) or by the first
+ * money operation; once written, anything that folds to other values is refused.
+ */
+export async function bindIfNeeded(o: Opened, countersign?: string): Promise<void> {
+	if (!o.rec) return;
+	const folded = bindingOf(o.s, countersign);
+	const bound = await o.rec.binding();
+	const differs = bound && folded && bindingMismatch(bound, folded);
+	if (differs) throw new EscrowError('not-authorised', `The provider's record binds this contract to another ${differs}; it refuses this request.`);
+	if (!bound && folded) await o.rec.bind(folded);
+}
+
+/** Refuse, before anything is executed, an operation whose event and receipt the record has no room for. */
+export async function assertRoom(o: Opened, event: string): Promise<void> {
+	if (o.rec) await o.rec.assertRoom(causalPast(o.log, o.prev ? [event, o.prev] : [event], o.recorded), RECEIPT_ROOM);
+}
+
+/** The receipt the record holds for this intent or event: a retry gets the very same one. */
+export async function recordedReceipt(o: Opened, event: string): Promise<Receipt | undefined> {
+	return o.rec?.receiptFor(event);
+}
+
+/** Record the event, its causal past and the receipt that answers it. */
+export async function record(d: EscrowDeps, o: Opened, event: string, receipt: Receipt): Promise<Receipt> {
+	if (!o.rec) return receipt;
+	o.log.add(receipt.id, receipt.envelope);
+	const entries = causalPast(o.log, [event, receipt.id], o.recorded);
+	await o.rec.append(entries, d.now(), { answers: event, id: receipt.id });
+	for (const [id] of entries) o.recorded.add(id);
+	return receipt;
+}
+
+/**
+ * Run a Stripe call with an "in flight" row around it. If the function dies in between, the row
+ * stays: the next operation on the milestone finds it and re-reads the books before anything else.
+ * A Stripe error with an unknown outcome (timeout, connection) leaves the row for the same reason.
+ */
+export async function inFlight<T>(o: Opened, row: InFlight, fn: () => Promise<T>): Promise<T> {
+	if (!o.rec) return fn();
+	await o.rec.setInFlight(o.lane, row);
+	let known = true;
+	try {
+		return await fn();
+	} catch (e) {
+		const type = (e as { type?: unknown }).type;
+		known = type !== 'StripeConnectionError' && type !== 'StripeAPIError';
+		throw e;
+	} finally {
+		if (known) await o.rec.setInFlight(o.lane, undefined);
+	}
+}
+
+/** A row left by an operation that never finished: hand it to `repair` (which re-reads the books), then clear it. */
+export async function recoverInFlight(d: EscrowDeps, o: Opened, repair: (row: InFlight) => Promise<void>): Promise<void> {
+	const row = await o.rec?.inFlight(o.lane);
+	if (!row) return;
+	d.log?.(`recovering an interrupted ${row.op}`);
+	await repair(row);
+	await o.rec!.setInFlight(o.lane, undefined);
 }
 
 export const lower = (c: CurrencyCode): string => c.toLowerCase();

@@ -1,7 +1,12 @@
 /**
  * fund → a PaymentIntent on the platform for escrow + fee, transfer_group = contract:milestone,
- * idempotency key = the intent id, confirmed with the browser's PaymentMethod. The receipt's time
- * and chain link are stored on the PaymentIntent when its success is first seen.
+ * idempotency key = the intent id, confirmed with the browser's PaymentMethod.
+ *
+ * Before anything is created the intent is looked up: in the record (its receipt is served again),
+ * in the outbox (the PaymentIntent it created) and in the milestone's charges. Stripe forgets
+ * idempotency keys after about a day, and a bank debit stays `processing` for days: a retry of a
+ * processing debit answers 'processing' with the expected date (never "nothing was charged"), and a
+ * retry once it succeeded gets the receipt — never a second PaymentIntent.
  */
 import type Stripe from 'stripe';
 import { milestone, type ContractState } from '../../lib/contract/state';
@@ -9,10 +14,11 @@ import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
 import { executableIntent, quoted, signReceipt } from '../../lib/escrow/provider-core';
 import type { CurrencyCode } from '../../lib/money/currency';
-import { quoteFunding, type FundingMethod } from '../../lib/money/fees';
-import { int, META, milestoneBooks, receiptMeta, storedReceipt, transferGroup } from '../books';
+import { DAY_MS, quoteFunding, type FundingMethod } from '../../lib/money/fees';
+import { fundingIntentOf, int, META, milestoneBooks, receiptMeta, storedReceipt, transferGroup } from '../books';
 import { PaymentRequired } from '../failures';
-import { knownIntent, lower, open, type EscrowDeps } from './context';
+import { repairInFlight } from './guard';
+import { assertRoom, bindIfNeeded, inFlight, knownIntent, lower, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps, type Opened } from './context';
 
 /** Stripe payment method types per funding method; bank debits exist only in some currencies. */
 function paymentMethodTypes(method: FundingMethod, currency: CurrencyCode): string[] {
@@ -24,49 +30,85 @@ function paymentMethodTypes(method: FundingMethod, currency: CurrencyCode): stri
 	return [type];
 }
 
-
 export async function fund(d: EscrowDeps, body: EscrowRequestBody): Promise<Receipt> {
-	const { s, prev } = await open(d, body);
-	const known = knownIntent(s, body.event, ['milestone.fund']);
-	if (known?.milestone) {
-		const books = await milestoneBooks(d.stripe, s.contract, known.milestone);
-		const prior = books.charges.find((c) => c.intent.metadata[META.intent] === body.event);
-		if (prior) return fundedReceipt(d, s, prior.intent, prev);
+	return withContract(d, body, async (o) => {
+		const { s } = o;
+		// A fund that never finished: the lookup below reads Stripe again before anything is created.
+		await recoverInFlight(d, o, (row) => repairInFlight(d, s.contract, row));
+		const prior = await recordedReceipt(o, body.event);
+		if (prior) return prior;
+		const known = knownIntent(s, body.event, ['milestone.fund']);
+		let pi = known?.milestone ? await fundingIntentOf(d.stripe, s.contract, known.milestone, body.event, await o.rec?.stripeObject(body.event)) : undefined;
+		if (pi?.status === 'succeeded') return funded(d, o, pi);
+		if (pi?.status === 'processing') throw processing(s, pi);
+
+		const intent = executableIntent(s, body.event, ['milestone.fund']);
+		const m = milestone(s, intent.milestone!)!;
+		const currency = s.terms!.currency;
+		const method = intent.method as FundingMethod;
+		const q = quoted(() => quoteFunding(intent.amount!, method, currency, d.now()));
+		const books = await milestoneBooks(d.stripe, s.contract, m.id);
+		// Stripe's books, not only the log: never hold more than the milestone is worth.
+		if (books.funded - books.refunded + intent.amount! > m.amount) throw new EscrowError('already-settled', 'This milestone is already funded.');
+		await assertRoom(o, intent.id);
+		await bindIfNeeded(o);
+		pi = await inFlight(o, { op: 'fund', intent: intent.id, milestone: m.id, at: d.now() }, async () => {
+			let p =
+				pi ??
+				(await d.stripe.paymentIntents.create(
+					{
+						amount: q.total,
+						currency: lower(currency),
+						allowed_payment_method_types: paymentMethodTypes(method, currency),
+						transfer_group: transferGroup(s.contract, m.id),
+						description: `Escrow for milestone "${m.title}"`,
+						metadata: {
+							[META.contract]: s.contract,
+							[META.milestone]: m.id,
+							[META.intent]: intent.id,
+							[META.escrow]: String(intent.amount!),
+							[META.fee]: String(q.fee),
+							[META.method]: method
+						}
+					},
+					{ idempotencyKey: intent.id }
+				));
+			await o.rec?.noteStripeObject(intent.id, p.id);
+			// A declined attempt leaves the PaymentIntent waiting for another payment method: confirm again.
+			if (body.paymentMethod && (p.status === 'requires_payment_method' || p.status === 'requires_confirmation'))
+				p = await d.stripe.paymentIntents.confirm(p.id, { payment_method: body.paymentMethod });
+			return p;
+		});
+		if (pi.status === 'succeeded') return funded(d, o, pi);
+		if (pi.status === 'processing') throw processing(s, pi);
+		if (pi.status === 'canceled') throw new EscrowError('declined', 'The payment was canceled.');
+		throw new PaymentRequired('The payment needs the client to complete it in the browser.', pi.client_secret ?? '');
+	});
+}
+
+/** A bank debit under way: when it is expected to clear, on the function's clock. */
+function processing(s: ContractState, pi: Stripe.PaymentIntent): EscrowError {
+	const method = (pi.metadata[META.method] ?? 'bank_transfer') as FundingMethod;
+	let expectedAt = pi.created * 1000 + 4 * DAY_MS;
+	try {
+		expectedAt = quoteFunding(int(pi.metadata[META.escrow]), method, s.terms!.currency, pi.created * 1000).availableAt;
+	} catch {
+		// an unquotable amount: keep the typical bank-debit time
 	}
-	const intent = executableIntent(s, body.event, ['milestone.fund']);
-	const m = milestone(s, intent.milestone!)!;
-	const currency = s.terms!.currency;
-	const method = intent.method as FundingMethod;
-	const q = quoted(() => quoteFunding(intent.amount!, method, currency, d.now()));
-	const books = await milestoneBooks(d.stripe, s.contract, m.id);
-	// Stripe's books, not only the log: never hold more than the milestone is worth.
-	if (books.funded - books.refunded + intent.amount! > m.amount) throw new EscrowError('already-settled', 'This milestone is already funded.');
-	let pi = await d.stripe.paymentIntents.create(
-		{
-			amount: q.total,
-			currency: lower(currency),
-			allowed_payment_method_types: paymentMethodTypes(method, currency),
-			transfer_group: transferGroup(s.contract, m.id),
-			description: `Escrow for milestone "${m.title}"`,
-			metadata: {
-				[META.contract]: s.contract,
-				[META.milestone]: m.id,
-				[META.intent]: intent.id,
-				[META.escrow]: String(intent.amount!),
-				[META.fee]: String(q.fee),
-				[META.method]: method
-			}
-		},
-		{ idempotencyKey: intent.id }
+	return new EscrowError(
+		'processing',
+		`The payment is processing (bank debits take a few days); it should clear by ${new Date(expectedAt).toISOString()}. Ask again with the same intent then: it will not be charged twice.`,
+		{ expectedAt }
 	);
-	// A declined attempt leaves the PaymentIntent waiting for another payment method: confirm again.
-	if (body.paymentMethod && (pi.status === 'requires_payment_method' || pi.status === 'requires_confirmation'))
-		pi = await d.stripe.paymentIntents.confirm(pi.id, { payment_method: body.paymentMethod });
-	if (pi.status === 'succeeded') return fundedReceipt(d, s, pi, prev);
-	if (pi.status === 'processing')
-		throw new EscrowError('unavailable', 'The payment is processing (bank debits take a few days). Ask again once it has cleared.');
-	if (pi.status === 'canceled') throw new EscrowError('declined', 'The payment was canceled.');
-	throw new PaymentRequired('The payment needs the client to complete it in the browser.', pi.client_secret ?? '');
+}
+
+async function funded(d: EscrowDeps, o: Opened, pi: Stripe.PaymentIntent): Promise<Receipt> {
+	const receipt = await fundedReceipt(d, o.s, pi, o.prev);
+	if (o.rec) {
+		const books = await milestoneBooks(d.stripe, o.s.contract, pi.metadata[META.milestone]!);
+		await o.rec.noteMoney(pi.metadata[META.milestone], books.funded - books.released - books.refunded, d.now());
+	}
+	return record(d, o, pi.metadata[META.intent]!, receipt);
 }
 
 async function fundedReceipt(d: EscrowDeps, s: ContractState, pi: Stripe.PaymentIntent, prev: string | null): Promise<Receipt> {

@@ -2,72 +2,83 @@
  * release and auto-release → Transfer(s) to the freelancer's connected account with
  * source_transaction = the funding charge(s), idempotency key = the intent id (and :n per extra
  * part). Refused when Stripe's books hold less than asked, while a dispute is open, or (auto)
- * before the review window has passed on the function's clock.
+ * unless the review window passed on the function's clock with nothing recorded that stops it —
+ * judged on the fold of the provider's record ∪ the sent log, never on the sent log alone (without
+ * a record, auto-release is refused). The books are read again after the transfers.
  */
 import type Stripe from 'stripe';
-import { reviewDeadline } from '../../lib/contract/clocks';
 import { milestone, type ContractState } from '../../lib/contract/state';
 import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
-import { executableIntent, signReceipt } from '../../lib/escrow/provider-core';
+import { clockRefusal, executableIntent, isClockJudged, signReceipt } from '../../lib/escrow/provider-core';
 import { payableAccount } from '../accounts';
 import { int, META, milestoneBooks, receiptMeta, storedReceipt, transferGroup } from '../books';
-import { draw, knownIntent, lower, open, partKey, type EscrowDeps } from './context';
+import { noRecordRefusal } from '../failures';
+import { assertRoom, bindIfNeeded, draw, inFlight, knownIntent, lower, partKey, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps } from './context';
+import { checkAfterWrite, repairInFlight } from './guard';
+
+const TYPES = ['milestone.release', 'milestone.autoRelease'] as const;
 
 export async function release(d: EscrowDeps, body: EscrowRequestBody): Promise<Receipt> {
-	const { s, prev } = await open(d, body);
-	const types = ['milestone.release', 'milestone.autoRelease'] as const;
-	const known = knownIntent(s, body.event, types);
-	const books = known?.milestone ? await milestoneBooks(d.stripe, s.contract, known.milestone) : undefined;
-	const done = books?.transfers.filter((t) => t.metadata[META.intent] === body.event) ?? [];
-	const stored = done[0] && storedReceipt(done[0].metadata);
-	if (stored && done.reduce((sum, t) => sum + t.amount, 0) === int(done[0]!.metadata[META.escrow])) return releasedReceipt(d, s, done, stored);
+	return withContract(d, body, async (o) => {
+		const { s } = o;
+		await recoverInFlight(d, o, (row) => repairInFlight(d, s.contract, row));
+		const prior = await recordedReceipt(o, body.event);
+		if (prior) return prior;
+		const known = knownIntent(s, body.event, TYPES);
+		const books = known?.milestone ? await milestoneBooks(d.stripe, s.contract, known.milestone) : undefined;
+		const mine = books?.transfers.filter((t) => t.metadata[META.intent] === body.event) ?? [];
+		const done = mine.filter((t) => t.amount - t.amount_reversed > 0);
+		const already = done.reduce((sum, t) => sum + t.amount - t.amount_reversed, 0);
+		const stored = done[0] && storedReceipt(done[0].metadata);
+		if (stored && already === int(done[0]!.metadata[META.escrow])) return record(d, o, body.event, releasedReceipt(d, s, done, stored));
 
-	const intent = executableIntent(s, body.event, types);
-	const m = milestone(s, intent.milestone!)!;
-	const b = books ?? (await milestoneBooks(d.stripe, s.contract, m.id));
-	const already = done.reduce((sum, t) => sum + t.amount, 0);
-	const held = b.funded - b.released - b.refunded + already;
-	if (held <= 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
-	const auto = intent.type === 'milestone.autoRelease';
-	const total = stored ? int(done[0]!.metadata[META.escrow]) : auto ? held : intent.amount!;
-	if (total > held) throw new EscrowError('over-release', `Escrow holds ${held}; the release asks for ${total}.`);
-	if (auto) {
-		const deadline = reviewDeadline(s, m);
-		if (!m.reviewOpen || deadline === undefined) throw new EscrowError('not-authorised', 'The client acted on the submission.');
-		if (d.now() < deadline) throw new EscrowError('too-early', `The review window ends ${new Date(deadline).toISOString()}.`);
-		// Stripe's own record, not the log: a freelancer's device could leave the client's change request out.
-		const since = m.submission!.attestedAt!;
-		const changedLater = b.charges.some((c) => Object.entries(c.intent.metadata ?? {}).some(([k, v]) => k.startsWith('chg_') && Number(String(v).split(':')[0]) > since));
-		if (changedLater) throw new EscrowError('not-authorised', 'The client requested changes after this submission.');
-	}
-	if (b.disputed) throw new EscrowError('not-authorised', 'A chargeback dispute is open on this milestone’s payment; nothing is released until it closes.');
-	const account = await payableAccount(d.stripe, s.parties.freelancer!);
-	// A retry after a partial failure keeps the first attempt's time and link, so its parameters match.
-	const r = stored ?? { at: d.now(), prev };
-	const transfers = [...done];
-	for (const [i, part] of draw(b, total - already).entries()) {
-		const t = await d.stripe.transfers.create(
-			{
-				amount: part.amount,
-				currency: lower(s.terms!.currency),
-				destination: account.id,
-				transfer_group: transferGroup(s.contract, m.id),
-				source_transaction: part.charge.charge.id,
-				metadata: {
-					[META.contract]: s.contract,
-					[META.milestone]: m.id,
-					[META.intent]: intent.id,
-					[META.escrow]: String(total),
-					[META.auto]: auto ? '1' : '0',
-					...receiptMeta(r.at, r.prev)
-				}
-			},
-			{ idempotencyKey: partKey(intent.id, done.length + i) }
-		);
-		transfers.push(t);
-	}
-	return releasedReceipt(d, s, transfers, r);
+		const intent = executableIntent(s, body.event, TYPES);
+		if (isClockJudged(intent)) {
+			if (!o.rec) throw noRecordRefusal();
+			clockRefusal(s, intent, d.now());
+		}
+		const m = milestone(s, intent.milestone!)!;
+		const b = books ?? (await milestoneBooks(d.stripe, s.contract, m.id));
+		const held = b.funded - b.released - b.refunded + already;
+		if (held <= 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
+		const auto = intent.type === 'milestone.autoRelease';
+		const total = stored ? int(done[0]!.metadata[META.escrow]) : auto ? held : intent.amount!;
+		if (total > held) throw new EscrowError('over-release', `Escrow holds ${held}; the release asks for ${total}.`);
+		if (b.disputed) throw new EscrowError('not-authorised', 'A chargeback dispute is open on this milestone’s payment; nothing is released until it closes.');
+		const account = await payableAccount(d, s.parties.freelancer!);
+		await assertRoom(o, intent.id);
+		await bindIfNeeded(o);
+		// A retry after a partial failure keeps the first attempt's time and link, so its parameters match.
+		const r = stored ?? { at: d.now(), prev: o.prev };
+		const transfers = [...done];
+		await inFlight(o, { op: 'release', intent: intent.id, milestone: m.id, at: d.now() }, async () => {
+			for (const [i, part] of draw(b, total - already).entries()) {
+				const t = await d.stripe.transfers.create(
+					{
+						amount: part.amount,
+						currency: lower(s.terms!.currency),
+						destination: account.id,
+						transfer_group: transferGroup(s.contract, m.id),
+						source_transaction: part.charge.charge.id,
+						metadata: {
+							[META.contract]: s.contract,
+							[META.milestone]: m.id,
+							[META.intent]: intent.id,
+							[META.escrow]: String(total),
+							[META.auto]: auto ? '1' : '0',
+							...receiptMeta(r.at, r.prev)
+						}
+					},
+					{ idempotencyKey: partKey(intent.id, mine.length + i) }
+				);
+				transfers.push(t);
+			}
+		});
+		const after = await checkAfterWrite(d, s.contract, m.id, 'release', intent.id);
+		await o.rec?.noteMoney(m.id, after.funded - after.released - after.refunded, d.now());
+		return record(d, o, intent.id, releasedReceipt(d, s, transfers, r));
+	});
 }
 
 function releasedReceipt(d: EscrowDeps, s: ContractState, transfers: Stripe.Transfer[], r: { at: number; prev: string | null }): Receipt {

@@ -5,7 +5,16 @@
  */
 import { reject } from './rejections';
 import type { RuleSet } from './rule';
-import { escrowOf, type ContractState } from './state';
+import { escrowOf, type ContractState, type Ev } from './state';
+
+/** Ending closes every open review: no auto-release can follow on an old submission. */
+function end(s: ContractState, ev: Ev, byAgreement: boolean): void {
+	s.status = 'ended';
+	s.endedByAgreement = byAgreement;
+	s.endedAt = ev.at;
+	s.endEvent = ev.id;
+	for (const m of s.milestones) m.reviewOpen = false;
+}
 
 export function escrowHeld(s: ContractState): number {
 	return s.milestones.reduce((sum, m) => sum + (m.removed ? 0 : escrowOf(m)), 0);
@@ -20,8 +29,7 @@ export const endingRules: RuleSet = {
 			return null;
 		},
 		apply(s, ev) {
-			s.status = 'ended';
-			s.endedAt = ev.at;
+			end(s, ev, false);
 		}
 	},
 	'contract.endProposed': {
@@ -44,9 +52,7 @@ export const endingRules: RuleSet = {
 			return null;
 		},
 		apply(s, ev) {
-			s.status = 'ended';
-			s.endedByAgreement = true;
-			s.endedAt = ev.at;
+			end(s, ev, true);
 		}
 	}
 };

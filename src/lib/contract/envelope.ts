@@ -60,6 +60,11 @@ function decodeBody(id: string, body: string, sig: string, raw: string, contract
 	const ev = parsed.data as EventBody;
 	(ev as { payload: unknown }).payload = payload.data;
 	if (ev.contract !== contract) return { ok: false, id, raw, rejection: reject('wrong-contract'), body: ev };
+	if (ev.type === 'contract.proposed') {
+		if (!proposalCreates(body, contract))
+			return { ok: false, id, raw, rejection: reject('wrong-contract', OLD_CONTRACT), body: ev };
+		if (ev.prev !== null || ev.deps.length) return { ok: false, id, raw, rejection: reject('invalid-state', 'A proposal is the first event of its contract.'), body: ev };
+	}
 	return { ok: true, id, body: ev, sig, raw };
 }
 
@@ -116,6 +121,30 @@ export function encodeBody(d: Draft): { id: string; body: string } {
 		payload: d.payload
 	});
 	return { id: hashBody(body), body };
+}
+
+/*
+ * A contract's id is derived from its one proposal: sha256 of the proposal body with `contract` set
+ * to the empty string. Nobody can write a second proposal for an existing id (that needs a second
+ * preimage), so the proposer and the terms are fixed by the id itself; the proposal's random nonce
+ * gives equal terms different ids. The check works on the signed bytes: `encodeBody` writes
+ * `{"v":1,"contract":"…",` first, so blanking the contract is a prefix swap, with nothing to
+ * canonicalise.
+ */
+const OLD_CONTRACT =
+	'The contract id is not derived from this proposal. Contracts created before this check (all in TEST MODE) can no longer be opened: propose the contract again.';
+const contractPrefix = (contract: string): string => `{"v":1,"contract":${JSON.stringify(contract)},`;
+
+/** Does this signed proposal body create the contract `contract`? */
+export function proposalCreates(body: string, contract: string): boolean {
+	const p = contractPrefix(contract);
+	return body.startsWith(p) && hashBody(contractPrefix('') + body.slice(p.length)) === contract;
+}
+
+/** A proposal draft's contract id, then the draft with it filled in: what `encodeBody` signs. */
+export function withDerivedContract<T extends Draft>(draft: T): T {
+	const blank = encodeBody({ ...draft, contract: '' }).body;
+	return { ...draft, contract: hashBody(blank) };
 }
 
 export function encodeEnvelope(id: string, body: string, sig: string): string {

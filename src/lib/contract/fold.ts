@@ -9,6 +9,7 @@ import { fundingRules } from './funding';
 import { LedgerInvariantError, escrowAccount } from './ledger';
 import { advanceProviderClock, payoutRules } from './payouts';
 import { proposalRules } from './proposal';
+import { recordRules } from './record';
 import { refundRules } from './refund';
 import { reject, type Rejection } from './rejections';
 import { releaseRules } from './release';
@@ -22,6 +23,7 @@ export const RULES: RuleSet = {
 	...amendmentRules,
 	...fundingRules,
 	...workRules,
+	...recordRules,
 	...releaseRules,
 	...refundRules,
 	...payoutRules,
@@ -75,6 +77,7 @@ function intentOf(ev: Ev, rejection: Rejection | null): Intent {
 	const p = ev.payload as { milestone?: string; amount?: number; method?: string; basis?: never; request?: string };
 	const intent: Intent = { id: ev.id, type: ev.type as Intent['type'], author: ev.author, at: ev.at, milestone: p.milestone, amount: p.amount, method: p.method };
 	if (ev.type === 'milestone.refund') intent.refund = { basis: ev.payload.basis, request: ev.payload.request };
+	if (ev.type === 'milestone.autoRelease') intent.submission = ev.payload.submission;
 	if (rejection) intent.rejection = rejection;
 	return intent;
 }

@@ -8,23 +8,41 @@
  * event. Checking is async (WebCrypto) and lives outside this pure module: `signatureChecks()` says
  * what to check, `recordSignatures()` takes the answers, repeat until nothing is left.
  *
+ * Anyone holding the link can write anything under any key of the shared map, so what the log
+ * derives must depend only on what it finally holds, never on what came and went on the way:
+ *  - Per key, a decoded event beats junk, and an authentic signature beats a forged one. The body is
+ *    fixed by the key (its hash), so only the signature can differ between two decoded values: every
+ *    distinct one is kept until one verifies. Junk replaces junk (the latest is what the map holds).
+ *  - Only a decoded, authentic event satisfies a `prev` or a dep. An event waits for its references
+ *    until each is; junk, an unverified or a forged entry never counts as present. So a level, once
+ *    computed, is final, and whatever waited is resolved when a reference becomes authentic.
+ * Resolution is iterative (a worklist, no recursion), so a chain of any length delivered
+ * newest-first resolves when its oldest event arrives.
+ *
  * Order: events fold in a deterministic topological order, key = (level, id), level = 1 + the
  * highest level among `prev` and `deps`. An event that sorts after everything folded so far is
- * applied incrementally; one that sorts earlier (a late, concurrent event) triggers a refold of
- * the cheap reducer from cached, already-verified events.
+ * applied incrementally; one that sorts earlier (a late, concurrent event) refolds the cheap reducer
+ * from the nearest snapshot of the derived state before its position (see `SnapshotOptions`).
  */
+import { cloneState } from './clone';
 import { decodeEnvelope, signingBytes, type Decoded } from './envelope';
 import { applyEvent } from './fold';
 import { reject, type Rejection } from './rejections';
 import { emptyState, type ContractState, type Ev, type RejectedEvent } from './state';
 
+/** Authenticity of the body: its own signature verified, vouched for by a later event of its author, or forged. */
 type SigState = 'unchecked' | 'valid' | 'chained' | 'invalid';
 
 interface Entry {
 	id: string;
+	/** For a decoded entry: the body and the envelope kept for it (raw, sig); otherwise the latest junk. */
 	decoded: Decoded;
 	sig: SigState;
-	/** Set once the entry's prev and deps are all present. */
+	/** The kept envelope's own signature verified (so it is what to hand on to peers and the provider). */
+	rawVerified?: boolean;
+	/** Other envelopes seen for the same body (another signature), not checked yet. */
+	alternatives?: { sig: string; raw: string }[];
+	/** Set once the entry is authentic and its prev and deps are all authentic with levels. */
 	level?: number;
 	/** Intake problem that keeps it out of the fold for good (broken chain). */
 	broken?: Rejection;
@@ -32,6 +50,8 @@ interface Entry {
 	/** The event as the fold sees it, built once. */
 	ev?: Ev;
 }
+
+type OkEntry = Entry & { decoded: Extract<Decoded, { ok: true }>; ev: Ev };
 
 export interface SignatureCheck {
 	id: string;
@@ -44,28 +64,66 @@ export interface DerivedContract {
 	state: ContractState;
 	/** Everything that was refused, with the reason: intake failures and fold rejections. */
 	rejected: RejectedEvent[];
-	/** Authentic events waiting for an earlier event (prev or a dep) that has not arrived yet. */
+	/** Authentic events waiting for an earlier event (prev or a dep) that has not arrived, or not authentically. */
 	waiting: string[];
 	/** Events whose signature has not been checked yet. */
 	unverified: number;
 }
 
+/**
+ * Snapshots of the derived state, so a late event refolds from the nearest one before its position.
+ * The fold takes one when it passes a multiple of `snapshotEvery` near its end, and the log keeps
+ * the newest `snapshotsKept`. A late event that sorts after a snapshot costs restoring it plus the
+ * reducer steps after it; one that sorts before every snapshot refolds from the empty state, as it
+ * must (nothing can skip replaying what comes after it). Copying the state is not free — on the
+ * 10,000-event bench contract, mostly messages, taking a snapshot costs about 3.5 ms and restoring
+ * one about 1.5 ms, against about 4.5 ms to replay everything — so each derive makes at most one
+ * copy: a refold from a snapshot restores it and takes none, a forward fold takes at most one, and
+ * a refold from the empty state takes none (it is a full replay already, and a hostile stream of
+ * events sorting at the very start would otherwise pay for snapshots the next one throws away; the
+ * forward fold takes them again as it grows). So no late event costs more than a full refold.
+ * Memory: `snapshotsKept` copies of the state, which share the events themselves (about 2 MB each
+ * at 10,000 events). `snapshotEvery: 0` turns snapshots off.
+ */
+export interface SnapshotOptions {
+	snapshotEvery?: number;
+	snapshotsKept?: number;
+}
+
+/**
+ * Chosen by measurement (tests/bench/late-event.ts, 10,000 events): a late event just before the end
+ * costs about the same for any interval from 64 to 1024 (the restore dominates); 512 also serves one
+ * sorting 300 positions back, where 256 replays everything, and takes a snapshot only every 512
+ * appended events.
+ */
+export const DEFAULT_SNAPSHOT_EVERY = 512;
+export const DEFAULT_SNAPSHOTS_KEPT = 2;
+
 export class ContractLog {
 	readonly contract: string;
 	private readonly entries = new Map<string, Entry>();
-	/** prev id → ids of decodable events that name it as prev. */
-	private readonly children = new Map<string, string[]>();
-	/** id → ids of events that list it in prev or deps and wait for it. */
-	private readonly dependants = new Map<string, string[]>();
+	/** prev id → decoded events that name it as prev. */
+	private readonly children = new Map<string, Entry[]>();
+	/** id → authentic events that wait for it (to arrive, to be authenticated, or to get a level). */
+	private readonly dependants = new Map<string, Entry[]>();
+	/** Authentic, unbroken entries with a level, not folded yet. */
 	private ready: Entry[] = [];
 	private state: ContractState;
-	private foldOrder: Entry[] = [];
-	/** How many full refolds happened: a figure for tests and benchmarks. */
+	private foldOrder: OkEntry[] = [];
+	private readonly every: number;
+	private readonly kept: number;
+	/** The state after the first `at` events of `foldOrder`, oldest first. Never handed out. */
+	private snaps: Snapshot[] = [];
+	/** How many refolds happened (late events): a figure for tests and benchmarks. */
 	refolds = 0;
+	/** How many already-folded events refolds applied again: what late events cost. */
+	reapplied = 0;
 
-	constructor(contract: string) {
+	constructor(contract: string, options: SnapshotOptions = {}) {
 		this.contract = contract;
 		this.state = emptyState(contract);
+		this.every = Math.max(0, Math.floor(options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY));
+		this.kept = Math.max(1, Math.floor(options.snapshotsKept ?? DEFAULT_SNAPSHOTS_KEPT));
 	}
 
 	get size(): number {
@@ -76,13 +134,18 @@ export class ContractLog {
 		return this.entries.has(id);
 	}
 
+	/** Fold positions of the snapshots held now (for tests and benchmarks). */
+	get snapshots(): number[] {
+		return this.snaps.map((s) => s.at);
+	}
+
 	/** The envelope of a well-formed entry (what a replica restores if a peer deletes or overwrites it). */
 	envelope(id: string): string | undefined {
 		const e = this.entries.get(id);
 		return e?.decoded.ok ? e.decoded.raw : undefined;
 	}
 
-	/** Every stored envelope string, keyed by id: what a peer or the provider is sent. */
+	/** Every stored envelope string, keyed by id: what a peer is sent. Includes junk; see `authenticEnvelopes`. */
 	envelopes(): [string, string][] {
 		const out: [string, string][] = [];
 		for (const e of this.entries.values()) if (e.decoded.raw) out.push([e.id, e.decoded.raw]);
@@ -90,153 +153,288 @@ export class ContractLog {
 	}
 
 	/**
-	 * Take one stored envelope. Grow-only: an entry that decoded once is never replaced, so a peer
-	 * that overwrites or deletes a map entry cannot take a verified event away from this device.
+	 * Every decoded, authentic entry that is not a broken chain, keyed by id: folded ones in fold order
+	 * (so each comes after everything it names), then those still waiting. Never junk or forgeries.
 	 */
-	add(key: string, raw: unknown): void {
-		const prior = this.entries.get(key);
-		if (prior && prior.decoded.ok) return;
-		const decoded = decodeEnvelope(key, raw, this.contract);
-		if (prior && !decoded.ok) return;
-		const entry: Entry = { id: key, decoded, sig: 'unchecked', folded: false };
-		if (decoded.ok) {
-			// The decoded body is ours alone: make it the fold's event by adding its id, without a copy.
-			entry.ev = decoded.body as Ev;
-			entry.ev.id = key;
-		}
-		this.entries.set(key, entry);
-		if (decoded.ok && decoded.body.prev) push(this.children, decoded.body.prev, key);
-		if (decoded.ok) {
-			// A later event of the same author that is already authentic vouches for this one.
-			if (this.children.get(key)?.some((k) => this.vouches(k, entry))) {
-				entry.sig = 'chained';
-				this.chainUp(entry);
-			}
-			this.resolve(entry);
-		}
-		// Whatever waited for this id can now compute its level (any present entry satisfies a dep).
-		const waiting = this.dependants.get(key);
-		if (waiting) {
-			this.dependants.delete(key);
-			for (const w of waiting) {
-				const e = this.entries.get(w);
-				if (e && e.level === undefined) this.resolve(e);
-			}
-		}
-	}
-
-	/** Compute the level if every prev/dep is present; otherwise register as waiting on the first missing one. */
-	private resolve(e: Entry): void {
-		if (!e.decoded.ok || e.level !== undefined) return;
-		const body = e.decoded.body;
-		let level = 0;
-		const refs = body.prev ? [body.prev, ...body.deps] : body.deps;
-		for (const ref of refs) {
-			const d = this.entries.get(ref);
-			if (!d) {
-				push(this.dependants, ref, e.id);
-				return;
-			}
-			if (d.decoded.ok) {
-				if (d.level === undefined) {
-					push(this.dependants, ref, e.id);
-					return;
-				}
-				if (d.level > level) level = d.level;
-			}
-		}
-		if (body.prev) {
-			const p = this.entries.get(body.prev)!;
-			if (!p.decoded.ok || p.decoded.body.author !== body.author) e.broken = reject('broken-chain');
-		}
-		e.level = level + 1;
-		this.ready.push(e);
-		// A level became known: dependants of this id may resolve now.
-		const waiting = this.dependants.get(e.id);
-		if (waiting) {
-			this.dependants.delete(e.id);
-			for (const w of waiting) {
-				const d = this.entries.get(w);
-				if (d) this.resolve(d);
-			}
-		}
+	authenticEnvelopes(): [string, string][] {
+		const out: [string, string][] = [];
+		for (const e of this.foldOrder) out.push([e.id, e.decoded.raw]);
+		for (const e of this.entries.values())
+			if (e.decoded.ok && isAuthentic(e) && !e.broken && !e.folded) out.push([e.id, e.decoded.raw]);
+		return out;
 	}
 
 	/**
-	 * Signatures still to check: each unchecked event that no authentic-or-unchecked later event of
-	 * its author can vouch for. For an honest log that is one per author head.
+	 * The envelopes of the events `ids` and of every event they reach through `prev` and `deps`: only
+	 * decoded, authentic ones, each after everything it names, without duplicates. What the provider
+	 * needs to judge an event — no junk, and nothing concurrent with it. An id this log does not hold
+	 * authentically contributes what it references, not itself; an unknown id, nothing. For an intent
+	 * not added yet: `causalPast(...deps, prev)`.
 	 */
-	signatureChecks(): SignatureCheck[] {
-		const out: SignatureCheck[] = [];
-		for (const e of this.entries.values()) {
-			if (!e.decoded.ok || e.sig !== 'unchecked') continue;
-			const kids = this.children.get(e.id);
-			if (kids && kids.some((k) => this.couldVouch(k, e))) continue;
-			out.push({ id: e.id, publicKey: e.decoded.body.author, message: signingBytes(e.id), signature: e.decoded.sig });
+	causalPast(...ids: string[]): string[] {
+		const out: string[] = [];
+		/** Entries expanded (their references being listed) and entries done (listed). */
+		const open = new Set<Entry>();
+		const done = new Set<Entry>();
+		// Iterative depth-first post-order: an entry is listed once everything it references is.
+		const stack: { e: Entry; expanded: boolean }[] = [];
+		const visit = (ref: string | null) => {
+			const e = ref ? this.entries.get(ref) : undefined;
+			if (e && e.ev && !open.has(e) && !done.has(e)) stack.push({ e, expanded: false });
+		};
+		for (const start of ids) {
+			visit(start);
+			while (stack.length) {
+				const top = stack[stack.length - 1]!;
+				const e = top.e;
+				if (top.expanded) {
+					stack.pop();
+					done.add(e);
+					if (isAuthentic(e)) out.push((e.decoded as Extract<Decoded, { ok: true }>).raw);
+				} else if (open.has(e) || done.has(e)) stack.pop();
+				else {
+					top.expanded = true;
+					open.add(e);
+					// Past a start, only authentic entries are followed: a forgery names nothing that counts.
+					if (e.id === start || isAuthentic(e)) {
+						for (let i = e.ev!.deps.length - 1; i >= 0; i--) visit(e.ev!.deps[i]!);
+						visit(e.ev!.prev);
+					}
+				}
+			}
 		}
 		return out;
 	}
 
-	private vouches(childId: string, parent: Entry): boolean {
-		const c = this.entries.get(childId);
-		return !!c && isAuthentic(c) && c.decoded.ok && parent.decoded.ok && c.decoded.body.author === parent.decoded.body.author;
-	}
-
-	/** Every earlier event of the same author that `from` links to is authenticated by the hashes. */
-	private chainUp(from: Entry): void {
-		let cur = from;
-		while (cur.decoded.ok && cur.decoded.body.prev) {
-			const p = this.entries.get(cur.decoded.body.prev);
-			if (!p || !p.decoded.ok || p.decoded.body.author !== cur.decoded.body.author) break;
-			if (isAuthentic(p)) break;
-			p.sig = 'chained';
-			cur = p;
+	/**
+	 * Take one stored value. Grow-only: a decoded event is never replaced by junk, so a peer that
+	 * overwrites or deletes a map entry cannot take a verified event away from this device. Junk is
+	 * replaced by junk (the latest wins, as in the map) and by a decoded event.
+	 */
+	add(key: string, raw: unknown): void {
+		const prior = this.entries.get(key);
+		if (prior?.decoded.ok) return this.another(prior, raw);
+		const decoded = decodeEnvelope(key, raw, this.contract);
+		if (!decoded.ok) {
+			if (prior) prior.decoded = decoded;
+			else this.entries.set(key, { id: key, decoded, sig: 'unchecked', folded: false });
+			return;
+		}
+		// The decoded body is ours alone: make it the fold's event by adding its id, without a copy.
+		const ev = decoded.body as Ev;
+		ev.id = key;
+		const entry: Entry = { id: key, decoded, sig: 'unchecked', folded: false, ev };
+		this.entries.set(key, entry);
+		if (ev.prev) push(this.children, ev.prev, entry);
+		// A later event of the same author that is already authentic vouches for this one.
+		if (this.children.get(key)?.some((c) => isAuthentic(c) && sameAuthor(c, entry))) {
+			entry.sig = 'chained';
+			this.resolve(this.chainUp(entry, [entry]));
 		}
 	}
 
-	private couldVouch(childId: string, parent: Entry): boolean {
-		const c = this.entries.get(childId);
-		if (!c || !c.decoded.ok || !parent.decoded.ok) return false;
-		if (c.decoded.body.author !== parent.decoded.body.author) return false;
-		return c.sig !== 'invalid';
+	/** Another value for a key that holds a decoded event: junk changes nothing; another signature is kept to try. */
+	private another(e: Entry, raw: unknown): void {
+		const d = e.decoded as Extract<Decoded, { ok: true }>;
+		if (e.sig === 'valid' || e.rawVerified || typeof raw !== 'string' || raw === d.raw) return;
+		const other = decodeEnvelope(e.id, raw, this.contract);
+		if (!other.ok || other.sig === d.sig || e.alternatives?.some((a) => a.sig === other.sig)) return;
+		if (e.sig === 'invalid') {
+			e.decoded = { ...d, sig: other.sig, raw: other.raw };
+			e.sig = 'unchecked';
+		} else (e.alternatives ??= []).push({ sig: other.sig, raw: other.raw });
+	}
+
+	/**
+	 * Give a level to every entry in `start` that can have one now, then to whatever waited for those,
+	 * and so on: a worklist, so resolution never recurses however long the chain. `start` lists each
+	 * chain newest first (as `chainUp` walks it) and the worklist takes from the end: oldest first.
+	 */
+	private resolve(start: Entry[]): void {
+		const work = start;
+		while (work.length) {
+			const e = work.pop()!;
+			if (e.level !== undefined || !e.ev || !isAuthentic(e)) continue;
+			const ev = e.ev;
+			let level = 0;
+			let missing: string | undefined;
+			if (ev.prev) {
+				const p = this.usable(ev.prev);
+				if (p) level = p.level!;
+				else missing = ev.prev;
+			}
+			if (!missing)
+				for (const ref of ev.deps) {
+					const d = this.usable(ref);
+					if (!d) {
+						missing = ref;
+						break;
+					}
+					if (d.level! > level) level = d.level!;
+				}
+			if (missing) {
+				push(this.dependants, missing, e);
+				continue;
+			}
+			if (ev.prev && !sameAuthor(this.entries.get(ev.prev)!, e)) e.broken = reject('broken-chain');
+			e.level = level + 1;
+			if (!e.broken) this.ready.push(e);
+			const waiting = this.dependants.get(e.id);
+			if (waiting) {
+				this.dependants.delete(e.id);
+				for (let i = waiting.length - 1; i >= 0; i--) work.push(waiting[i]!);
+			}
+		}
+	}
+
+	/** A reference counts only as a decoded, authentic event with a level. */
+	private usable(ref: string): Entry | undefined {
+		const d = this.entries.get(ref);
+		return d && d.decoded.ok && isAuthentic(d) && d.level !== undefined ? d : undefined;
+	}
+
+	/**
+	 * Signatures still to check: each unchecked event that no authentic-or-unchecked later event of
+	 * its author can vouch for. For an honest log that is one per author head. Also, only where a peer
+	 * wrote a second signature for an event, the kept envelope of a vouched-for event, so what this
+	 * device hands on carries a signature that verifies. Every signature seen for such an event is
+	 * checked in the same round, however many a peer wrote.
+	 */
+	signatureChecks(): SignatureCheck[] {
+		const out: SignatureCheck[] = [];
+		for (const e of this.entries.values()) {
+			const d = e.decoded;
+			if (!d.ok) continue;
+			if (e.sig === 'unchecked') {
+				const kids = this.children.get(e.id);
+				if (kids && kids.some((c) => c.sig !== 'invalid' && sameAuthor(c, e))) continue;
+			} else if (!(e.sig === 'chained' && e.alternatives && !e.rawVerified)) continue;
+			const message = signingBytes(e.id);
+			out.push({ id: e.id, publicKey: d.body.author, message, signature: d.sig });
+			for (const a of e.alternatives ?? []) out.push({ id: e.id, publicKey: d.body.author, message, signature: a.sig });
+		}
+		return out;
+	}
+
+	/**
+	 * Every earlier event of the same author that `from` links to is authenticated by the hashes.
+	 * Appends what became authentic to `into`, newest first, and returns it.
+	 */
+	private chainUp(from: Entry, into: Entry[]): Entry[] {
+		let cur = from;
+		while (cur.ev?.prev) {
+			const p = this.entries.get(cur.ev.prev);
+			if (!p || !p.decoded.ok || !sameAuthor(p, cur) || isAuthentic(p)) break;
+			p.sig = 'chained';
+			into.push(p);
+			cur = p;
+		}
+		return into;
 	}
 
 	recordSignatures(checks: SignatureCheck[], results: boolean[]): void {
+		const authentic: Entry[] = [];
+		const forged = new Map<Entry, Set<string>>();
 		checks.forEach((c, i) => {
 			const e = this.entries.get(c.id);
-			if (!e || e.sig !== 'unchecked') return;
+			// Settled meanwhile (the answers are async: a later event may have vouched for it since).
+			if (!e || !e.decoded.ok || e.rawVerified || (e.sig !== 'unchecked' && e.sig !== 'chained')) return;
 			if (!results[i]) {
-				e.sig = 'invalid';
+				const f = forged.get(e);
+				if (f) f.add(c.signature);
+				else forged.set(e, new Set([c.signature]));
 				return;
 			}
-			e.sig = 'valid';
-			this.chainUp(e);
+			if (e.decoded.sig !== c.signature) {
+				// One of the other envelopes seen for this body is the authentic one: keep that.
+				const other = e.alternatives?.find((a) => a.sig === c.signature);
+				if (!other) return;
+				e.decoded = { ...e.decoded, sig: other.sig, raw: other.raw };
+			}
+			e.rawVerified = true;
+			e.alternatives = undefined;
+			if (e.sig === 'unchecked') {
+				e.sig = 'valid';
+				authentic.push(e);
+				this.chainUp(e, authentic);
+			}
 		});
+		for (const [e, bad] of forged) {
+			if (e.rawVerified || !e.decoded.ok) continue;
+			const alternatives = e.alternatives?.filter((a) => !bad.has(a.sig));
+			e.alternatives = alternatives?.length ? alternatives : undefined;
+			if (!bad.has(e.decoded.sig)) continue;
+			// The kept envelope is forged: take one seen since the checks were planned, if any.
+			const next = e.alternatives?.shift();
+			if (e.alternatives && !e.alternatives.length) e.alternatives = undefined;
+			if (next) e.decoded = { ...e.decoded, sig: next.sig, raw: next.raw };
+			else if (e.sig === 'unchecked') e.sig = 'invalid';
+		}
+		// Each chain was appended newest first: the worklist pops from the end, so the oldest go first.
+		this.resolve(authentic);
 	}
 
-	/** Fold every ready, authentic event that is not folded yet, and return the derived contract. */
+	/** Fold every ready event that is not folded yet, and return the derived contract. */
 	derive(): DerivedContract {
-		const fresh: Entry[] = [];
-		for (const e of this.ready) if (!e.folded && isAuthentic(e) && !e.broken) fresh.push(e);
-		if (fresh.length) {
+		if (this.ready.length) {
+			const fresh = this.ready as OkEntry[];
+			this.ready = [];
 			fresh.sort(compare);
-			const last = this.foldOrder[this.foldOrder.length - 1];
+			const order = this.foldOrder;
+			const last = order[order.length - 1];
 			if (last && compare(fresh[0]!, last) < 0) {
+				// A late event: refold from the nearest snapshot at or before the first position it takes.
 				this.refolds++;
-				this.foldOrder = [...this.foldOrder, ...fresh].sort(compare);
-				this.state = emptyState(this.contract);
-				for (const e of this.foldOrder) applyEvent(this.state, e.ev!);
-			} else {
-				for (const e of fresh) {
-					applyEvent(this.state, e.ev!);
-					this.foldOrder.push(e);
-				}
-			}
-			for (const e of fresh) e.folded = true;
-			this.ready = this.ready.filter((e) => !e.folded);
+				const position = lowerBound(order, fresh[0]!);
+				let snap: Snapshot | undefined;
+				for (const s of this.snaps) if (s.at <= position) snap = s;
+				const from = snap?.at ?? 0;
+				this.snaps = this.snaps.filter((s) => s.at <= from);
+				this.state = snap ? restore(snap) : emptyState(this.contract);
+				const tail = merge(order.slice(from), fresh);
+				order.length = from;
+				this.reapplied += tail.length - fresh.length;
+				this.apply(tail, false);
+			} else this.apply(fresh, true);
 		}
 		return this.view();
 	}
+
+	/** Apply `list` in order on top of the fold; take at most one snapshot on the way if `capture` (a forward fold). */
+	private apply(list: OkEntry[], capture: boolean): void {
+		const order = this.foldOrder;
+		const every = this.every;
+		let take = capture && every > 0;
+		// Positions worth a snapshot once at `end`: the newest `kept` multiples of `every` (not 0: that is the empty state).
+		const end = order.length + list.length;
+		const lowest = Math.max(every, (Math.floor(end / (every || 1)) - this.kept + 1) * every);
+		for (const e of list) {
+			applyEvent(this.state, e.ev);
+			e.folded = true;
+			order.push(e);
+			if (take && order.length >= lowest && order.length % every === 0) {
+				this.snaps.push(this.capture(order.length));
+				take = false;
+			}
+		}
+		if (this.snaps.length > this.kept) this.snaps = this.snaps.slice(-this.kept);
+	}
+
+	/**
+	 * A snapshot of the live state. Events are shared, not copied: the reducer never changes them (a
+	 * full refold re-applies the very same objects). The copy notes whether it reached any object twice
+	 * and which events it shares, so that restoring it can skip the identity checks.
+	 */
+	private capture(at: number): Snapshot {
+		const applied = this.state.applied;
+		const c = cloneState(this.state, { keep: this.isEvent, keepElements: (a) => a === applied });
+		return { at, state: c.copy, aliased: c.aliased, kept: new Set(c.kept) };
+	}
+
+	private readonly isEvent = (o: object): boolean => {
+		const id = (o as { id?: unknown }).id;
+		return typeof id === 'string' && this.entries.get(id)?.ev === o;
+	};
 
 	private view(): DerivedContract {
 		const intake: RejectedEvent[] = [];
@@ -248,6 +446,7 @@ export class ContractLog {
 				intake.push({ id: e.id, code: d.rejection.code, message: d.rejection.message, type: d.body?.type, author: d.body?.author, at: d.body?.at });
 				continue;
 			}
+			if (e.folded) continue;
 			const base = { id: e.id, type: d.body.type, author: d.body.author, at: d.body.at };
 			if (e.sig === 'invalid') intake.push({ ...base, ...reject('bad-signature') });
 			else if (e.broken) intake.push({ ...base, ...e.broken });
@@ -262,8 +461,8 @@ export class ContractLog {
 	heads(): string[] {
 		const referenced = new Set<string>();
 		for (const e of this.foldOrder) {
-			if (e.ev!.prev) referenced.add(e.ev!.prev);
-			for (const d of e.ev!.deps) referenced.add(d);
+			if (e.ev.prev) referenced.add(e.ev.prev);
+			for (const d of e.ev.deps) referenced.add(d);
 		}
 		return this.foldOrder.filter((e) => !referenced.has(e.id)).map((e) => e.id);
 	}
@@ -275,21 +474,64 @@ export class ContractLog {
 	lastOf(author: string, among?: ReadonlySet<string>): string | null {
 		for (let i = this.foldOrder.length - 1; i >= 0; i--) {
 			const e = this.foldOrder[i]!;
-			if (e.ev!.author === author && (!among || among.has(e.id))) return e.id;
+			if (e.ev.author === author && (!among || among.has(e.id))) return e.id;
 		}
 		return null;
 	}
+}
+
+interface Snapshot {
+	at: number;
+	state: ContractState;
+	/** Whether the state reaches some copied object twice (then restoring must keep an identity table). */
+	aliased: boolean;
+	/** The events it shares (beyond the applied list). */
+	kept: Set<object>;
+}
+
+/** A live state from a snapshot, which stays as it is. Known structure, so no identity checks unless needed. */
+function restore(s: Snapshot): ContractState {
+	const applied = s.state.applied;
+	const kept = s.kept;
+	return cloneState(s.state, { keep: kept.size ? (o) => kept.has(o) : undefined, keepElements: (a) => a === applied, aliasing: s.aliased }).copy;
 }
 
 function isAuthentic(e: Entry): boolean {
 	return e.sig === 'valid' || e.sig === 'chained';
 }
 
+function sameAuthor(a: Entry, b: Entry): boolean {
+	return !!a.ev && !!b.ev && a.ev.author === b.ev.author;
+}
+
 function compare(a: Entry, b: Entry): number {
 	return a.level! - b.level! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-function push(map: Map<string, string[]>, key: string, value: string): void {
+/** How many entries of the sorted `list` sort before `x`. */
+function lowerBound(list: Entry[], x: Entry): number {
+	let lo = 0;
+	let hi = list.length;
+	while (lo < hi) {
+		const mid = (lo + hi) >>> 1;
+		if (compare(list[mid]!, x) < 0) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo;
+}
+
+/** Two sorted lists as one. */
+function merge<T extends Entry>(a: T[], b: T[]): T[] {
+	const out: T[] = [];
+	let i = 0;
+	let j = 0;
+	while (i < a.length && j < b.length) out.push(compare(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+	while (i < a.length) out.push(a[i++]!);
+	while (j < b.length) out.push(b[j++]!);
+	return out;
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
 	const list = map.get(key);
 	if (list) list.push(value);
 	else map.set(key, [value]);

@@ -6,12 +6,27 @@
  *   (checked on the provider's clock when the provider executes it);
  * - the client, for everything left in escrow once the contract ended by agreement.
  */
-import { refundAnswerDeadline } from './clocks';
 import { escrowAccount } from './ledger';
 import { reject, type Rejection } from './rejections';
 import type { RuleSet } from './rule';
 import { isRejection, settleable } from './settlement';
-import { escrowOf, milestone, type ContractState, type EvOf } from './state';
+import { DAY_MS, escrowOf, milestone, type ContractState, type EvOf } from './state';
+
+/**
+ * May the provider refund a request as unanswered at provider time `at`? Judged on its record only:
+ * the request's recorded time starts the answer window; an answer it recorded by `at` stops it.
+ */
+export function unansweredRefundRefusal(s: ContractState, requestId: string, at: number): Rejection | null {
+	const recorded = s.recorded.get(requestId);
+	if (!recorded || recorded.kind !== 'refund-request')
+		return reject('invalid-state', 'The provider has not recorded this refund request, so its answer window has not started.');
+	const answer = s.refundRequests.get(requestId)?.answer;
+	const answered = answer === undefined ? undefined : s.recorded.get(answer);
+	if (answered && answered.at <= at) return reject('invalid-state', 'The freelancer answered the request, as the provider recorded.');
+	const deadline = recorded.at + s.terms!.refundAnswerDays * DAY_MS;
+	if (at < deadline) return reject('too-early', `The answer window ends ${new Date(deadline).toISOString()}.`);
+	return null;
+}
 
 function checkRefundIntent(s: ContractState, ev: EvOf<'milestone.refund'>): Rejection | null {
 	const { basis, request: requestId, amount } = ev.payload;
@@ -65,7 +80,9 @@ export const refundRules: RuleSet = {
 			return null;
 		},
 		apply(s, ev) {
-			s.refundRequests.get(ev.payload.request)!.status = 'approved';
+			const r = s.refundRequests.get(ev.payload.request)!;
+			r.status = 'approved';
+			r.answer = ev.id;
 		}
 	},
 	'refund.disputed': {
@@ -79,6 +96,7 @@ export const refundRules: RuleSet = {
 			const r = s.refundRequests.get(ev.payload.request)!;
 			r.status = 'disputed';
 			r.disputeReason = ev.payload.reason;
+			r.answer = ev.id;
 			const m = milestone(s, r.milestone);
 			if (m) m.phase = 'disputed';
 		}
@@ -100,12 +118,7 @@ export const refundRules: RuleSet = {
 			if (!m) return reject('unknown-milestone');
 			if (ev.payload.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${escrowOf(m)}.`);
 			const basis = intent.refund;
-			if (basis?.basis === 'unanswered-request') {
-				const req = s.refundRequests.get(basis.request!);
-				const deadline = req && refundAnswerDeadline(s, req);
-				if (!req || req.status !== 'open' || deadline === undefined) return reject('invalid-state', 'The freelancer answered the request.');
-				if (ev.at < deadline) return reject('too-early', `The answer window ends ${new Date(deadline).toISOString()}.`);
-			}
+			if (basis?.basis === 'unanswered-request') return unansweredRefundRefusal(s, basis.request!, ev.at);
 			return null;
 		},
 		apply(s, ev) {

@@ -4,12 +4,29 @@
  * (the rest stays in escrow); or the provider on the freelancer's claim, once the review window
  * has passed on the provider's clock after a timestamped submission the client did not act on.
  */
-import { reviewDeadline } from './clocks';
 import { escrowAccount } from './ledger';
-import { reject } from './rejections';
+import { reviewStopped } from './record';
+import { reject, type Rejection } from './rejections';
 import type { RuleSet } from './rule';
 import { isRejection, settleable } from './settlement';
-import { DAY_MS, escrowOf, milestone } from './state';
+import { DAY_MS, escrowOf, milestone, type ContractState } from './state';
+
+/**
+ * May the provider auto-release `milestone` for `submission` at provider time `at`? Judged on the
+ * provider's record only (record.ts): the submission's recorded time starts the review window, and
+ * any recorded client action, newer submission, partial release or end of contract since then stops
+ * it. The provider asks this before it pays; every replica asks it again of the receipt.
+ */
+export function autoReleaseRefusal(s: ContractState, milestoneId: string, submission: string, at: number): Rejection | null {
+	const recorded = s.recorded.get(submission);
+	if (!recorded || recorded.kind !== 'submission' || recorded.milestone !== milestoneId)
+		return reject('invalid-state', 'The provider has not recorded this submission, so its review window has not started.');
+	const deadline = recorded.at + s.terms!.reviewWindowDays * DAY_MS;
+	if (reviewStopped(s, milestoneId, recorded.at, at, submission))
+		return reject('invalid-state', 'The client acted on the submission, or the contract ended, as the provider recorded.');
+	if (at < deadline) return reject('too-early', `The review window ends ${new Date(deadline).toISOString()}.`);
+	return null;
+}
 
 export const releaseRules: RuleSet = {
 	'milestone.release': {
@@ -31,6 +48,7 @@ export const releaseRules: RuleSet = {
 	'milestone.autoRelease': {
 		who: ['freelancer'],
 		check(s, ev) {
+			if (s.status !== 'active') return reject('invalid-state', 'Auto-release applies only while the contract is active.');
 			const m = milestone(s, ev.payload.milestone);
 			if (!m) return reject('unknown-milestone');
 			if (escrowOf(m) === 0) return reject('unfunded');
@@ -56,13 +74,10 @@ export const releaseRules: RuleSet = {
 				if (ev.payload.auto || ev.payload.amount !== intent.amount) return reject('amount-mismatch', 'The receipt does not match its intent.');
 				return null;
 			}
-			// Auto-release: the provider's own time must be past the deadline, and the client must not have acted since.
+			// Auto-release: judged on the provider's record and time, exactly as the provider judged it.
 			if (!ev.payload.auto) return reject('amount-mismatch', 'An auto-release receipt must say so.');
 			if (ev.payload.amount !== escrowOf(m)) return reject('amount-mismatch', 'Auto-release releases the whole escrow.');
-			const deadline = reviewDeadline(s, m);
-			if (!m.reviewOpen || deadline === undefined) return reject('invalid-state', 'The client acted on the submission.');
-			if (ev.at < deadline) return reject('too-early', `The review window ends ${new Date(deadline).toISOString()}.`);
-			return null;
+			return autoReleaseRefusal(s, m.id, intent.submission!, ev.at);
 		},
 		apply(s, ev) {
 			const { milestone: id, amount } = ev.payload;

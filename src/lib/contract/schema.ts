@@ -14,6 +14,7 @@ export const MAX_ENVELOPE_BYTES = 32 * 1024;
 export const Id = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a 43-character base64url id');
 /** Raw 32-byte Ed25519 public key, base64url. */
 export const PublicKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a 43-character base64url key');
+/** The sha256 of the contract's proposal (see envelope.ts), base64url. Older shapes pass here and are refused with a clear reason there. */
 export const ContractId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'expected a base64url contract id');
 export const MilestoneId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a short lowercase milestone id');
 export const Amount = z.number().int().positive().max(MAX_AMOUNT_MINOR);
@@ -93,10 +94,27 @@ export type MilestoneChange = z.infer<typeof MilestoneChange>;
 
 const ref = <K extends string>(key: K) => z.object({ [key]: Id } as { [P in K]: typeof Id }).strict();
 
+/**
+ * What the provider records and timestamps: every event that starts or stops a money clock, and the
+ * countersign that binds the parties. Such an event counts for money once the provider recorded it.
+ */
+export const ATTESTED_KINDS = ['countersign', 'submission', 'change-request', 'refund-request', 'refund-answer', 'end'] as const;
+export type AttestedKind = (typeof ATTESTED_KINDS)[number];
+
 /** Payload schema per event type. Party events first, then the provider's receipts. */
 export const PAYLOADS = {
-	'contract.proposed': z.object({ role: z.enum(['client', 'freelancer']), name: Name, terms: Terms }).strict(),
+	'contract.proposed': z
+		.object({
+			role: z.enum(['client', 'freelancer']),
+			name: Name,
+			terms: Terms,
+			/** Random, so two proposals with equal terms create different contracts (the id is the proposal's hash). */
+			nonce: z.string().regex(/^[A-Za-z0-9_-]{22,43}$/, 'expected a random base64url nonce')
+		})
+		.strict(),
 	'contract.accepted': z.object({ proposal: Id, name: Name }).strict(),
+	/** The proposer binds the counterparty: it names the one acceptance it saw (after comparing fingerprints). */
+	'contract.countersigned': z.object({ acceptance: Id }).strict(),
 	'contract.declined': z.object({ proposal: Id, reason: z.string().max(2000).optional() }).strict(),
 	'contract.withdrawn': ref('proposal'),
 	'milestone.changeProposed': z.object({ change: MilestoneChange }).strict(),
@@ -139,7 +157,7 @@ export const PAYLOADS = {
 			clearsAt: Timestamp
 		})
 		.strict(),
-	'receipt.attested': z.object({ event: Id, kind: z.enum(['submission', 'change-request', 'refund-request']) }).strict(),
+	'receipt.attested': z.object({ event: Id, kind: z.enum(ATTESTED_KINDS) }).strict(),
 	'receipt.released': z
 		.object({ intent: Id, milestone: MilestoneId, amount: Amount, currency: Currency, auto: z.boolean() })
 		.strict(),

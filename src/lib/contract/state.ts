@@ -2,13 +2,13 @@
  * The derived state of one contract: what the fold of its verified events produces.
  * Nothing here is stored or synced; every replica recomputes it from the event log.
  */
-import type { EventBody, EventType, MilestoneChange, Terms } from './schema';
+import type { AttestedKind, EventBody, EventType, MilestoneChange, Terms } from './schema';
 import type { Rejection } from './rejections';
 import { Ledger } from './ledger';
 
 export type Role = 'client' | 'freelancer';
 export type AuthorRole = Role | 'provider' | 'none';
-export type ContractStatus = 'empty' | 'proposed' | 'active' | 'declined' | 'withdrawn' | 'ended';
+export type ContractStatus = 'empty' | 'proposed' | 'active' | 'withdrawn' | 'ended';
 
 /** A verified event as the fold sees it. */
 export type Ev = EventBody & { id: string };
@@ -56,6 +56,8 @@ export interface Intent {
 	/** Absent for auto-release, whose amount is whatever escrow holds when the provider executes it. */
 	amount?: number;
 	method?: string;
+	/** For auto-release: the submission whose review window it claims has passed. */
+	submission?: string;
 	/** For refunds: on what basis, and which request. */
 	refund?: { basis: 'freelancer' | 'approved-request' | 'unanswered-request' | 'ended-by-agreement'; request?: string };
 	/** The receipt that settled it. */
@@ -73,6 +75,37 @@ export interface RefundRequest {
 	attestedAt?: number;
 	status: 'open' | 'approved' | 'disputed' | 'refunded';
 	disputeReason?: string;
+	/** The freelancer's answer (approval or dispute): it stops the answer clock once the provider recorded it. */
+	answer?: string;
+}
+
+/** Someone holding the link accepted the proposal: a candidate until the proposer countersigns it. */
+export interface Acceptance {
+	id: string;
+	author: string;
+	name: string;
+	at: number;
+}
+
+export interface Countersign {
+	id: string;
+	acceptance: string;
+	at: number;
+}
+
+export interface Decline {
+	id: string;
+	author: string;
+	at: number;
+	reason?: string;
+}
+
+/** An event the provider recorded (receipt.attested): its provider time and what it is. */
+export interface RecordedEvent {
+	at: number;
+	kind: AttestedKind;
+	/** The milestone whose clock it starts or stops (absent for the countersign and the end). */
+	milestone?: string;
 }
 
 export interface ChangeProposal {
@@ -132,6 +165,17 @@ export interface ContractState {
 	proposal?: { id: string; author: string; role: Role; at: number };
 	parties: { client?: string; freelancer?: string };
 	names: Record<string, string>;
+	acceptances: Map<string, Acceptance>;
+	countersigns: Map<string, Countersign>;
+	declines: Map<string, Decline>;
+	/** Set when the provider recorded a countersign: the parties are fixed from here on. */
+	binding?: { countersign: string; acceptance: string; at: number };
+	/**
+	 * What the provider recorded, by event id. Money clocks (auto-release, unanswered refunds) are
+	 * judged on these alone, with provider times: a party cannot stop or start one by what it leaves
+	 * out of the log it sends, and every replica judges as the provider did.
+	 */
+	recorded: Map<string, RecordedEvent>;
 	milestones: MilestoneState[];
 	changes: Map<string, ChangeProposal>;
 	intents: Map<string, Intent>;
@@ -144,6 +188,8 @@ export interface ContractState {
 	endProposal?: { id: string; author: string; at: number };
 	endedByAgreement: boolean;
 	endedAt?: number;
+	/** The event that ended the contract: the provider records it, which stops every money clock. */
+	endEvent?: string;
 	messages: Message[];
 	feedback: Partial<Record<Role, Feedback>>;
 	/** Applied events in fold order: the activity timeline. */
@@ -157,6 +203,10 @@ export function emptyState(contract: string): ContractState {
 		status: 'empty',
 		parties: {},
 		names: {},
+		acceptances: new Map(),
+		countersigns: new Map(),
+		declines: new Map(),
+		recorded: new Map(),
 		milestones: [],
 		changes: new Map(),
 		intents: new Map(),

@@ -12,7 +12,7 @@ export type MilestoneStatus =
 	| 'refunded';
 
 export function milestoneStatus(s: ContractState, m: MilestoneState): MilestoneStatus {
-	if (s.status === 'empty' || s.status === 'proposed' || s.status === 'declined' || s.status === 'withdrawn') return 'draft';
+	if (s.status === 'empty' || s.status === 'proposed' || s.status === 'withdrawn') return 'draft';
 	const held = escrowOf(m);
 	if (held === 0) {
 		if (m.released > 0) return 'released';

@@ -1,4 +1,4 @@
-/** Submitting work (Request Payment), the provider's timestamp on it, and the client's change requests. */
+/** Submitting work (Request Payment) and the client's change requests; the provider records both (record.ts). */
 import { reject } from './rejections';
 import type { RuleSet } from './rule';
 import { escrowOf, milestone } from './state';
@@ -39,34 +39,6 @@ export const workRules: RuleSet = {
 			m.changeRequests++;
 			m.reviewOpen = false;
 			m.lastChangeRequest = { id: ev.id, at: ev.at };
-		}
-	},
-	'receipt.attested': {
-		who: ['provider'],
-		check(s, ev) {
-			const { event, kind } = ev.payload;
-			if (kind === 'submission') {
-				const m = s.milestones.find((x) => x.submission?.id === event);
-				if (!m) return reject('unknown-intent', 'It attests a submission that is not in this contract.');
-				if (m.submission!.attestedAt !== undefined) return reject('already-settled', 'The submission is already timestamped.');
-				return null;
-			}
-			if (kind === 'change-request') {
-				const m = s.milestones.find((x) => x.lastChangeRequest?.id === event);
-				if (!m) return reject('unknown-intent', 'It attests a change request that is not in this contract.');
-				if (m.lastChangeRequest!.attestedAt !== undefined) return reject('already-settled', 'The change request is already timestamped.');
-				return null;
-			}
-			const r = s.refundRequests.get(event);
-			if (!r) return reject('unknown-intent', 'It attests a refund request that is not in this contract.');
-			if (r.attestedAt !== undefined) return reject('already-settled', 'The refund request is already timestamped.');
-			return null;
-		},
-		apply(s, ev) {
-			const { event, kind } = ev.payload;
-			if (kind === 'submission') s.milestones.find((x) => x.submission?.id === event)!.submission!.attestedAt = ev.at;
-			else if (kind === 'change-request') s.milestones.find((x) => x.lastChangeRequest?.id === event)!.lastChangeRequest!.attestedAt = ev.at;
-			else s.refundRequests.get(event)!.attestedAt = ev.at;
 		}
 	}
 };

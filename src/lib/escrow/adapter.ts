@@ -4,8 +4,13 @@
  * intent against the same rules every peer folds), and get back a receipt signed by the provider.
  * Only that receipt changes balances, on every peer.
  *
- * A failed call throws `EscrowError` and returns nothing: the caller then writes nothing to the
- * contract, so a failure leaves the contract exactly as it was.
+ * A failed call throws `EscrowError` and returns nothing. A definite refusal (declined, not-authorised,
+ * over-release, …) means nothing moved: the caller writes nothing. A transient one (timeout,
+ * unavailable, processing) means the answer is not known yet — the money may already have moved —
+ * so the caller keeps the signed intent and asks again with the same intent id, which every
+ * provider treats as its idempotency key: the same intent is executed at most once, and asking
+ * again returns the same receipt. An adapter throws only EscrowError once a request may have
+ * reached the provider; any other error means it was not sent.
  */
 import type { FundingMethod, PayoutMethod } from '../money/fees';
 import type { CurrencyCode } from '../money/currency';
@@ -64,14 +69,28 @@ export type EscrowErrorCode =
 	| 'over-release'
 	| 'already-settled'
 	| 'too-early'
-	| 'insufficient-balance';
+	| 'insufficient-balance'
+	/** Accepted and under way (a bank debit): ask again with the same intent id after `expectedAt`. */
+	| 'processing';
+
+/** The answer is not known yet: keep the intent and ask again with the same id. */
+export const TRANSIENT_CODES: readonly EscrowErrorCode[] = ['timeout', 'unavailable', 'processing'];
+
+export function isTransient(code: EscrowErrorCode): boolean {
+	return TRANSIENT_CODES.includes(code);
+}
 
 export class EscrowError extends Error {
 	readonly code: EscrowErrorCode;
-	constructor(code: EscrowErrorCode, message: string) {
+	/** With 'processing': when the provider expects the money to have cleared (provider time, ms). */
+	readonly expectedAt?: number;
+	/** `details` is `{ expectedAt }` (or the bare number) for a 'processing' answer. */
+	constructor(code: EscrowErrorCode, message: string, details?: { expectedAt?: number } | number) {
 		super(message);
 		this.name = 'EscrowError';
 		this.code = code;
+		const expectedAt = typeof details === 'number' ? details : details?.expectedAt;
+		if (expectedAt !== undefined) this.expectedAt = expectedAt;
 	}
 }
 

@@ -3,7 +3,9 @@
  * it matters to the app: it checks each intent against the contract's own rules, keeps its own books
  * (so it refuses over-release, double release and releasing unfunded escrow even if a log lies),
  * charges the fee table, holds released money for the security period on its own clock, is
- * idempotent per intent id, and can be told to fail. Its signing key is published on purpose:
+ * idempotent per intent id (asking again for an executed intent returns the very same receipt), can
+ * keep a bank debit processing until its processing time has passed on its clock, and can be told
+ * to fail — before executing, or after executing with the answer lost. Its signing key is published on purpose:
  * receipts signed with it prove nothing outside a test, and the app labels them TEST MODE.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -37,9 +39,15 @@ export interface MockOptions {
 	/** Simulated network latency per call, in ms (0 in tests). */
 	latencyMs?: number;
 	key?: DeviceKey;
+	/**
+	 * Bank debits take time: a bank_transfer funding answers 'processing' (with `expectedAt`) until
+	 * its processing time has passed on this provider's clock; asking again then returns the receipt.
+	 * The amount counts in its books from the first answer, so the milestone cannot be funded twice.
+	 */
+	bankDebitsProcess?: boolean;
 }
 
-type Failure = { code: Extract<EscrowErrorCode, 'declined' | 'unavailable' | 'timeout'>; message?: string };
+type Failure = { code: Extract<EscrowErrorCode, 'declined' | 'unavailable' | 'timeout'>; message?: string; afterExecuting?: boolean };
 
 interface MilestoneBook {
 	funded: number;
@@ -55,18 +63,35 @@ interface ContractBook {
 	paidOut: number;
 	/** intent or attested event id → the receipt issued for it: retries get the same receipt. */
 	issued: Map<string, Receipt>;
+	/** The ids in `issued` that are attestations, not money. */
+	attested: Set<string>;
+	/** Bank debits under way, by intent id: the receipt is issued once `expectedAt` has passed. */
+	processing: Map<string, { expectedAt: number; issue: () => Receipt }>;
 }
 
+/** What the mock's own books say about a contract: what a test compares with the log's ledger. */
+export interface MockStatement {
+	milestones: Record<string, MilestoneBook>;
+	paidOut: number;
+	/** Money intents executed, intent id → receipt id (attestations are not money). */
+	executed: Record<string, string>;
+	/** Bank debits started and not cleared yet, intent id → expected time. */
+	processing: Record<string, number>;
+}
+
+// Never "nothing was charged" for a failure without an answer: the request may have been executed
+// with only the answer lost. The intent's id makes asking again safe.
 const FAILURE_TEXT: Record<Failure['code'], string> = {
 	declined: 'The card was declined by the issuer (TEST MODE simulated decline).',
-	unavailable: 'The escrow provider is unavailable. Nothing was charged; try again later.',
-	timeout: 'The escrow provider did not answer in time. Nothing was charged; try again.'
+	unavailable: 'The escrow provider could not be reached (TEST MODE simulated outage).',
+	timeout: 'The escrow provider did not answer in time (TEST MODE simulated timeout); the payment may or may not have gone through.'
 };
 
 export class MockEscrowProvider implements EscrowAdapter {
 	private readonly key: DeviceKey;
 	private readonly clock: () => number;
 	private readonly latencyMs: number;
+	private readonly bankDebitsProcess: boolean;
 	private readonly books = new Map<string, ContractBook>();
 	private readonly failures: Failure[] = [];
 	private down = false;
@@ -81,11 +106,31 @@ export class MockEscrowProvider implements EscrowAdapter {
 		this.key = opts.key ?? TEST_MODE_KEY;
 		this.clock = opts.now ?? (() => Date.now());
 		this.latencyMs = opts.latencyMs ?? 0;
+		this.bankDebitsProcess = opts.bankDebitsProcess ?? false;
 	}
 
 	/** Make the next call fail once with this error (a declined card, an outage, a timeout). */
 	failNext(code: Failure['code'], message?: string): void {
 		this.failures.push({ code, message });
+	}
+
+	/**
+	 * The next money call is executed — the money moves, the receipt is issued and kept — but its
+	 * answer is lost on the way: the caller sees `code` (a timeout by default) instead of the receipt.
+	 */
+	loseNextAnswer(code: 'timeout' | 'unavailable' = 'timeout'): void {
+		this.failures.push({ code, afterExecuting: true });
+	}
+
+	/** Its books for one contract (see MockStatement). */
+	statement(contract: string): MockStatement {
+		const book = this.books.get(contract);
+		const out: MockStatement = { milestones: {}, paidOut: book?.paidOut ?? 0, executed: {}, processing: {} };
+		if (!book) return out;
+		for (const [id, mb] of book.milestones) out.milestones[id] = { ...mb };
+		for (const [event, r] of book.issued) if (!book.attested.has(event)) out.executed[event] = r.id;
+		for (const [id, p] of book.processing) out.processing[id] = p.expectedAt;
+		return out;
 	}
 
 	/** While down, every call fails with 'unavailable'. */
@@ -121,15 +166,20 @@ export class MockEscrowProvider implements EscrowAdapter {
 			if (mb.funded - mb.refunded + intent.amount! > m.amount)
 				throw new EscrowError('already-settled', 'This milestone is already funded.');
 			mb.funded += intent.amount!;
-			return this.receipt(s, intent.id, 'receipt.funded', {
-				intent: intent.id,
-				milestone: m.id,
-				amount: intent.amount!,
-				fee: q.fee,
-				currency: s.terms!.currency,
-				method,
-				clearsAt: q.availableAt
-			});
+			const issue = () =>
+				this.receipt(s, intent.id, 'receipt.funded', {
+					intent: intent.id,
+					milestone: m.id,
+					amount: intent.amount!,
+					fee: q.fee,
+					currency: s.terms!.currency,
+					method,
+					clearsAt: q.availableAt
+				});
+			if (!this.bankDebitsProcess || method !== 'bank_transfer' || q.availableAt <= this.clock()) return issue();
+			// The debit has started: the money is the client's no longer, but it has not cleared yet.
+			book.processing.set(intent.id, { expectedAt: q.availableAt, issue });
+			throw processing(q.availableAt);
 		});
 	}
 
@@ -196,15 +246,16 @@ export class MockEscrowProvider implements EscrowAdapter {
 	}
 
 	async attest(req: EscrowRequest): Promise<Receipt> {
-		await this.gate();
+		const lost = await this.gate();
 		const { s, book, held } = await this.load(req);
 		const prior = book.issued.get(req.event);
-		if (prior) return prior;
+		if (prior) return answer(prior, lost);
 		this.prev = book.log.lastOf(this.key.publicKey, held);
 		const kind = attestationKind(s, req.event);
 		const r = this.receipt(s, req.event, 'receipt.attested', { event: req.event, kind });
 		book.issued.set(req.event, r);
-		return r;
+		book.attested.add(req.event);
+		return answer(r, lost);
 	}
 
 	// —— internals ——
@@ -214,28 +265,47 @@ export class MockEscrowProvider implements EscrowAdapter {
 		types: Intent['type'][],
 		execute: (s: ContractState, intent: Intent, book: ContractBook) => Receipt
 	): Promise<Receipt> {
-		await this.gate();
+		const lost = await this.gate();
 		const { s, book, held } = await this.load(req);
 		this.prev = book.log.lastOf(this.key.publicKey, held);
 		const prior = book.issued.get(req.event);
-		if (prior) return prior; // idempotent: a retry of the same intent gets the same receipt
+		if (prior) return answer(prior, lost); // idempotent: a retry of the same intent gets the same receipt
+		const started = book.processing.get(req.event);
+		if (started) {
+			// A bank debit already under way: the same intent, never a second debit.
+			if (this.clock() < started.expectedAt) throw lost ?? processing(started.expectedAt);
+			const receipt = started.issue();
+			book.processing.delete(req.event);
+			book.issued.set(req.event, receipt);
+			return answer(receipt, lost);
+		}
 		const intent = executableIntent(s, req.event, types);
-		const receipt = execute(s, intent, book);
+		let receipt: Receipt;
+		try {
+			receipt = execute(s, intent, book);
+		} catch (e) {
+			// Executed, answer lost: the caller hears the lost answer, not 'processing'.
+			throw lost && e instanceof EscrowError && e.code === 'processing' ? lost : e;
+		}
 		book.issued.set(intent.id, receipt);
-		return receipt;
+		return answer(receipt, lost);
 	}
 
-	private async gate(): Promise<void> {
+	/** An armed failure before executing throws here; one armed after executing is returned, to throw then. */
+	private async gate(): Promise<EscrowError | undefined> {
 		if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 		if (this.down) throw new EscrowError('unavailable', FAILURE_TEXT.unavailable);
 		const f = this.failures.shift();
-		if (f) throw new EscrowError(f.code, f.message ?? FAILURE_TEXT[f.code]);
+		if (!f) return undefined;
+		const err = new EscrowError(f.code, f.message ?? FAILURE_TEXT[f.code]);
+		if (!f.afterExecuting) throw err;
+		return err;
 	}
 
 	private async load(req: EscrowRequest): Promise<{ s: ContractState; book: ContractBook; held: Set<string> }> {
 		let book = this.books.get(req.contract);
 		if (!book) {
-			book = { log: new ContractLog(req.contract), milestones: new Map(), lots: new Map(), paidOut: 0, issued: new Map() };
+			book = { log: new ContractLog(req.contract), milestones: new Map(), lots: new Map(), paidOut: 0, issued: new Map(), attested: new Set(), processing: new Map() };
 			this.books.set(req.contract, book);
 		}
 		const { s, held } = await loadContract(book.log, req, this.key.publicKey);
@@ -269,4 +339,18 @@ export class MockEscrowProvider implements EscrowAdapter {
 	private receipt<T extends EventType>(s: ContractState, dep: string, type: T, payload: Payload<T>): Receipt {
 		return signReceipt(this.key, { contract: s.contract, prev: this.prev, dep, at: this.clock(), type, payload });
 	}
+}
+
+/** The receipt, or — when its answer was to be lost — the error the caller sees instead. */
+function answer(receipt: Receipt, lost: EscrowError | undefined): Receipt {
+	if (lost) throw lost;
+	return receipt;
+}
+
+function processing(expectedAt: number): EscrowError {
+	return new EscrowError(
+		'processing',
+		`The bank debit is processing (TEST MODE); it is expected to clear by ${new Date(expectedAt).toISOString()}.`,
+		{ expectedAt }
+	);
 }

@@ -18,7 +18,10 @@ export const PATHS = {
 	refund: '/refund',
 	withdraw: '/withdraw',
 	onboarding: '/onboarding',
+	/** POST with a fresh signature by the party key (OnboardingStatusBody): the status is nobody else's business. */
 	onboardingStatus: '/onboarding/status',
+	/** POST RecordBody: the provider's record of a contract, served to either bound party. */
+	record: '/record',
 	webhook: '/webhooks/stripe'
 } as const;
 
@@ -41,9 +44,13 @@ const QuoteAmount = z.number().int().positive().max(MAX_AMOUNT_MINOR);
 export const FundingQuoteBody = z.object({ amount: QuoteAmount, currency: Currency, method: FundingMethod }).strict();
 export const WithdrawalQuoteBody = z.object({ amount: QuoteAmount, currency: Currency, method: PayoutMethod }).strict();
 
-/** The onboarding message a freelancer's device signs: proves the caller holds the party key. */
-export function onboardingMessage(publicKey: string, at: number): string {
-	return `milestone-escrow-onboarding\n${publicKey}\n${at}`;
+/**
+ * The onboarding message a freelancer's device signs: proves the caller holds the party key, and
+ * binds where Stripe's hosted onboarding sends the browser back (so a replayed or relayed proof
+ * cannot send the freelancer's onboarding to someone else's page).
+ */
+export function onboardingMessage(publicKey: string, at: number, returnUrl: string, refreshUrl: string): string {
+	return `milestone-escrow-onboarding\n${publicKey}\n${at}\n${returnUrl}\n${refreshUrl}`;
 }
 
 export const OnboardingBody = z
@@ -59,6 +66,44 @@ export const OnboardingBody = z
 	.strict();
 export type OnboardingBody = z.infer<typeof OnboardingBody>;
 
+/** What a freelancer's device signs to read its own onboarding status. */
+export function onboardingStatusMessage(publicKey: string, at: number): string {
+	return `milestone-escrow-onboarding-status\n${publicKey}\n${at}`;
+}
+
+export const OnboardingStatusBody = z
+	.object({
+		publicKey: PublicKey,
+		at: z.number().int().nonnegative(),
+		signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/)
+	})
+	.strict();
+export type OnboardingStatusBody = z.infer<typeof OnboardingStatusBody>;
+
+/**
+ * What a party signs to read the provider's record of a contract: the contract, a fresh time and a
+ * one-time nonce, so a captured request can be neither replayed nor used for another contract.
+ */
+export function recordRequestMessage(contract: string, publicKey: string, at: number, nonce: string): string {
+	return `milestone-escrow-record\n${contract}\n${publicKey}\n${at}\n${nonce}`;
+}
+
+export const RecordBody = z
+	.object({
+		contract: ContractId,
+		publicKey: PublicKey,
+		at: z.number().int().nonnegative(),
+		nonce: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'expected 16–64 base64url characters'),
+		signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/)
+	})
+	.strict();
+export type RecordBody = z.infer<typeof RecordBody>;
+
+/** The answer to POST /record: every envelope the provider recorded for the contract. */
+export interface RecordAnswer {
+	envelopes: string[];
+}
+
 export interface OnboardingStatus {
 	account: string | null;
 	detailsSubmitted: boolean;
@@ -73,4 +118,6 @@ export interface WireError {
 	message: string;
 	/** With 'payment-required': the PaymentIntent's client secret, for Stripe.js to finish (3-D Secure). */
 	clientSecret?: string;
+	/** With 'processing': when the provider expects the payment to have cleared (provider time, ms). */
+	expectedAt?: number;
 }

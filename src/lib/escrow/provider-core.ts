@@ -6,7 +6,10 @@
  */
 import { ContractLog } from '../contract/log';
 import type { Draft } from '../contract/envelope';
-import type { EventType, Payload } from '../contract/schema';
+import { recordSubject } from '../contract/record';
+import { unansweredRefundRefusal } from '../contract/refund';
+import { autoReleaseRefusal } from '../contract/release';
+import type { AttestedKind, EventType, Payload } from '../contract/schema';
 import type { ContractState, Intent } from '../contract/state';
 import { authenticate } from '../identity/authenticate';
 import type { DeviceKey } from '../identity/ed25519';
@@ -23,8 +26,14 @@ export interface LoadedContract {
 /**
  * Add the request's envelopes to `log` (a fresh log, or one the provider keeps), authenticate and
  * fold, then refuse contracts that name another provider or are not accepted by both parties.
+ * `recorded` is the provider's own record of the contract (what it attested or executed, with their
+ * causal past): merged in first, so a requester who leaves a recorded event out changes nothing.
  */
-export async function loadContract(log: ContractLog, req: EscrowRequest, providerKey: string): Promise<LoadedContract> {
+export async function loadContract(log: ContractLog, req: EscrowRequest, providerKey: string, recorded: readonly string[] = []): Promise<LoadedContract> {
+	for (const envelope of recorded) {
+		const id = idOf(envelope);
+		if (id) log.add(id, envelope);
+	}
 	const held = new Set<string>();
 	for (const envelope of req.log) {
 		const id = idOf(envelope);
@@ -37,8 +46,9 @@ export async function loadContract(log: ContractLog, req: EscrowRequest, provide
 	if (!s.terms) throw new EscrowError('invalid-request', 'The log holds no contract terms.');
 	if (s.terms.provider.publicKey !== providerKey)
 		throw new EscrowError('not-authorised', 'This contract names another escrow provider.');
-	if (s.status === 'proposed' || s.status === 'empty')
-		throw new EscrowError('not-authorised', 'The contract has not been accepted by both parties.');
+	// Before the binding the only thing the provider does is record the countersign that makes it.
+	if ((s.status === 'proposed' || s.status === 'withdrawn') && !s.binding && s.countersigns.has(req.event)) return { s, held };
+	if (!s.binding) throw new EscrowError('not-authorised', 'The contract is not bound yet: the proposer has not countersigned an acceptance the provider recorded.');
 	return { s, held };
 }
 
@@ -52,18 +62,41 @@ export function executableIntent(s: ContractState, id: string, types: readonly I
 	return intent;
 }
 
-/** What `attest` may timestamp: a current submission, the latest change request, or a refund request. */
-export function attestationKind(s: ContractState, event: string): 'submission' | 'change-request' | 'refund-request' {
-	if (s.milestones.some((m) => m.submission?.id === event)) return 'submission';
-	if (s.milestones.some((m) => m.lastChangeRequest?.id === event)) return 'change-request';
-	if (s.refundRequests.has(event)) return 'refund-request';
-	throw new EscrowError('invalid-request', 'Only a current submission, change request or refund request can be timestamped.');
+/**
+ * What `attest` may record (contract/record.ts says which events count): the countersign, a current
+ * submission, the latest change request, a refund request or its answer, the end of the contract.
+ */
+export function attestationKind(s: ContractState, event: string): AttestedKind {
+	const subject = recordSubject(s, event);
+	if (!subject) throw new EscrowError('invalid-request', 'Only a countersign, a current submission, change request, refund request or answer, or the end of the contract can be recorded.');
+	if (subject.kind === 'countersign' && s.binding && s.binding.countersign !== event)
+		throw new EscrowError('not-authorised', 'The provider has already recorded another countersign for this contract.');
+	return subject.kind;
 }
 
-/** The milestone an attested event belongs to. */
-export function attestedMilestone(s: ContractState, event: string): string {
-	const m = s.milestones.find((x) => x.submission?.id === event || x.lastChangeRequest?.id === event);
-	return m ? m.id : s.refundRequests.get(event)!.milestone;
+/** The milestone an attested event belongs to, if any (the countersign and the end have none). */
+export function attestedMilestone(s: ContractState, event: string): string | undefined {
+	return recordSubject(s, event)?.milestone;
+}
+
+/**
+ * A clock-judged intent (auto-release, unanswered refund) checked on the provider's record and
+ * clock with the same rule every replica applies to the receipt: the provider refuses what the
+ * replicas would refuse.
+ */
+export function clockRefusal(s: ContractState, intent: Intent, now: number): void {
+	const r =
+		intent.type === 'milestone.autoRelease'
+			? autoReleaseRefusal(s, intent.milestone!, intent.submission!, now)
+			: intent.refund?.basis === 'unanswered-request'
+				? unansweredRefundRefusal(s, intent.refund.request!, now)
+				: null;
+	if (r) throw new EscrowError(r.code === 'too-early' ? 'too-early' : 'not-authorised', r.message);
+}
+
+/** Is this intent judged on a clock (and so on the provider's record)? */
+export function isClockJudged(intent: Intent): boolean {
+	return intent.type === 'milestone.autoRelease' || intent.refund?.basis === 'unanswered-request';
 }
 
 export interface ReceiptDraft<T extends EventType> {

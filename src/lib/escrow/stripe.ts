@@ -18,7 +18,7 @@ import {
 	type Receipt,
 	type WithdrawalQuote
 } from './adapter';
-import { PATHS } from './protocol';
+import { PATHS, RecordBody } from './protocol';
 
 export interface StripeAdapterOptions {
 	/** The function's base URL, e.g. https://escrow.example.workers.dev */
@@ -40,12 +40,14 @@ const ESCROW_CODES: readonly EscrowErrorCode[] = [
 	'over-release',
 	'already-settled',
 	'too-early',
-	'insufficient-balance'
+	'insufficient-balance',
+	'processing'
 ];
 
 const ReceiptShape = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{43}$/), envelope: z.string().min(1) });
 const InfoShape = z.object({ id: z.string(), name: z.string(), publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/), testMode: z.boolean() });
-const ErrorShape = z.object({ code: z.string(), message: z.string(), clientSecret: z.string().optional() });
+const ErrorShape = z.object({ code: z.string(), message: z.string(), clientSecret: z.string().optional(), expectedAt: z.number().int().optional() });
+const RecordShape = z.object({ envelopes: z.array(z.string()) });
 const Int = z.number().int();
 const FundingQuoteShape = z.object({ amount: Int, fee: Int, total: Int, currency: z.string(), method: z.string(), processingMs: Int, availableAt: Int });
 const WithdrawalQuoteShape = z.object({ amount: Int, fee: Int, net: Int, currency: z.string(), method: z.string(), processingMs: Int, availableAt: Int });
@@ -104,6 +106,16 @@ export class StripeEscrowAdapter implements EscrowAdapter {
 		return this.receipt(PATHS.withdraw, req);
 	}
 
+	/**
+	 * The provider's record of a contract (every envelope it recorded), for a party of it: the
+	 * request is signed by that party's key over `recordRequestMessage(contract, publicKey, at, nonce)`.
+	 */
+	async record(req: { contract: string; publicKey: string; at: number; nonce: string; signature: string }): Promise<string[]> {
+		const body = RecordBody.safeParse(req);
+		if (!body.success) throw new EscrowError('invalid-request', `The record request is malformed: ${body.error.issues[0]?.message ?? 'invalid'}.`);
+		return shaped(RecordShape, await this.call('POST', PATHS.record, body.data)).envelopes;
+	}
+
 	private async receipt(path: string, req: EscrowRequest): Promise<Receipt> {
 		try {
 			return shaped(ReceiptShape, await this.call('POST', path, { contract: req.contract, log: req.log, event: req.event }));
@@ -121,7 +133,7 @@ export class StripeEscrowAdapter implements EscrowAdapter {
 				body: body === undefined ? undefined : JSON.stringify(body)
 			});
 		} catch {
-			throw new EscrowError('unavailable', 'The escrow function could not be reached. Nothing was charged; try again.');
+			throw new EscrowError('unavailable', 'The escrow function could not be reached. Try again: asking again with the same intent never moves money twice.');
 		}
 		let data: unknown;
 		try {
@@ -137,7 +149,7 @@ export class StripeEscrowAdapter implements EscrowAdapter {
 		if (!err.success) throw new EscrowError('unavailable', `The escrow function failed (${res.status}).`);
 		if (err.data.code === 'payment-required' && err.data.clientSecret) throw new PaymentRequiredError(err.data.message, err.data.clientSecret);
 		const code = (ESCROW_CODES as readonly string[]).includes(err.data.code) ? (err.data.code as EscrowErrorCode) : 'unavailable';
-		throw new EscrowError(code, err.data.message);
+		throw new EscrowError(code, err.data.message, code === 'processing' && err.data.expectedAt !== undefined ? { expectedAt: err.data.expectedAt } : undefined);
 	}
 }
 

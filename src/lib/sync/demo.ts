@@ -7,7 +7,6 @@
  */
 import { encodeBody, encodeEnvelope, signingBytes } from '../contract/envelope';
 import { ContractLog, type DerivedContract } from '../contract/log';
-import { toBase64url } from '../contract/encoding';
 import { DAY_MS } from '../contract/state';
 import { DEFAULT_CLOCKS } from '../contract/schema';
 import { MockEscrowProvider } from '../escrow/mock';
@@ -29,18 +28,9 @@ export async function runDemo(start = Date.UTC(2026, 10, 2, 9, 0)): Promise<Demo
 	const provider = new MockEscrowProvider({ now: clock });
 	const info = await provider.info();
 	const [client, freelancer] = await Promise.all([generateKey(), generateKey()]);
-	const contract = toBase64url(crypto.getRandomValues(new Uint8Array(16)));
 	// Two devices, each with its own log; writes are delivered to the other at once.
-	const logs = { c: new ContractLog(contract), f: new ContractLog(contract) };
-	let f: Party;
-	const c = new Party(client, logs.c, provider, (id, e) => void f.receive([[id, e]]), clock);
-	f = new Party(freelancer, logs.f, provider, (id, e) => void c.receive([[id, e]]), clock);
-	const sync = async () => {
-		await c.receive(logs.f.envelopes());
-		await f.receive(logs.c.envelopes());
-	};
-
-	const proposal = await c.act('contract.proposed', {
+	let f: Party | undefined;
+	const { party: c, proposal } = await Party.propose(client, provider, {
 		role: 'client',
 		name: 'Ada (client)',
 		terms: {
@@ -55,10 +45,20 @@ export async function runDemo(start = Date.UTC(2026, 10, 2, 9, 0)): Promise<Demo
 			provider: { id: info.id, publicKey: info.publicKey, testMode: info.testMode },
 			...DEFAULT_CLOCKS
 		}
-	});
+	}, (id, e) => void f?.receive([[id, e]]), clock);
+	const contract = c.log.contract;
+	const logs = { c: c.log, f: new ContractLog(contract) };
+	f = new Party(freelancer, logs.f, provider, (id, e) => void c.receive([[id, e]]), clock);
+	const sync = async () => {
+		await c.receive(logs.f.envelopes());
+		await f!.receive(logs.c.envelopes());
+	};
 	await sync();
 	tick();
-	await f.act('contract.accepted', { proposal: proposal.id, name: 'Grace (freelancer)' });
+	const acceptance = await f.act('contract.accepted', { proposal: proposal.id, name: 'Grace (freelancer)' });
+	await sync();
+	tick();
+	await c.countersign(acceptance.id);
 	await sync();
 	tick();
 	await c.settle('milestone.fund', { milestone: 'design', amount: 120_000, currency: 'USD', method: 'card' });

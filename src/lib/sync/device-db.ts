@@ -1,10 +1,12 @@
 /**
- * This device's own records in IndexedDB: its key pair and display name, and the contracts it
- * holds with their link secrets. (Contract contents live in one y-indexeddb database per contract.)
+ * This device's own records in IndexedDB: its key pair and display name, the contracts it holds with
+ * their link secrets, and its outbox — money intents signed and not yet written with their receipt
+ * (outbox.ts). (Contract contents live in one y-indexeddb database per contract.)
  * IndexedDB can fail to open (private mode, quota, a blocked upgrade): every call then rejects
  * with StorageUnavailable after a timeout instead of waiting forever.
  */
 import type { DeviceKey } from '../identity/ed25519';
+import type { OutboxEntry, OutboxStorage } from './outbox';
 
 export interface Device {
 	key: DeviceKey;
@@ -34,18 +36,29 @@ function open(timeoutMs = 4000): Promise<IDBDatabase> {
 		const timer = setTimeout(() => reject(new StorageUnavailable('IndexedDB did not open in time')), timeoutMs);
 		let req: IDBOpenDBRequest;
 		try {
-			req = indexedDB.open(DB, 1);
+			req = indexedDB.open(DB, 2);
 		} catch (e) {
 			clearTimeout(timer);
 			return reject(new StorageUnavailable(String(e)));
 		}
-		req.onupgradeneeded = () => {
-			req.result.createObjectStore('device');
-			req.result.createObjectStore('contracts', { keyPath: 'contract' });
+		req.onupgradeneeded = (e) => {
+			const db = req.result;
+			if (e.oldVersion < 1) {
+				db.createObjectStore('device');
+				db.createObjectStore('contracts', { keyPath: 'contract' });
+			}
+			// Version 2: the outbox, by intent id, with an index by contract.
+			if (e.oldVersion < 2) db.createObjectStore('outbox', { keyPath: 'id' }).createIndex('contract', 'contract');
 		};
 		req.onsuccess = () => {
 			clearTimeout(timer);
-			resolve(req.result);
+			const db = req.result;
+			// A newer version opening in another tab: step aside, and reopen on the next call.
+			db.onversionchange = () => {
+				db.close();
+				opening = undefined;
+			};
+			resolve(db);
 		};
 		req.onerror = () => {
 			clearTimeout(timer);
@@ -80,3 +93,11 @@ export const saveDevice = (d: Device) => run('device', 'readwrite', (s) => s.put
 export const listContracts = () => run<ContractEntry[]>('contracts', 'readonly', (s) => s.getAll());
 export const getContract = (id: string) => run<ContractEntry | undefined>('contracts', 'readonly', (s) => s.get(id));
 export const saveContract = (e: ContractEntry) => run('contracts', 'readwrite', (s) => s.put(e)).then(() => undefined);
+
+/** The outbox in IndexedDB: each write resolves once its transaction has committed. */
+export const outboxStorage: OutboxStorage = {
+	get: (id) => run<OutboxEntry | undefined>('outbox', 'readonly', (s) => s.get(id)),
+	put: (entry) => run('outbox', 'readwrite', (s) => s.put(entry)).then(() => undefined),
+	delete: (id) => run('outbox', 'readwrite', (s) => s.delete(id)).then(() => undefined),
+	list: (contract) => run<OutboxEntry[]>('outbox', 'readonly', (s) => (contract === undefined ? s.getAll() : s.index('contract').getAll(contract)))
+};

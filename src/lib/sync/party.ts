@@ -2,20 +2,30 @@
  * One device acting on one contract: it composes an event on top of what it has, asks the rules
  * whether the event is allowed *before* writing anything, signs it, and appends it. Money-moving
  * intents go to the escrow provider first; only when the provider answers with a receipt are the
- * intent and its receipt written together. A refusal or a failed call writes nothing: the contract
- * stays exactly as it was and the error says why.
+ * intent and its receipt written together. A refusal writes nothing: the contract stays exactly as
+ * it was and the error says why.
+ *
+ * Between signing and the receipt, the intent lives in this device's outbox (outbox.ts), stored
+ * before the provider hears of it. A call that ends without an answer (timeout, outage, a bank debit
+ * still processing) keeps it there, and it is asked about again — with the same intent id, the
+ * provider's idempotency key — until the receipt is in hand (`resume`, which the app runs when it
+ * opens a contract). So a device that dies after the provider moved money still writes the receipt,
+ * and asking again never moves the money twice.
  */
 import { compose } from '../contract/compose';
-import { encodeBody, type Draft } from '../contract/envelope';
+import { toBase64url } from '../contract/encoding';
+import { encodeBody, withDerivedContract, type Draft } from '../contract/envelope';
 import { check } from '../contract/fold';
-import type { ContractLog, DerivedContract } from '../contract/log';
+import { ContractLog, type DerivedContract } from '../contract/log';
+import { needsRecord, unrecordedOf } from '../contract/record';
 import { reject, type Rejection } from '../contract/rejections';
 import { PAYLOADS, type EventType, type Payload } from '../contract/schema';
-import type { Ev } from '../contract/state';
-import type { EscrowAdapter, Receipt } from '../escrow/adapter';
+import { emptyState, type Ev } from '../contract/state';
+import { EscrowError, isTransient, type EscrowAdapter, type EscrowErrorCode, type Receipt } from '../escrow/adapter';
 import { authenticate } from '../identity/authenticate';
 import type { DeviceKey } from '../identity/ed25519';
 import { signEvent, type SignedEvent } from '../identity/sign-event';
+import { MemoryOutboxStorage, Outbox, type OutboxEntry, type OutboxStorage, type ProviderCall } from './outbox';
 
 export class ActionRefused extends Error {
 	readonly rejection: Rejection;
@@ -29,10 +39,33 @@ export class ActionRefused extends Error {
 	}
 }
 
+/**
+ * The provider has not answered with a receipt yet — a timeout, an outage, or a bank debit still
+ * processing. The money may already have moved: the signed intent stays in this device's outbox and
+ * is asked about again with the same id, so it is never executed twice. Nothing is written yet.
+ */
+export class PendingIntent extends EscrowError {
+	/** The intent's id (the provider's idempotency key). */
+	readonly intent: string;
+	constructor(entry: OutboxEntry, cause: { code: EscrowErrorCode; message: string; expectedAt?: number }) {
+		super(cause.code, cause.message, { expectedAt: cause.expectedAt });
+		this.name = 'PendingIntent';
+		this.intent = entry.id;
+	}
+}
+
+/** What `resume` did with each pending intent. */
+export interface Resumed {
+	settled: { intent: SignedEvent; receipt: Receipt }[];
+	/** Still waiting for the provider. */
+	pending: PendingIntent[];
+	/** Refused for good by the provider: removed, nothing written. */
+	refused: { entry: OutboxEntry; error: EscrowError }[];
+}
+
 /** Where written events go besides the local log: the Yjs map in the app, a test network in simulations. */
 export type Sink = (id: string, envelope: string) => void;
 
-type ProviderCall = 'fund' | 'release' | 'refund' | 'withdraw';
 const CALL_FOR: Partial<Record<EventType, ProviderCall>> = {
 	'milestone.fund': 'fund',
 	'milestone.release': 'release',
@@ -41,14 +74,88 @@ const CALL_FOR: Partial<Record<EventType, ProviderCall>> = {
 	'withdrawal.requested': 'withdraw'
 };
 
+function refusedBySchema(error: { issues: { path: PropertyKey[]; message: string }[] }): ActionRefused {
+	const fields: Record<string, string> = {};
+	for (const issue of error.issues) fields[issue.path.map(String).join('.')] ??= issue.message;
+	const first = Object.entries(fields)[0];
+	return new ActionRefused(reject('bad-schema', first ? `${first[0]}: ${first[1]}.` : ''), fields);
+}
+
 export class Party {
+	/** Money intents signed here and not yet written with their receipt (device-local, never shared). */
+	readonly outbox: Outbox;
+	/** Provider calls under way, by intent id: a second request for the same intent joins the first. */
+	private readonly inFlight = new Map<string, Promise<{ intent: SignedEvent; receipt: Receipt }>>();
+
 	constructor(
 		readonly key: DeviceKey,
 		readonly log: ContractLog,
 		readonly escrow: EscrowAdapter,
 		private readonly sink: Sink = () => {},
-		private readonly clock: () => number = () => Date.now()
-	) {}
+		private readonly clock: () => number = () => Date.now(),
+		/** Device-local storage for the outbox: IndexedDB in the app; in memory by default (tests). */
+		outboxStorage: OutboxStorage = new MemoryOutboxStorage()
+	) {
+		this.outbox = new Outbox(outboxStorage, log.contract);
+	}
+
+	/**
+	 * Propose a new contract. Its id is the hash of this proposal (contract/envelope.ts), so the log
+	 * and the Party are made here, around the signed proposal; a fresh random nonce makes the id new.
+	 */
+	static async propose(
+		key: DeviceKey,
+		escrow: EscrowAdapter,
+		payload: Omit<Payload<'contract.proposed'>, 'nonce'>,
+		sink: Sink = () => {},
+		clock: () => number = () => Date.now()
+	): Promise<{ party: Party; proposal: SignedEvent }> {
+		const proposal = await Party.signProposal(key, payload, clock());
+		const party = new Party(key, new ContractLog(proposal.contract), escrow, sink, clock);
+		await party.write([proposal]);
+		return { party, proposal };
+	}
+
+	/** The signed proposal alone, with the id of the contract it creates (for callers that make their own log). */
+	static async signProposal(key: DeviceKey, payload: Omit<Payload<'contract.proposed'>, 'nonce'>, at: number): Promise<SignedEvent & { contract: string }> {
+		const parsed = PAYLOADS['contract.proposed'].safeParse({ ...payload, nonce: toBase64url(crypto.getRandomValues(new Uint8Array(16))) });
+		if (!parsed.success) throw refusedBySchema(parsed.error);
+		const draft = withDerivedContract<Draft>({ contract: '', author: key.publicKey, prev: null, deps: [], at, type: 'contract.proposed', payload: parsed.data });
+		const rejection = check(emptyState(draft.contract), { ...draft, id: encodeBody(draft).id } as unknown as Ev);
+		if (rejection) throw new ActionRefused(rejection);
+		return { ...(await signEvent(key, draft)), contract: draft.contract };
+	}
+
+	/**
+	 * The proposer binds the counterparty: countersign the acceptance it saw, then have the provider
+	 * record it (only a recorded countersign makes the contract active). If the provider cannot be
+	 * reached the countersign stays written and `recordPending()` retries.
+	 */
+	async countersign(acceptance: string): Promise<{ countersign: SignedEvent; recorded: boolean }> {
+		// A second countersign would be equivocation: this device never writes one.
+		if (this.log.derive().state.countersigns.size) throw new ActionRefused(reject('invalid-state', 'You have already countersigned an acceptance.'));
+		const countersign = await this.act('contract.countersigned', { acceptance });
+		return { countersign, recorded: this.log.derive().state.recorded.has(countersign.id) };
+	}
+
+	/**
+	 * Have the provider record every event of this device's author that must be recorded to count
+	 * (record.ts): what an app does when it opens, and after writing such an event. Returns how many
+	 * are still unrecorded (the provider could not be reached, or refused).
+	 */
+	async recordPending(): Promise<number> {
+		let left = 0;
+		for (const id of unrecordedOf(this.log.derive().state, this.key.publicKey)) {
+			await this.attest(id).catch(() => left++);
+		}
+		return left;
+	}
+
+	/** Write events this device signed before the log existed (a proposal from `signProposal`). */
+	async publish(events: SignedEvent[]): Promise<DerivedContract> {
+		await this.write(events);
+		return this.log.derive();
+	}
 
 	derived(): DerivedContract {
 		return this.log.derive();
@@ -69,23 +176,77 @@ export class Party {
 	/** Sign and write a non-money event (message, proposal, submission…). Throws ActionRefused. */
 	async act<T extends EventType>(type: T, payload: Payload<T>): Promise<SignedEvent> {
 		if (CALL_FOR[type]) throw new Error(`${type} moves money: use settle().`);
+		if (type === 'contract.proposed') throw new Error('A proposal creates its contract: use Party.propose().');
 		const signed = await this.prepare(type, payload);
 		await this.write([signed]);
+		// An event that starts or stops a money clock counts once the provider recorded it (record.ts).
+		// Unreachable now, it stays written and `recordPending()` asks again when the app opens.
+		if (needsRecord(this.log.derive().state, signed.id)) await this.attest(signed.id).catch(() => {});
 		return signed;
 	}
 
 	/**
-	 * Sign a money intent, have the provider execute it, then write intent and receipt together.
-	 * Throws ActionRefused (the rules said no) or EscrowError (the provider said no); nothing is written then.
+	 * Sign a money intent, store it in the outbox, have the provider execute it, then write intent and
+	 * receipt together and clear the outbox entry. Throws ActionRefused (the rules said no, or the same
+	 * action is already pending with other details) or EscrowError (the provider said no); nothing is
+	 * written then. Throws PendingIntent when the provider has not answered with a receipt yet: the
+	 * intent stays in the outbox for `resume`. Asking for the very action that is pending asks the
+	 * provider about that intent again instead of signing a second one.
 	 */
 	async settle<T extends EventType>(type: T, payload: Payload<T>): Promise<{ intent: SignedEvent; receipt: Receipt }> {
 		const call = CALL_FOR[type];
 		if (!call) throw new Error(`${type} is not a money intent.`);
+		await this.outbox.load();
+		const milestone = (payload as { milestone?: string }).milestone;
+		const same = this.samePending(call, milestone, type, payload);
+		if (same) return this.attempt(same);
 		const intent = await this.prepare(type, payload);
-		const log = [...this.log.envelopes().map(([, e]) => e), intent.envelope];
-		const receipt = await this.escrow[call]({ contract: this.log.contract, log, event: intent.id });
-		await this.write([intent, receipt]);
-		return { intent, receipt };
+		// Checked again after signing (which awaits): a second click meanwhile sees the first entry.
+		const again = this.samePending(call, milestone, type, payload);
+		if (again) return this.attempt(again);
+		const entry: OutboxEntry = {
+			id: intent.id,
+			contract: this.log.contract,
+			call,
+			type,
+			...(milestone !== undefined ? { milestone } : {}),
+			envelope: intent.envelope,
+			payload: { ...(payload as Record<string, unknown>) },
+			createdAt: this.clock(),
+			attempts: 0
+		};
+		// Durable before the provider hears of it: if storage fails, nothing is sent.
+		await this.outbox.put(entry);
+		return this.attempt(entry, true);
+	}
+
+	/** The money intents this device signed and is still waiting on, for the page to show. */
+	pending(): OutboxEntry[] {
+		return this.outbox.entries();
+	}
+
+	/**
+	 * Ask the provider again about every pending intent of this contract (the app calls this when it
+	 * opens the contract, and on a timer while anything is pending). Never throws for one intent: the
+	 * result says what was settled, what still waits and what the provider refused.
+	 */
+	async resume(): Promise<Resumed> {
+		await this.outbox.load();
+		const out: Resumed = { settled: [], pending: [], refused: [] };
+		// Receipts already in hand are written first, oldest intent first: what the provider is asked
+		// next then chains to them, as it would have without the interruption.
+		const held = (e: OutboxEntry) => (e.receipt || this.receiptInLog(e.id) ? 0 : 1);
+		const order = this.outbox.entries().sort((x, y) => held(x) - held(y) || x.createdAt - y.createdAt);
+		for (const entry of order) {
+			try {
+				out.settled.push(await this.attempt(entry));
+			} catch (e) {
+				if (e instanceof PendingIntent) out.pending.push(e);
+				else if (e instanceof EscrowError) out.refused.push({ entry, error: e });
+				else out.refused.push({ entry, error: new EscrowError('invalid-request', e instanceof Error ? e.message : String(e)) });
+			}
+		}
+		return out;
 	}
 
 	/** Ask the provider to timestamp a submission or refund request, and write its receipt. */
@@ -96,15 +257,90 @@ export class Party {
 		return receipt;
 	}
 
+	/**
+	 * The pending entry for the same action (same kind of call on the same milestone, or a withdrawal):
+	 * returned when it is this very request; otherwise signing another is refused.
+	 */
+	private samePending(call: ProviderCall, milestone: string | undefined, type: EventType, payload: unknown): OutboxEntry | undefined {
+		const e = this.outbox.pendingFor(call, milestone);
+		if (!e) return undefined;
+		if (e.type === type && sameJson(e.payload, payload)) return e;
+		throw new ActionRefused(
+			reject('invalid-state', 'A payment for this is already waiting for the escrow provider on this device; it is retried until the provider answers.')
+		);
+	}
+
+	/**
+	 * One provider call for a stored entry; a call already under way for it is joined, not repeated.
+	 * `fresh`: the entry was stored by this very call, so no earlier call can have reached the provider.
+	 */
+	private attempt(entry: OutboxEntry, fresh = false): Promise<{ intent: SignedEvent; receipt: Receipt }> {
+		let p = this.inFlight.get(entry.id);
+		if (!p) {
+			p = this.complete(entry, fresh).finally(() => this.inFlight.delete(entry.id));
+			this.inFlight.set(entry.id, p);
+		}
+		return p;
+	}
+
+	private async complete(stored: OutboxEntry, fresh: boolean): Promise<{ intent: SignedEvent; receipt: Receipt }> {
+		// The latest copy: another call may have recorded the receipt or a failure meanwhile.
+		const entry = this.outbox.get(stored.id) ?? stored;
+		const intent: SignedEvent = { id: entry.id, envelope: entry.envelope };
+		let receipt = entry.receipt ?? this.receiptInLog(entry.id);
+		if (!receipt) {
+			const log = this.log.envelopes().map(([, e]) => e);
+			if (!this.log.has(entry.id)) log.push(entry.envelope);
+			try {
+				receipt = await this.escrow[entry.call]({ contract: this.log.contract, log, event: entry.id });
+			} catch (e) {
+				// A refusal: nothing moved. Forget the intent; the log never saw it.
+				if (e instanceof EscrowError && !isTransient(e.code)) {
+					await this.outbox.delete(entry.id).catch(() => {});
+					throw e;
+				}
+				// An adapter throws only EscrowError once a request may have reached the provider, so any
+				// other error on the first call means it was never sent (say, the card form was incomplete).
+				// An entry that was stored earlier may have been sent before the device died: keep it.
+				if (!(e instanceof EscrowError) && fresh) {
+					await this.outbox.delete(entry.id).catch(() => {});
+					throw e;
+				}
+				const cause =
+					e instanceof EscrowError
+						? { code: e.code, message: e.message, expectedAt: e.expectedAt }
+						: { code: 'unavailable' as const, message: `The escrow provider's answer could not be read (${e instanceof Error ? e.message : String(e)}).` };
+				const next: OutboxEntry = {
+					...entry,
+					attempts: entry.attempts + 1,
+					lastError: { code: cause.code, message: cause.message, at: this.clock() }
+				};
+				if (cause.expectedAt !== undefined) next.expectedAt = cause.expectedAt;
+				else delete next.expectedAt;
+				// If storage fails here, the entry stays as it was: still pending, which is what matters.
+				await this.outbox.put(next).catch(() => {});
+				throw new PendingIntent(next, cause);
+			}
+			// Keep the answer before anything else (best effort: the log write below is the record).
+			await this.outbox.put({ ...entry, receipt }).catch(() => {});
+		}
+		await this.write([intent, receipt]);
+		// Should this fail, the next resume finds the receipt in the log and removes the entry then.
+		await this.outbox.delete(entry.id).catch(() => {});
+		return { intent, receipt };
+	}
+
+	/** The receipt this device's log already holds for an intent (a write that finished before the device died). */
+	private receiptInLog(intent: string): Receipt | undefined {
+		const by = this.log.derive().state.intents.get(intent)?.settledBy;
+		const envelope = by ? this.log.envelope(by) : undefined;
+		return by && envelope ? { id: by, envelope } : undefined;
+	}
+
 	/** Compose on top of this device's log and run the same schema and rules every peer will run. */
 	private draft<T extends EventType>(type: T, payload: Payload<T>): { draft: Draft<T>; refused: ActionRefused | null } {
 		const parsed = PAYLOADS[type].safeParse(payload);
-		if (!parsed.success) {
-			const fields: Record<string, string> = {};
-			for (const issue of parsed.error.issues) fields[issue.path.join('.')] ??= issue.message;
-			const first = Object.entries(fields)[0];
-			return { draft: undefined as never, refused: new ActionRefused(reject('bad-schema', first ? `${first[0]}: ${first[1]}.` : ''), fields) };
-		}
+		if (!parsed.success) return { draft: undefined as never, refused: refusedBySchema(parsed.error) };
 		const draft = compose(this.log, this.key.publicKey, type, parsed.data as Payload<T>, this.clock());
 		const { id } = encodeBody(draft);
 		const rejection = check(this.log.derive().state, { ...draft, id } as unknown as Ev);
@@ -117,6 +353,7 @@ export class Party {
 		return signEvent(this.key, draft);
 	}
 
+	/** Add signed events to the log and pass them to the sink. */
 	private async write(events: SignedEvent[]): Promise<void> {
 		for (const e of events) {
 			this.log.add(e.id, e.envelope);
@@ -125,4 +362,20 @@ export class Party {
 		await authenticate(this.log);
 		this.log.derive();
 	}
+}
+
+/** Equal as JSON values, whatever the key order. */
+function sameJson(a: unknown, b: unknown): boolean {
+	return canonical(a) === canonical(b);
+}
+
+function canonical(v: unknown): string {
+	if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+	if (v && typeof v === 'object')
+		return `{${Object.keys(v)
+			.filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+			.sort()
+			.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+			.join(',')}}`;
+	return JSON.stringify(v);
 }

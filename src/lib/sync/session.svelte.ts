@@ -16,7 +16,8 @@ import { fingerprint } from '../identity/fingerprint';
 import { generateKey } from '../identity/ed25519';
 import { collect, completePayment } from '../escrow/card-step';
 import { ContractDoc } from './contract-doc';
-import { getContract, listContracts, loadDevice, saveContract, saveDevice, type ContractEntry, type Device } from './device-db';
+import { getContract, listContracts, loadDevice, outboxStorage, saveContract, saveDevice, type ContractEntry, type Device } from './device-db';
+import { retryDelay, type OutboxEntry } from './outbox';
 import { Party } from './party';
 import type { PeerState, PeerSync } from './peers';
 import { persist } from './persistence';
@@ -237,6 +238,12 @@ export async function boot(): Promise<void> {
 	try {
 		app.device = await loadDevice();
 		app.contracts = await listContracts();
+		// Money intents left pending when the app last closed: open their contracts, which resume them.
+		if (app.device)
+			void outboxStorage.list().then(
+				(pending) => new Set(pending.map((e) => e.contract)).forEach((c) => void openSession(c).catch(() => {})),
+				() => {}
+			);
 	} catch (e) {
 		app.error = e instanceof Error ? e.message : String(e);
 	} finally {
@@ -265,17 +272,23 @@ export async function remember(entry: ContractEntry): Promise<void> {
 	app.contracts = await listContracts();
 }
 
-export function newContractIds(): { contract: string; secret: string } {
-	return { contract: randomId(16), secret: randomId(24) };
+/** The secret of a new contract's share link (the contract id itself is the hash of its proposal). */
+export function newLinkSecret(): string {
+	return randomId(24);
 }
 
 export class ContractSession {
 	derived = $state.raw<DerivedContract>(undefined as never);
 	peer = $state.raw<PeerState>({ status: 'connecting', peers: 0 });
 	readonly party: Party;
+	/** This device's money intents still waiting for the provider's receipt (its outbox). */
+	pending = $state.raw<OutboxEntry[]>([]);
+	/** Pending intents the provider refused when asked again: what happened to them, for the page. */
+	refused = $state.raw<{ milestone?: string; type: string; message: string }[]>([]);
 	/** This contract's escrow provider (from its terms): quotes and provider time come from here too. */
 	readonly escrow: EscrowAdapter;
 	private readonly peers: PeerSync;
+	private retry: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(
 		readonly entry: ContractEntry,
@@ -285,7 +298,11 @@ export class ContractSession {
 	) {
 		// The provider the contract's terms name, looked up at each call: Settings may change meanwhile.
 		this.escrow = contractEscrow(() => cdoc.derived.state.terms?.provider);
-		this.party = new Party(device.key, cdoc.log, this.escrow, cdoc.sink);
+		this.party = new Party(device.key, cdoc.log, this.escrow, cdoc.sink, undefined, outboxStorage);
+		this.party.outbox.subscribe((entries) => {
+			this.pending = entries;
+			if (entries.length && !this.retry) this.retryLater();
+		});
 		let seen = cdoc.derived.state.applied.length;
 		cdoc.subscribe((d) => {
 			// The fold mutates in place: hand Svelte a fresh snapshot so every page notices the change.
@@ -298,6 +315,33 @@ export class ContractSession {
 		});
 		this.peers = new Peers(cdoc.doc, entry.secret, loadSettings());
 		this.peers.subscribe((s) => (this.peer = s));
+		// Opening the contract resumes what this device left pending; so does coming back online.
+		void this.resumePending();
+		if (typeof window !== 'undefined') window.addEventListener('online', () => void this.resumePending());
+	}
+
+	/** Ask the provider again about every pending money intent (same intent ids); again later while any remain. */
+	async resumePending(): Promise<void> {
+		clearTimeout(this.retry);
+		this.retry = undefined;
+		try {
+			const r = await this.party.resume();
+			if (r.refused.length)
+				this.refused = [...r.refused.map(({ entry, error }) => ({ milestone: entry.milestone, type: entry.type, message: error.message })), ...this.refused];
+		} catch {
+			// Storage could not be read: what it holds stays there for the next try.
+		} finally {
+			this.retryLater();
+		}
+	}
+
+	private retryLater(): void {
+		clearTimeout(this.retry);
+		this.retry = undefined;
+		const left = this.party.pending();
+		if (!left.length) return;
+		const now = Date.now();
+		this.retry = setTimeout(() => void this.resumePending(), Math.min(...left.map((e) => retryDelay(e, now))));
 	}
 
 	pause(): void {

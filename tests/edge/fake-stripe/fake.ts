@@ -7,6 +7,9 @@
  * and parameters → the same answer; other parameters → idempotency_error), declines that leave the
  * PaymentIntent waiting for another payment method, list filters and pagination, balances that a
  * transfer, refund or payout cannot exceed. Failures can be injected: a card decline, a 500, a timeout.
+ * Like Stripe it forgets idempotency keys after 24 hours (of its clock), keeps a bank debit
+ * (`pm_usBankAccount`) `processing` until `settlePayment`, can hold refunds `pending` (cancellable)
+ * and can answer after a random delay (`jitter`) so concurrent requests interleave.
  */
 import shapes from './shapes.json' with { type: 'json' };
 import { canonical, decodeForm, type FormObject, type FormValue } from './form';
@@ -43,7 +46,14 @@ export class FakeStripe {
 	readonly events: Obj[] = [];
 	/** Every request the fake answered: method, path, Stripe-Account. */
 	readonly requests: { method: string; path: string; account?: string }[] = [];
-	private readonly idempotent = new Map<string, { params: string; status: number; body: string }>();
+	private readonly idempotent = new Map<string, { params: string; status: number; body: string; at: number }>();
+	/** Delay before each answer, in ms (concurrency tests): interleaves requests like a network would. */
+	jitter?: () => number;
+	/** New refunds start `pending` (a bank refund) instead of `succeeded`, so they can still be cancelled. */
+	refundsPending = false;
+	/** When set, a processing bank debit clears by itself this long after it was confirmed (on the fake's clock). */
+	bankDebitsClearAfterMs?: number;
+	private readonly clearsAt = new Map<string, number>();
 	private readonly injected: Injected[] = [];
 	private serial = 0;
 
@@ -60,6 +70,9 @@ export class FakeStripe {
 		const body = req.method === 'GET' || req.method === 'DELETE' ? url.search.slice(1) : await req.text();
 		const account = req.headers.get('stripe-account') ?? undefined;
 		this.requests.push({ method: req.method, path: url.pathname, account });
+		const delay = this.jitter?.() ?? 0;
+		if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+		for (const [pi, at] of this.clearsAt) if (at <= this.now()) this.settlePayment(pi);
 		if (this.injected[0] === '500' || this.injected[0] === 'timeout') {
 			const kind = this.injected.shift();
 			if (kind === 'timeout') return new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
@@ -69,6 +82,9 @@ export class FakeStripe {
 		const params = canonical(decodeForm(body));
 		const scope = key && req.method === 'POST' ? `${account ?? ''}|${key}` : undefined;
 		if (scope) {
+			// Stripe prunes keys after at least 24 hours: a retry later is a new request.
+			const kept = this.idempotent.get(scope);
+			if (kept && this.now() - kept.at > 24 * 3_600_000) this.idempotent.delete(scope);
 			const prior = this.idempotent.get(scope);
 			if (prior && prior.params !== `${url.pathname}|${params}`)
 				return this.reply(400, {
@@ -90,7 +106,7 @@ export class FakeStripe {
 		}
 		const text = JSON.stringify(out);
 		// Stripe saves the first result of an executed request, errors included, under its key.
-		if (scope) this.idempotent.set(scope, { params: `${url.pathname}|${params}`, status, body: text });
+		if (scope) this.idempotent.set(scope, { params: `${url.pathname}|${params}`, status, body: text, at: this.now() });
 		return new Response(text, { status, headers: this.headers(false) });
 	};
 
@@ -143,6 +159,8 @@ export class FakeStripe {
 				return this.reverse(this.get(this.transfers, 'transfer', id!), p);
 			case 'POST refunds':
 				return this.createRefund(p);
+			case 'POST refunds/:id/cancel':
+				return this.cancelRefund(this.get(this.refunds, 'refund', id!));
 			case 'POST accounts':
 				return this.createAccount(p);
 			case 'GET accounts':
@@ -242,6 +260,15 @@ export class FakeStripe {
 			pi.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: {} };
 			return pi;
 		}
+		if (pm.startsWith('pm_usBankAccount') && !declined) {
+			// A bank debit: accepted, and processing for days until the bank settles it.
+			const charge = this.createCharge(pi, false, 'pending');
+			pi.latest_charge = charge.id;
+			pi.status = 'processing';
+			if (this.bankDebitsClearAfterMs !== undefined) this.clearsAt.set(pi.id, (pi.created as number) * 1000 + this.bankDebitsClearAfterMs);
+			this.emit('payment_intent.processing', pi);
+			return pi;
+		}
 		const charge = this.createCharge(pi, declined);
 		pi.latest_charge = charge.id;
 		if (declined) {
@@ -259,7 +286,20 @@ export class FakeStripe {
 		return pi;
 	}
 
-	private createCharge(pi: Obj, failed: boolean): Obj {
+	/** The bank settles a processing debit: the PaymentIntent succeeds (or fails) and its charge with it. */
+	settlePayment(piId: string, outcome: 'succeeded' | 'failed' = 'succeeded'): void {
+		const pi = this.get(this.paymentIntents, 'payment_intent', piId);
+		if (pi.status !== 'processing') throw new Error(`${piId} is not processing`);
+		this.clearsAt.delete(piId);
+		const ch = this.get(this.charges, 'charge', pi.latest_charge as string);
+		ch.status = outcome;
+		if (outcome === 'failed') Object.assign(ch, { paid: false, captured: false, amount_captured: 0, failure_code: 'debit_not_authorized' });
+		pi.status = outcome === 'succeeded' ? 'succeeded' : 'requires_payment_method';
+		if (outcome === 'succeeded') pi.amount_received = pi.amount;
+		this.emit(outcome === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.payment_failed', pi);
+	}
+
+	private createCharge(pi: Obj, failed: boolean, status: 'succeeded' | 'pending' = 'succeeded'): Obj {
 		const ch = template<Obj>('charge');
 		const id = `ch_${this.id()}`;
 		Object.assign(ch, {
@@ -272,7 +312,7 @@ export class FakeStripe {
 			paid: !failed,
 			refunded: false,
 			disputed: false,
-			status: failed ? 'failed' : 'succeeded',
+			status: failed ? 'failed' : status,
 			failure_code: failed ? 'card_declined' : null,
 			failure_message: failed ? 'Your card was declined.' : null,
 			currency: pi.currency,
@@ -310,7 +350,7 @@ export class FakeStripe {
 			currency: ch.currency,
 			payment_intent: ch.payment_intent,
 			metadata: mergeMetadata({}, p.metadata ?? {}),
-			status: 'succeeded',
+			status: this.refundsPending ? 'pending' : 'succeeded',
 			reason: str(p.reason) ?? null,
 			balance_transaction: `txn_${this.id()}`,
 			source_transfer_reversal: null,
@@ -322,6 +362,18 @@ export class FakeStripe {
 		(ch.refunds as { data: Obj[] }).data.unshift(r);
 		this.emit('charge.refunded', ch);
 		this.emit('refund.created', r);
+		return r;
+	}
+
+	/** Stripe cancels only refunds that have not gone through yet. */
+	private cancelRefund(r: Obj): Obj {
+		if (r.status !== 'pending' && r.status !== 'requires_action')
+			throw invalid(`You cannot cancel this refund because it has a status of ${String(r.status)}.`, 'refund_not_cancelable' as string);
+		const ch = this.get(this.charges, 'charge', r.charge as string);
+		r.status = 'canceled';
+		ch.amount_refunded = (ch.amount_refunded as number) - (r.amount as number);
+		ch.refunded = false;
+		this.emit('refund.updated', r);
 		return r;
 	}
 

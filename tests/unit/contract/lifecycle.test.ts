@@ -3,36 +3,53 @@ import { balances } from '../../../src/lib/contract/balances';
 import { clocks } from '../../../src/lib/contract/clocks';
 import { milestone, DAY_MS } from '../../../src/lib/contract/state';
 import { milestoneStatus } from '../../../src/lib/contract/status';
-import { CLIENT, FREELANCER, PROVIDER, World, terms } from '../../support/world';
+import { CLIENT, FREELANCER, PROVIDER, STRANGER, World, terms } from '../../support/world';
 
 const status = (w: World, id: string) => milestoneStatus(w.state, milestone(w.state, id)!);
 
 describe('proposal', () => {
-	it('a proposal binds the proposer to their role; acceptance binds the counterparty', async () => {
+	it('a proposal fixes the proposer and terms; the counterparty is bound by a countersign the provider recorded', async () => {
 		const w = new World();
 		const proposal = await w.emit(CLIENT, 'contract.proposed', { role: 'client', name: 'Ada', terms: terms() });
 		expect(w.state.status).toBe('proposed');
 		expect(w.state.parties).toEqual({ client: CLIENT.publicKey });
 		expect(status(w, 'design')).toBe('draft');
-		await w.emit(FREELANCER, 'contract.accepted', { proposal, name: 'Grace' });
+		const accept = await w.emit(FREELANCER, 'contract.accepted', { proposal, name: 'Grace' });
+		expect(w.state.status).toBe('proposed');
+		expect([...w.state.acceptances.values()].map((a) => a.author)).toEqual([FREELANCER.publicKey]);
+		const countersign = await w.emit(CLIENT, 'contract.countersigned', { acceptance: accept });
+		// Countersigned but not recorded: nobody is bound yet and no money can move.
+		expect(w.state.status).toBe('proposed');
+		const early = await w.emit(CLIENT, 'milestone.fund', { milestone: 'design', amount: 100_000, currency: 'USD', method: 'card' });
+		expect(w.rejection(early)?.code).toBe('invalid-state');
+		await w.emit(PROVIDER, 'receipt.attested', { event: countersign, kind: 'countersign' });
 		expect(w.state.status).toBe('active');
 		expect(w.state.parties).toEqual({ client: CLIENT.publicKey, freelancer: FREELANCER.publicKey });
 		expect(w.state.names[FREELANCER.publicKey]).toBe('Grace');
+		expect(w.state.binding).toMatchObject({ countersign, acceptance: accept });
 		expect(status(w, 'design')).toBe('awaiting_funding');
 	});
 
 	it('a freelancer can propose too', async () => {
 		const w = new World();
 		const proposal = await w.emit(FREELANCER, 'contract.proposed', { role: 'freelancer', name: 'Grace', terms: terms() });
-		await w.emit(CLIENT, 'contract.accepted', { proposal, name: 'Ada' });
+		const accept = await w.emit(CLIENT, 'contract.accepted', { proposal, name: 'Ada' });
+		const countersign = await w.emit(FREELANCER, 'contract.countersigned', { acceptance: accept });
+		await w.emit(PROVIDER, 'receipt.attested', { event: countersign, kind: 'countersign' });
 		expect(w.state.parties).toEqual({ client: CLIENT.publicKey, freelancer: FREELANCER.publicKey });
 	});
 
-	it('the counterparty declines; the proposer withdraws', async () => {
+	it('a decline speaks for its author only; the proposer withdraws', async () => {
 		const a = new World();
 		const p1 = await a.emit(CLIENT, 'contract.proposed', { role: 'client', name: 'Ada', terms: terms() });
-		await a.emit(FREELANCER, 'contract.declined', { proposal: p1, reason: 'Too little time' });
-		expect(a.state.status).toBe('declined');
+		// Anyone holding the link can decline: that must not kill the proposal for the intended party.
+		await a.emit(STRANGER, 'contract.declined', { proposal: p1, reason: 'Not interested' });
+		expect(a.state.status).toBe('proposed');
+		expect([...a.state.declines.values()].map((d) => d.author)).toEqual([STRANGER.publicKey]);
+		const accept = await a.emit(FREELANCER, 'contract.accepted', { proposal: p1, name: 'Grace' });
+		const cs = await a.emit(CLIENT, 'contract.countersigned', { acceptance: accept });
+		await a.emit(PROVIDER, 'receipt.attested', { event: cs, kind: 'countersign' });
+		expect(a.state.status).toBe('active');
 		const b = new World();
 		const p2 = await b.emit(CLIENT, 'contract.proposed', { role: 'client', name: 'Ada', terms: terms() });
 		await b.emit(CLIENT, 'contract.withdrawn', { proposal: p2 });

@@ -10,7 +10,8 @@ import { DEFAULT_CLOCKS } from '../../../src/lib/contract/schema';
 import { DAY_MS, milestone } from '../../../src/lib/contract/state';
 import { balances } from '../../../src/lib/contract/balances';
 import { EscrowError, type EscrowAdapter } from '../../../src/lib/escrow/adapter';
-import { Party } from '../../../src/lib/sync/party';
+import { Party, PendingIntent } from '../../../src/lib/sync/party';
+import { activePair } from '../../support/parties';
 import { CLIENT, FREELANCER, STRANGER } from '../../support/world';
 
 export interface AdapterHarness {
@@ -19,42 +20,45 @@ export interface AdapterHarness {
 	advance(ms: number): void;
 	/** Make the next provider call fail like a declined card, an outage or a timeout. */
 	failNext(code: 'declined' | 'unavailable' | 'timeout'): void;
+	/** Optional: execute the next money call, then lose its answer (the caller sees a timeout or an outage). */
+	loseNextAnswer?(): void;
+	/**
+	 * Optional: a bank_transfer funding answers 'processing' (with expectedAt) until it has cleared on
+	 * the provider's clock (`advance`), and the same intent then gets its receipt.
+	 */
+	bankDebitsProcess?: boolean;
 }
 
 export function escrowAdapterSuite(name: string, make: () => Promise<AdapterHarness>): void {
 	let serial = 0;
 	async function contract(h: AdapterHarness, providerKey?: string) {
 		const info = await h.adapter.info();
-		const id = `suite-${name.replace(/\W/g, '')}-${String(++serial).padStart(6, '0')}`;
 		const clock = async () => h.adapter.now();
 		let now = await clock();
-		const client = new Party(CLIENT, new ContractLog(id), h.adapter, undefined, () => now);
-		const freelancer = new Party(FREELANCER, new ContractLog(id), h.adapter, undefined, () => now);
 		const tick = async () => {
 			now = await clock();
 		};
-		const proposal = await client.act('contract.proposed', {
-			role: 'client',
-			name: 'Ada',
-			terms: {
-				title: 'Suite',
-				scope: '',
-				currency: 'USD',
-				milestones: [
-					{ id: 'a', title: 'A', amount: 100_000 },
-					{ id: 'b', title: 'B', amount: 50_000 }
-				],
-				provider: { id: info.id, publicKey: providerKey ?? info.publicKey, testMode: info.testMode },
-				...DEFAULT_CLOCKS
-			}
-		});
-		await freelancer.receive(client.log.envelopes());
-		await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
+		const terms = {
+			title: `Suite ${name} ${++serial}`,
+			scope: '',
+			currency: 'USD' as const,
+			milestones: [
+				{ id: 'a', title: 'A', amount: 100_000 },
+				{ id: 'b', title: 'B', amount: 50_000 }
+			],
+			provider: { id: info.id, publicKey: providerKey ?? info.publicKey, testMode: info.testMode },
+			...DEFAULT_CLOCKS
+		};
+		// A contract naming another provider can be countersigned, but this provider never records it.
+		const { client, freelancer } = await activePair({ escrow: h.adapter, terms, clock: () => now, unbound: providerKey !== undefined });
 		const sync = async () => {
 			await client.receive(freelancer.log.envelopes());
 			await freelancer.receive(client.log.envelopes());
 		};
-		await sync();
+		if (providerKey !== undefined) {
+			await client.countersign([...client.derived().state.acceptances.keys()][0]!);
+			await sync();
+		}
 		return { client, freelancer, sync, tick };
 	}
 
@@ -108,9 +112,60 @@ export function escrowAdapterSuite(name: string, make: () => Promise<AdapterHarn
 			h.failNext('unavailable');
 			await expect(fund(c.client)).rejects.toMatchObject({ code: 'unavailable' });
 			expect(c.client.log.size).toBe(before);
-			// And it works once the provider is back.
+			// And it works once the provider is back (the same intent, kept on the device, asked again).
 			await fund(c.client);
 			expect(milestone(c.client.derived().state, 'a')!.funded).toBe(100_000);
+		});
+
+		it('after a timeout the device asks again with the same intent id, and the money moves once', async () => {
+			const h = await make();
+			const c = await contract(h);
+			const before = c.client.log.size;
+			h.failNext('timeout');
+			const err = await fund(c.client).catch((e: unknown) => e);
+			expect(err).toBeInstanceOf(PendingIntent);
+			expect((err as EscrowError).code).toBe('timeout');
+			expect((err as EscrowError).message).not.toMatch(/nothing was (charged|changed)/i);
+			expect(c.client.log.size).toBe(before);
+			const { intent } = await fund(c.client);
+			expect(intent.id).toBe((err as PendingIntent).intent);
+			await c.sync();
+			expect(balances(c.freelancer.derived().state).escrow).toBe(100_000);
+		});
+
+		it('an answer lost after executing: asking again returns the very same receipt', async (ctx) => {
+			const h = await make();
+			if (!h.loseNextAnswer) return ctx.skip();
+			const c = await contract(h);
+			h.loseNextAnswer();
+			const err = (await fund(c.client).catch((e: unknown) => e)) as PendingIntent;
+			expect(err).toBeInstanceOf(PendingIntent);
+			expect(err.message).not.toMatch(/nothing was (charged|changed)/i);
+			const again = await h.adapter.fund({ contract: c.client.log.contract, log: [...c.client.log.envelopes().map(([, e]) => e), c.client.pending()[0]!.envelope], event: err.intent });
+			const { receipt } = (await c.client.resume()).settled[0]!;
+			expect(receipt.id).toBe(again.id);
+			await c.sync();
+			expect(balances(c.freelancer.derived().state).escrow).toBe(100_000);
+		});
+
+		it("a bank debit answers 'processing' until it clears, then the same intent gets its receipt", async (ctx) => {
+			const h = await make();
+			if (!h.bankDebitsProcess) return ctx.skip();
+			const c = await contract(h);
+			const bank = () => c.client.settle('milestone.fund', { milestone: 'a', amount: 100_000, currency: 'USD', method: 'bank_transfer' });
+			const err = (await bank().catch((e: unknown) => e)) as PendingIntent;
+			expect(err).toBeInstanceOf(PendingIntent);
+			expect(err.code).toBe('processing');
+			expect(err.expectedAt).toBeGreaterThan(await h.adapter.now());
+			expect(milestone(c.client.derived().state, 'a')!.funded).toBe(0);
+			h.advance(err.expectedAt! - (await h.adapter.now()));
+			await c.tick();
+			const { intent, receipt } = await bank();
+			expect(intent.id).toBe(err.intent);
+			await c.sync();
+			const s = c.freelancer.derived().state;
+			expect(s.applied.map((e) => e.id)).toContain(receipt.id);
+			expect(balances(s).escrow).toBe(100_000);
 		});
 
 		it('refuses a double release and an over-release from its own books', async () => {
@@ -144,7 +199,12 @@ export function escrowAdapterSuite(name: string, make: () => Promise<AdapterHarn
 		it('refuses contracts that name another provider key', async () => {
 			const h = await make();
 			const c = await contract(h, STRANGER.publicKey);
-			await expect(fund(c.client)).rejects.toMatchObject({ code: 'not-authorised' });
+			// The provider will not record the countersign of a contract naming another key…
+			const countersign = [...c.client.derived().state.countersigns.keys()][0]!;
+			await expect(c.client.attest(countersign)).rejects.toMatchObject({ code: 'not-authorised' });
+			// …so the contract never binds, and no money intent is even signed.
+			expect(c.client.derived().state.status).toBe('proposed');
+			await expect(fund(c.client)).rejects.toMatchObject({ rejection: { code: 'invalid-state' } });
 		});
 
 		it('auto-releases only after the review window on its own clock', async () => {

@@ -2,21 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ContractLog } from '../../../src/lib/contract/log';
 import { MockEscrowProvider } from '../../../src/lib/escrow/mock';
 import { ActionRefused, Party } from '../../../src/lib/sync/party';
+import { activePair } from '../../support/parties';
 import { CLIENT, FREELANCER, terms } from '../../support/world';
 
 async function pair() {
 	const provider = new MockEscrowProvider();
 	const info = await provider.info();
-	const client = new Party(CLIENT, new ContractLog('party-test-0000000001'), provider);
-	const freelancer = new Party(FREELANCER, new ContractLog('party-test-0000000001'), provider);
-	const proposal = await client.act('contract.proposed', {
-		role: 'client',
-		name: 'Ada',
-		terms: terms({ provider: { id: 'mock', publicKey: info.publicKey, testMode: true } })
-	});
-	await freelancer.receive(client.log.envelopes());
-	await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
-	await client.receive(freelancer.log.envelopes());
+	const { client, freelancer } = await activePair({ escrow: provider, terms: terms({ provider: { id: 'mock', publicKey: info.publicKey, testMode: true } }) });
 	return { client, freelancer };
 }
 

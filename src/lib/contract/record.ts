@@ -1,0 +1,82 @@
+/**
+ * The provider's record. A party asking for money sends its log, and could leave out whatever stops
+ * a clock; so every event that starts or stops a money clock (and the countersign that binds the
+ * parties) counts for money only once the provider has recorded it, with `receipt.attested`. The
+ * provider keeps what it recorded and judges deadlines on that record and its own clock; every
+ * replica judges the provider's receipts on the same recorded facts and provider times, so a
+ * replica and the provider never disagree about a money clock, whatever else a log holds.
+ */
+import { bindParties } from './proposal';
+import { reject } from './rejections';
+import type { RuleSet } from './rule';
+import type { AttestedKind } from './schema';
+import type { ContractState } from './state';
+
+export interface RecordSubject {
+	kind: AttestedKind;
+	milestone?: string;
+}
+
+/** What the provider may record for `event`, from the state: the one place that says which events count. */
+export function recordSubject(s: ContractState, event: string): RecordSubject | undefined {
+	if (s.countersigns.has(event)) return { kind: 'countersign' };
+	for (const m of s.milestones) {
+		if (m.submission?.id === event) return { kind: 'submission', milestone: m.id };
+		if (m.lastChangeRequest?.id === event) return { kind: 'change-request', milestone: m.id };
+	}
+	const request = s.refundRequests.get(event);
+	if (request) return { kind: 'refund-request', milestone: request.milestone };
+	for (const r of s.refundRequests.values()) if (r.answer === event) return { kind: 'refund-answer', milestone: r.milestone };
+	if (s.endEvent === event) return { kind: 'end' };
+	return undefined;
+}
+
+/**
+ * Did the provider record, between provider times `from` and `to` (inclusive), anything that stops
+ * the review clock of `milestone`: a change request, a refund request, a newer submission, a release
+ * of part of its escrow, or the end of the contract? `except` is the submission the clock runs for.
+ */
+export function reviewStopped(s: ContractState, milestone: string, from: number, to: number, except: string): boolean {
+	for (const [id, r] of s.recorded) {
+		if (id === except || r.at < from || r.at > to) continue;
+		if (r.kind === 'end') return true;
+		if (r.milestone === milestone && (r.kind === 'change-request' || r.kind === 'refund-request' || r.kind === 'submission')) return true;
+	}
+	return s.releases.some((lot) => lot.milestone === milestone && lot.releasedAt >= from && lot.releasedAt <= to);
+}
+
+export const recordRules: RuleSet = {
+	'receipt.attested': {
+		who: ['provider'],
+		check(s, ev) {
+			const { event, kind } = ev.payload;
+			if (s.recorded.has(event)) return reject('already-settled', 'The provider has already recorded this event.');
+			const subject = recordSubject(s, event);
+			if (!subject || subject.kind !== kind) return reject('unknown-intent', `It records a ${kind} this contract does not have.`);
+			if (kind === 'countersign' && s.binding) return reject('invalid-state', 'The provider has already recorded another countersign.');
+			return null;
+		},
+		apply(s, ev) {
+			const { event, kind } = ev.payload;
+			const subject = recordSubject(s, event)!;
+			s.recorded.set(event, { at: ev.at, kind, milestone: subject.milestone });
+			const m = subject.milestone === undefined ? undefined : s.milestones.find((x) => x.id === subject.milestone);
+			if (kind === 'countersign') bindParties(s, event, ev.at);
+			else if (kind === 'submission') m!.submission!.attestedAt = ev.at;
+			else if (kind === 'change-request') m!.lastChangeRequest!.attestedAt = ev.at;
+			else if (kind === 'refund-request') s.refundRequests.get(event)!.attestedAt = ev.at;
+		}
+	}
+};
+
+/** Is `event` one the provider still has to record before it counts? (What an app attests after writing it.) */
+export function needsRecord(s: ContractState, event: string): boolean {
+	return !s.recorded.has(event) && recordSubject(s, event) !== undefined;
+}
+
+/** Events `author` wrote that the provider has not recorded yet, oldest first: what its app asks the provider to record. */
+export function unrecordedOf(s: ContractState, author: string): string[] {
+	const out: string[] = [];
+	for (const ev of s.applied) if (ev.author === author && needsRecord(s, ev.id)) out.push(ev.id);
+	return out;
+}
