@@ -70,7 +70,7 @@ export function fromStripe(e: unknown): unknown {
 			return new EscrowError('declined', `The payment was declined: ${e.message ?? 'card declined'}.`);
 		case 'StripeConnectionError':
 			return e.detail?.code === 'ETIMEDOUT'
-				? new EscrowError('timeout', 'Stripe did not answer in time. Nothing was recorded; try again.')
+				? new EscrowError('timeout', 'Stripe did not answer in time; the payment may or may not have gone through. Asking again with the same intent is safe.')
 				: new EscrowError('unavailable', 'Stripe could not be reached. Try again later.');
 		case 'StripeAPIError':
 		case 'StripeRateLimitError':

@@ -14,11 +14,20 @@ import type { ContractState } from './state';
 export function advanceProviderClock(s: ContractState, at: number, receipt: string): void {
 	if (at <= s.providerNow) return;
 	s.providerNow = at;
+	matureDue(s, receipt);
+}
+
+/**
+ * Move every release whose security period has passed on the provider clock from pending to
+ * available. Also run when a release is folded: a receipt signed later may have been folded before
+ * it (fold order is not time order), and the provider clock has then already passed its deadline.
+ */
+export function matureDue(s: ContractState, receipt: string): void {
 	const batch: Transfer[] = [];
 	for (const lot of s.releases) {
-		if (lot.matured || lot.maturesAt > at) continue;
+		if (lot.matured || lot.maturesAt > s.providerNow) continue;
 		lot.matured = true;
-		batch.push({ receipt, kind: 'mature', from: 'freelancer:pending', to: 'freelancer:available', amount: lot.amount, milestone: lot.milestone, at });
+		batch.push({ receipt, kind: 'mature', from: 'freelancer:pending', to: 'freelancer:available', amount: lot.amount, milestone: lot.milestone, at: s.providerNow });
 	}
 	if (batch.length) s.ledger.post(batch);
 }

@@ -5,6 +5,7 @@
  * has passed on the provider's clock after a timestamped submission the client did not act on.
  */
 import { escrowAccount } from './ledger';
+import { matureDue } from './payouts';
 import { reviewStopped } from './record';
 import { reject, type Rejection } from './rejections';
 import type { RuleSet } from './rule';
@@ -94,6 +95,7 @@ export const releaseRules: RuleSet = {
 				maturesAt: ev.at + s.terms!.securityPeriodDays * DAY_MS,
 				matured: false
 			});
+			matureDue(s, ev.id);
 			s.intents.get(ev.payload.intent)!.settledBy = ev.id;
 		}
 	}

@@ -48,10 +48,21 @@ export interface WithdrawalQuote {
 
 export interface EscrowRequest {
 	contract: string;
-	/** Every envelope of the contract this device has, intent included. */
+	/** The intent (or attested event) and its authentic causal past: never junk from the shared map. */
 	log: string[];
 	/** Id of the intent (or, for `attest`, the event) the provider is asked to act on. */
 	event: string;
+	/** Asked again about an intent stored earlier (outbox): the provider may already have executed it. */
+	resumed?: boolean;
+}
+
+export interface RecordRequest {
+	contract: string;
+	publicKey: string;
+	/** The requester's time; the provider accepts it within a few minutes of its own clock. */
+	at: number;
+	nonce: string;
+	signature: string;
 }
 
 export interface Receipt {
@@ -110,4 +121,11 @@ export interface EscrowAdapter {
 	refund(req: EscrowRequest): Promise<Receipt>;
 	/** Pay the freelancer's available balance out: receipt.paidOut. */
 	withdraw(req: EscrowRequest): Promise<Receipt>;
+	/**
+	 * The provider's record of a contract (every envelope it recorded or executed, with their causal
+	 * past), served to a party on a request signed by its key over `recordRequestMessage`: how an
+	 * event the other party withholds still reaches this side. Optional: a provider without a store
+	 * (the Deno entry) keeps no record.
+	 */
+	record?(req: RecordRequest): Promise<string[]>;
 }

@@ -10,11 +10,12 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ContractLog } from '../contract/log';
-import { reviewDeadline, refundAnswerDeadline } from '../contract/clocks';
 import { toBase64url, utf8 } from '../contract/encoding';
 import type { EventType, Payload } from '../contract/schema';
 import { DAY_MS, milestone, type ContractState, type Intent } from '../contract/state';
-import { publicKeyFromSeed, type DeviceKey } from '../identity/ed25519';
+import { authenticate } from '../identity/authenticate';
+import { publicKeyFromSeed, verifySync, type DeviceKey } from '../identity/ed25519';
+import { recordRequestMessage } from './protocol';
 import type { CurrencyCode } from '../money/currency';
 import { quoteFunding, quoteWithdrawal, type FundingMethod, type PayoutMethod } from '../money/fees';
 import {
@@ -25,13 +26,15 @@ import {
 	type FundingQuote,
 	type ProviderInfo,
 	type Receipt,
-	type WithdrawalQuote
-} from './adapter';
-import { attestationKind, executableIntent, loadContract, quoted, signReceipt } from './provider-core';
+	type WithdrawalQuote, type RecordRequest } from './adapter';
+import { attestationKind, clockRefusal, executableIntent, isClockJudged, loadContract, quoted, signReceipt } from './provider-core';
 
 /** Published on purpose — see the module comment. Anyone can sign "receipts" with it. */
 export const TEST_MODE_SEED = toBase64url(sha256(utf8.encode('milestone mock escrow provider - TEST MODE - not a secret')));
 export const TEST_MODE_KEY: DeviceKey = { seed: TEST_MODE_SEED, publicKey: publicKeyFromSeed(TEST_MODE_SEED) };
+
+/** How far a record request's time may be from the provider's clock. */
+const RECORD_PROOF_WINDOW_MS = 5 * 60_000;
 
 export interface MockOptions {
 	/** Provider clock; tests inject a controllable one. */
@@ -192,12 +195,8 @@ export class MockEscrowProvider implements EscrowAdapter {
 			const auto = intent.type === 'milestone.autoRelease';
 			const amount = auto ? held : intent.amount!;
 			if (amount > held) throw new EscrowError('over-release', `Escrow holds ${held}; the release asks for ${amount}.`);
-			if (auto) {
-				const deadline = reviewDeadline(s, m);
-				if (!m.reviewOpen || deadline === undefined) throw new EscrowError('not-authorised', 'The client acted on the submission.');
-				if (this.clock() < deadline)
-					throw new EscrowError('too-early', `The review window ends ${new Date(deadline).toISOString()}.`);
-			}
+			// Judged on this provider's record (every log it was ever sent) and clock, as every replica judges the receipt.
+			if (auto) clockRefusal(s, intent, this.clock());
 			mb.released += amount;
 			const receipt = this.receipt(s, intent.id, 'receipt.released', { intent: intent.id, milestone: m.id, amount, currency: s.terms!.currency, auto });
 			book.lots.set(receipt.id, { amount, availableAt: this.clock() + s.terms!.securityPeriodDays * DAY_MS });
@@ -212,12 +211,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			const held = mb.funded - mb.released - mb.refunded;
 			if (held === 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
 			if (intent.amount! > held) throw new EscrowError('over-release', `Escrow holds ${held}; the refund asks for ${intent.amount}.`);
-			if (intent.refund?.basis === 'unanswered-request') {
-				const r = s.refundRequests.get(intent.refund.request!)!;
-				const deadline = refundAnswerDeadline(s, r)!;
-				if (this.clock() < deadline)
-					throw new EscrowError('too-early', `The freelancer can answer until ${new Date(deadline).toISOString()}.`);
-			}
+			if (isClockJudged(intent)) clockRefusal(s, intent, this.clock());
 			mb.refunded += intent.amount!;
 			return this.receipt(s, intent.id, 'receipt.refunded', { intent: intent.id, milestone: m.id, amount: intent.amount!, currency: s.terms!.currency });
 		});
@@ -245,6 +239,22 @@ export class MockEscrowProvider implements EscrowAdapter {
 		});
 	}
 
+	/**
+	 * This mock's record of a contract: every log it was sent (it keeps them), authentic events only.
+	 * One mock runs per browser, so it holds what this browser's devices sent, no more (TEST MODE).
+	 */
+	async record(req: RecordRequest): Promise<string[]> {
+		const book = this.books.get(req.contract);
+		if (book) await authenticate(book.log);
+		const s = book?.log.derive().state;
+		if (!book || !s?.binding) throw new EscrowError('invalid-request', 'This provider holds no record of that contract.');
+		if (req.publicKey !== s.parties.client && req.publicKey !== s.parties.freelancer) throw new EscrowError('not-authorised', 'Only a party of the contract may read its record.');
+		if (Math.abs(this.clock() - req.at) > RECORD_PROOF_WINDOW_MS) throw new EscrowError('not-authorised', 'The record request is too old; sign a fresh one.');
+		if (!verifySync(req.publicKey, utf8.encode(recordRequestMessage(req.contract, req.publicKey, req.at, req.nonce)), req.signature))
+			throw new EscrowError('not-authorised', 'The record request is not signed by that party.');
+		return book.log.authenticEnvelopes().map(([, e]) => e);
+	}
+
 	async attest(req: EscrowRequest): Promise<Receipt> {
 		const lost = await this.gate();
 		const { s, book, held } = await this.load(req);
@@ -253,7 +263,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 		this.prev = book.log.lastOf(this.key.publicKey, held);
 		const kind = attestationKind(s, req.event);
 		const r = this.receipt(s, req.event, 'receipt.attested', { event: req.event, kind });
-		book.issued.set(req.event, r);
+		issue(book, req.event, r);
 		book.attested.add(req.event);
 		return answer(r, lost);
 	}
@@ -276,7 +286,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			if (this.clock() < started.expectedAt) throw lost ?? processing(started.expectedAt);
 			const receipt = started.issue();
 			book.processing.delete(req.event);
-			book.issued.set(req.event, receipt);
+			issue(book, req.event, receipt);
 			return answer(receipt, lost);
 		}
 		const intent = executableIntent(s, req.event, types);
@@ -287,7 +297,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			// Executed, answer lost: the caller hears the lost answer, not 'processing'.
 			throw lost && e instanceof EscrowError && e.code === 'processing' ? lost : e;
 		}
-		book.issued.set(intent.id, receipt);
+		issue(book, intent.id, receipt);
 		return answer(receipt, lost);
 	}
 
@@ -339,6 +349,15 @@ export class MockEscrowProvider implements EscrowAdapter {
 	private receipt<T extends EventType>(s: ContractState, dep: string, type: T, payload: Payload<T>): Receipt {
 		return signReceipt(this.key, { contract: s.contract, prev: this.prev, dep, at: this.clock(), type, payload });
 	}
+}
+
+/**
+ * Keep an issued receipt: retries get it again, and it joins this provider's record (its log), so
+ * later requests are judged with it even if the requester leaves it out.
+ */
+function issue(book: ContractBook, event: string, receipt: Receipt): void {
+	book.issued.set(event, receipt);
+	book.log.add(receipt.id, receipt.envelope);
 }
 
 /** The receipt, or — when its answer was to be lost — the error the caller sees instead. */

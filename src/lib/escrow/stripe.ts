@@ -78,7 +78,12 @@ export class StripeEscrowAdapter implements EscrowAdapter {
 	}
 
 	async fund(req: EscrowRequest): Promise<Receipt> {
-		const paymentMethod = await this.o.paymentMethod?.(req);
+		// A resumed intent may have no card form open: ask without a PaymentMethod, and the function
+		// answers from its record (the receipt, 'processing') or says a payment method is needed.
+		const paymentMethod = await this.o.paymentMethod?.(req).catch((e: unknown) => {
+			if (req.resumed) return undefined;
+			throw e;
+		});
 		const body = { contract: req.contract, log: req.log, event: req.event, ...(paymentMethod ? { paymentMethod } : {}) };
 		try {
 			return shaped(ReceiptShape, await this.call('POST', PATHS.fund, body));

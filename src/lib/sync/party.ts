@@ -13,7 +13,10 @@
  * and asking again never moves the money twice.
  */
 import { compose } from '../contract/compose';
-import { toBase64url } from '../contract/encoding';
+import { toBase64url, utf8 } from '../contract/encoding';
+import { recordRequestMessage } from '../escrow/protocol';
+import { idOf } from '../escrow/provider-core';
+import { sign } from '../identity/ed25519';
 import { encodeBody, withDerivedContract, type Draft } from '../contract/envelope';
 import { check } from '../contract/fold';
 import { ContractLog, type DerivedContract } from '../contract/log';
@@ -151,6 +154,38 @@ export class Party {
 		return left;
 	}
 
+	/**
+	 * Take in the provider's record of this contract: an event the other party recorded with the
+	 * provider but never shared (a submission, a change request, an answer) reaches this side here,
+	 * and goes out to the peers through the sink. Returns how many events were new.
+	 */
+	async fetchRecord(): Promise<number> {
+		const s = this.log.derive().state;
+		const me = this.key.publicKey;
+		if (!this.escrow.record || !s.binding || (s.parties.client !== me && s.parties.freelancer !== me)) return 0;
+		const at = this.clock();
+		const nonce = toBase64url(crypto.getRandomValues(new Uint8Array(16)));
+		const signature = await sign(this.key, utf8.encode(recordRequestMessage(this.log.contract, me, at, nonce)));
+		const envelopes = await this.escrow.record({ contract: this.log.contract, publicKey: me, at, nonce, signature });
+		const fresh: SignedEvent[] = [];
+		for (const envelope of envelopes) {
+			const id = idOf(envelope);
+			if (id && !this.log.has(id)) fresh.push({ id, envelope });
+		}
+		if (fresh.length) await this.write(fresh);
+		return fresh.length;
+	}
+
+	/**
+	 * What the app does when it opens a contract or comes back online: have the provider record what
+	 * this device wrote and it has not recorded yet, then take in the provider's record. Best effort:
+	 * an unreachable provider leaves both for the next time.
+	 */
+	async catchUp(): Promise<void> {
+		await this.recordPending();
+		await this.fetchRecord().catch(() => 0);
+	}
+
 	/** Write events this device signed before the log existed (a proposal from `signProposal`). */
 	async publish(events: SignedEvent[]): Promise<DerivedContract> {
 		await this.write(events);
@@ -251,7 +286,8 @@ export class Party {
 
 	/** Ask the provider to timestamp a submission or refund request, and write its receipt. */
 	async attest(event: string): Promise<Receipt> {
-		const log = this.log.envelopes().map(([, e]) => e);
+		// Only the event's authentic causal past: junk a peer wrote into the map never reaches the provider.
+		const log = this.log.causalPast(event);
 		const receipt = await this.escrow.attest({ contract: this.log.contract, log, event });
 		await this.write([receipt]);
 		return receipt;
@@ -283,16 +319,25 @@ export class Party {
 		return p;
 	}
 
+	/**
+	 * What the provider is sent for an intent: the intent and its authentic causal past only, so junk
+	 * a peer wrote into the shared map never reaches the provider (and cannot make requests too large).
+	 */
+	private pastOf(entry: OutboxEntry): string[] {
+		if (this.log.has(entry.id)) return this.log.causalPast(entry.id);
+		const body = JSON.parse((JSON.parse(entry.envelope) as { body: string }).body) as { prev: string | null; deps: string[] };
+		return [...this.log.causalPast(...(body.prev ? [body.prev, ...body.deps] : body.deps)), entry.envelope];
+	}
+
 	private async complete(stored: OutboxEntry, fresh: boolean): Promise<{ intent: SignedEvent; receipt: Receipt }> {
 		// The latest copy: another call may have recorded the receipt or a failure meanwhile.
 		const entry = this.outbox.get(stored.id) ?? stored;
 		const intent: SignedEvent = { id: entry.id, envelope: entry.envelope };
 		let receipt = entry.receipt ?? this.receiptInLog(entry.id);
 		if (!receipt) {
-			const log = this.log.envelopes().map(([, e]) => e);
-			if (!this.log.has(entry.id)) log.push(entry.envelope);
+			const log = this.pastOf(entry);
 			try {
-				receipt = await this.escrow[entry.call]({ contract: this.log.contract, log, event: entry.id });
+				receipt = await this.escrow[entry.call]({ contract: this.log.contract, log, event: entry.id, ...(fresh ? {} : { resumed: true }) });
 			} catch (e) {
 				// A refusal: nothing moved. Forget the intent; the log never saw it.
 				if (e instanceof EscrowError && !isTransient(e.code)) {

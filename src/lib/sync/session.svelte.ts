@@ -65,6 +65,7 @@ export const escrow: EscrowAdapter = {
 	quoteWithdrawal: (a, c, m) => mock.quoteWithdrawal(a, c, m),
 	fund: (r) => armed(() => mock.fund(r)),
 	attest: (r) => mock.attest(r),
+	record: (r) => mock.record(r),
 	release: (r) => armed(() => mock.release(r)),
 	refund: (r) => armed(() => mock.refund(r)),
 	withdraw: (r) => armed(() => mock.withdraw(r))
@@ -209,6 +210,7 @@ function contractEscrow(provider: () => { id: string; publicKey: string } | unde
 		quoteWithdrawal: (a, c, m) => pick().quoteWithdrawal(a, c, m),
 		fund: (r) => pick().fund(r),
 		attest: (r) => pick().attest(r),
+		record: (r) => pick().record?.(r) ?? Promise.resolve([]),
 		release: (r) => pick().release(r),
 		refund: (r) => pick().refund(r),
 		withdraw: (r) => pick().withdraw(r)
@@ -325,6 +327,9 @@ export class ContractSession {
 		clearTimeout(this.retry);
 		this.retry = undefined;
 		try {
+			// What this device wrote that the provider has not recorded, and what the provider recorded
+			// that never reached this device (the other party may have withheld it).
+			await this.party.catchUp();
 			const r = await this.party.resume();
 			if (r.refused.length)
 				this.refused = [...r.refused.map(({ entry, error }) => ({ milestone: entry.milestone, type: entry.type, message: error.message })), ...this.refused];
