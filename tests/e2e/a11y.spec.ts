@@ -47,6 +47,9 @@ test('every page passes axe-core in light and dark', async ({ browser, baseURL }
 	await expect(grace.getByRole('button', { name: 'Accept contract' })).toBeVisible({ timeout: 15_000 });
 	for (const scheme of SCHEMES) await audit(grace, 'contract-invitation', scheme);
 	await grace.getByRole('button', { name: 'Accept contract' }).click();
+	await expect(grace.getByTestId('accepted-waiting')).toBeVisible();
+	await expect(ada.getByRole('button', { name: 'Confirm Grace as the freelancer' })).toBeVisible({ timeout: 15_000 });
+	for (const scheme of SCHEMES) await audit(ada, 'contract-who-accepted', scheme);
 	await confirmCounterparty(ada, 'Grace');
 	await expect(ada.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
 	await ada.getByTestId('milestone-m1').getByRole('button', { name: 'Fund milestone' }).click();

@@ -46,6 +46,32 @@ async function send(page: Page, text: string): Promise<void> {
 	await expect(page.getByTestId('messages')).toContainText(text);
 }
 
+test('a stranger holding the link accepts too: the proposer confirms the person it meant, and only they become a party', async ({ baseURL }) => {
+	const ada = await person('ada', baseURL!);
+	const grace = await person('grace', baseURL!);
+	const mallory = await person('mallory', baseURL!);
+	await ada.goto('/');
+	await setUp(ada, 'Ada');
+	const link = await propose(ada, 'Logo design');
+	for (const [page, name] of [[mallory, 'Mallory'], [grace, 'Grace']] as const) {
+		await page.goto(link);
+		await setUp(page, name);
+		await page.getByRole('button', { name: 'Accept contract' }).click({ timeout: 15_000 });
+		await expect(page.getByTestId('accepted-waiting')).toBeVisible();
+	}
+	// Ada sees both acceptances, each with its fingerprint, and confirms the one she invited.
+	await expect(ada.getByTestId('acceptance')).toHaveCount(2, { timeout: 15_000 });
+	const graceFingerprint = (await grace.getByTestId('accepted-waiting').locator('.digits').textContent())!;
+	await expect(ada.getByTestId('acceptance').filter({ hasText: 'Grace' })).toContainText(graceFingerprint, { timeout: 15_000 });
+	await confirmCounterparty(ada, 'Grace');
+	for (const p of [ada, grace, mallory]) {
+		await expect(p.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
+		await expect(p.getByTestId('party-freelancer')).toContainText('Grace');
+	}
+	// Mallory is no party: nothing to fund, submit or release on her screen.
+	await expect(mallory.getByRole('button', { name: /Request Payment|Fund milestone|Release Payment/ })).toHaveCount(0);
+});
+
 test('a link invites the counterparty; both sides work offline and converge', async ({ baseURL }) => {
 	const ada = await person('ada', baseURL!);
 	const grace = await person('grace', baseURL!);

@@ -14,20 +14,10 @@ import { FREELANCER, CLIENT } from '../support/world';
 import { edgeContract } from './contracts';
 import { FakeStripe } from './fake-stripe/fake';
 import { stack, type Stack } from './harness';
+import { mulberry32 } from '../support/random';
 
 const ROUNDS = 25;
 
-/** A small seeded generator: the same interleavings on every run. */
-function seeded(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 /** What Stripe's books say for the contract's milestone 'a': escrow funded, and what left it. */
 function books(fake: FakeStripe, contract: string): { funded: number; out: number } {
@@ -60,7 +50,7 @@ const refundBy = (p: Party, amount: number) => p.settle('milestone.refund', { mi
 describe('one milestone, one money operation at a time', () => {
 	it(`release and refund of the whole escrow, sent together: never more out than in (${ROUNDS} rounds)`, async () => {
 		const s = stack();
-		const rnd = seeded(1);
+		const rnd = mulberry32(1);
 		s.fake.jitter = () => Math.floor(rnd() * 4);
 		await s.onboard(FREELANCER);
 		const seen = { overpaid: 0, bothWent: 0, noneWent: 0, refusals: new Set<string>() };
@@ -82,7 +72,7 @@ describe('one milestone, one money operation at a time', () => {
 
 	it(`two releases from two devices that together ask for more than is held (${ROUNDS} rounds)`, async () => {
 		const s = stack();
-		const rnd = seeded(2);
+		const rnd = mulberry32(2);
 		s.fake.jitter = () => Math.floor(rnd() * 4);
 		await s.onboard(FREELANCER);
 		const seen = { overpaid: 0, bothWent: 0, noneWent: 0 };
@@ -104,7 +94,7 @@ describe('one milestone, one money operation at a time', () => {
 	it('without a shared queue (two function instances, one Stripe): the books read after writing undo the over-payment', async () => {
 		const clock = { now: Date.UTC(2026, 10, 2) };
 		const fake = new FakeStripe(() => clock.now);
-		const rnd = seeded(3);
+		const rnd = mulberry32(3);
 		fake.jitter = () => Math.floor(rnd() * 4);
 		fake.refundsPending = true; // a refund Stripe can still cancel
 		const one = stack({ fake, clock });

@@ -10,7 +10,8 @@ import { ContractLog } from '../../lib/contract/log';
 import type { ContractState, Intent } from '../../lib/contract/state';
 import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
-import { loadContract } from '../../lib/escrow/provider-core';
+import { clockRefusal, isClockJudged, loadContract } from '../../lib/escrow/provider-core';
+import { noRecordRefusal } from '../failures';
 import { bindingMismatch, bindingOf, causalPast } from '../../lib/escrow/record';
 import type { DeviceKey } from '../../lib/identity/ed25519';
 import type { CurrencyCode } from '../../lib/money/currency';
@@ -164,6 +165,16 @@ export async function recoverInFlight(d: EscrowDeps, o: Opened, repair: (row: In
 	d.log?.(`recovering an interrupted ${row.op}`);
 	await repair(row);
 	await o.rec!.setInFlight(o.lane, undefined);
+}
+
+/**
+ * A clock-judged intent (auto-release, unanswered refund) is judged on the record and the function's
+ * clock; a deployment with no record refuses it rather than judge it from the log a party sent.
+ */
+export function judgeClock(d: EscrowDeps, o: Opened, intent: Intent): void {
+	if (!isClockJudged(intent)) return;
+	if (!o.rec) throw noRecordRefusal();
+	clockRefusal(o.s, intent, d.now());
 }
 
 export const lower = (c: CurrencyCode): string => c.toLowerCase();

@@ -7,10 +7,9 @@ import type Stripe from 'stripe';
 import { milestone, type ContractState } from '../../lib/contract/state';
 import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
-import { clockRefusal, executableIntent, isClockJudged, signReceipt } from '../../lib/escrow/provider-core';
+import { executableIntent, signReceipt } from '../../lib/escrow/provider-core';
 import { int, META, milestoneBooks, receiptMeta, storedReceipt } from '../books';
-import { noRecordRefusal } from '../failures';
-import { assertRoom, bindIfNeeded, draw, inFlight, knownIntent, partKey, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps } from './context';
+import { assertRoom, bindIfNeeded, draw, inFlight, judgeClock, knownIntent, partKey, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps } from './context';
 import { checkAfterWrite, repairInFlight } from './guard';
 
 const LIVE = new Set(['succeeded', 'pending', 'requires_action']);
@@ -31,10 +30,7 @@ export async function refund(d: EscrowDeps, body: EscrowRequestBody): Promise<Re
 		if (stored && already === total) return record(d, o, body.event, refundedReceipt(d, s, done[0]!, stored));
 
 		const intent = executableIntent(s, body.event, ['milestone.refund']);
-		if (isClockJudged(intent)) {
-			if (!o.rec) throw noRecordRefusal();
-			clockRefusal(s, intent, d.now());
-		}
+		judgeClock(d, o, intent);
 		const m = milestone(s, intent.milestone!)!;
 		const b = books ?? (await milestoneBooks(d.stripe, s.contract, m.id));
 		const held = b.funded - b.released - b.refunded + already;

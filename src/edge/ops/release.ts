@@ -10,11 +10,10 @@ import type Stripe from 'stripe';
 import { milestone, type ContractState } from '../../lib/contract/state';
 import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
-import { clockRefusal, executableIntent, isClockJudged, signReceipt } from '../../lib/escrow/provider-core';
+import { executableIntent, signReceipt } from '../../lib/escrow/provider-core';
 import { payableAccount } from '../accounts';
 import { int, META, milestoneBooks, receiptMeta, storedReceipt, transferGroup } from '../books';
-import { noRecordRefusal } from '../failures';
-import { assertRoom, bindIfNeeded, draw, inFlight, knownIntent, lower, partKey, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps } from './context';
+import { assertRoom, bindIfNeeded, draw, inFlight, judgeClock, knownIntent, lower, partKey, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps } from './context';
 import { checkAfterWrite, repairInFlight } from './guard';
 
 const TYPES = ['milestone.release', 'milestone.autoRelease'] as const;
@@ -34,10 +33,7 @@ export async function release(d: EscrowDeps, body: EscrowRequestBody): Promise<R
 		if (stored && already === int(done[0]!.metadata[META.escrow])) return record(d, o, body.event, releasedReceipt(d, s, done, stored));
 
 		const intent = executableIntent(s, body.event, TYPES);
-		if (isClockJudged(intent)) {
-			if (!o.rec) throw noRecordRefusal();
-			clockRefusal(s, intent, d.now());
-		}
+		judgeClock(d, o, intent);
 		const m = milestone(s, intent.milestone!)!;
 		const b = books ?? (await milestoneBooks(d.stripe, s.contract, m.id));
 		const held = b.funded - b.released - b.refunded + already;

@@ -7,7 +7,11 @@ import { DAY_MS, escrowOf, type ContractState, type Role } from './state';
 
 export function nextAction(s: ContractState, role: Role | undefined, now: number): string | undefined {
 	if (!role) return undefined;
-	if (s.status === 'proposed') return s.proposal?.role === role ? 'Waiting for the other party to accept' : 'Review and accept the proposal';
+	if (s.status === 'proposed') {
+		if (s.proposal?.role !== role) return 'Review and accept the proposal';
+		if (s.countersigns.size) return 'Waiting for the escrow provider to record your confirmation';
+		return s.acceptances.size ? 'Confirm who accepted' : 'Waiting for the other party to accept';
+	}
 	if (s.status !== 'active') return undefined;
 	const open = [...s.refundRequests.values()].find((r) => r.status === 'open');
 	if (open && role === 'freelancer') return 'Answer the refund request';

@@ -1,4 +1,5 @@
 /** What deserves a person's attention among events the other party (or the provider) wrote. */
+import { nameOf } from './proposal';
 import type { ContractState, Ev } from './state';
 
 export interface Notice {
@@ -9,7 +10,7 @@ export interface Notice {
 }
 
 function text(s: ContractState, ev: Ev): string | undefined {
-	const who = s.names[ev.author] ?? 'The other party';
+	const who = nameOf(s, ev.author) ?? 'The other party';
 	const title = (id: string) => s.milestones.find((m) => m.id === id)?.title ?? id;
 	switch (ev.type) {
 		case 'contract.accepted':

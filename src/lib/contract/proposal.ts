@@ -139,3 +139,10 @@ export function bindingView(s: ContractState, me: string): BindingView {
 		declines: [...s.declines.values()]
 	};
 }
+
+/** The name a key goes by in this contract: a party's name, or the one it accepted with (unbound). */
+export function nameOf(s: ContractState, key: string): string | undefined {
+	if (s.names[key]) return s.names[key];
+	for (const a of s.acceptances.values()) if (a.author === key) return a.name;
+	return undefined;
+}
