@@ -21,10 +21,10 @@ export async function seed(page: Page, key: typeof CLIENT, name: string, update:
 	await page.evaluate(
 		async ({ key, name, contract, secret, update, signaling }) => {
 			localStorage.setItem('milestone.network', JSON.stringify({ signaling: [signaling], iceServers: [] }));
-			const open = (db: string, upgrade: (d: IDBDatabase) => void) =>
+			const open = (db: string, version: number, upgrade: (d: IDBDatabase, from: number) => void) =>
 				new Promise<IDBDatabase>((resolve, reject) => {
-					const r = indexedDB.open(db, 1);
-					r.onupgradeneeded = () => upgrade(r.result);
+					const r = indexedDB.open(db, version);
+					r.onupgradeneeded = (e) => upgrade(r.result, e.oldVersion);
 					r.onsuccess = () => resolve(r.result);
 					r.onerror = () => reject(r.error);
 				});
@@ -35,14 +35,18 @@ export async function seed(page: Page, key: typeof CLIENT, name: string, update:
 					tx.oncomplete = () => resolve();
 					tx.onerror = () => reject(tx.error);
 				});
-			const device = await open('milestone-device', (d) => {
-				d.createObjectStore('device');
-				d.createObjectStore('contracts', { keyPath: 'contract' });
+			// The app's device database (src/lib/sync/device-db.ts), version 2: with the intent outbox.
+			const device = await open('milestone-device', 2, (d, from) => {
+				if (from < 1) {
+					d.createObjectStore('device');
+					d.createObjectStore('contracts', { keyPath: 'contract' });
+				}
+				if (from < 2) d.createObjectStore('outbox', { keyPath: 'id' }).createIndex('contract', 'contract');
 			});
 			await put(device, 'device', { key, name, createdAt: Date.now() }, 'self');
 			if (!update) return;
 			await put(device, 'contracts', { contract, secret, title: contract, addedAt: Date.now() });
-			const doc = await open(`milestone-contract-${contract}`, (d) => {
+			const doc = await open(`milestone-contract-${contract}`, 1, (d) => {
 				d.createObjectStore('updates', { autoIncrement: true });
 				d.createObjectStore('custom');
 			});
