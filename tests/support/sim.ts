@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { assertContractInvariants } from '../../src/lib/contract/fold';
 import { ContractLog, type DerivedContract } from '../../src/lib/contract/log';
 import type { ContractState } from '../../src/lib/contract/state';
-import type { EscrowAdapter, EscrowRequest, Receipt } from '../../src/lib/escrow/adapter';
+import type { EscrowAdapter, EscrowRequest, Receipt, RecordRequest } from '../../src/lib/escrow/adapter';
 import type { MockEscrowProvider, MockStatement } from '../../src/lib/escrow/mock';
 import { authenticate } from '../../src/lib/identity/authenticate';
 import { mulberry32 } from './random';
@@ -71,6 +71,9 @@ export class RecordingEscrow implements EscrowAdapter {
 	}
 	quoteWithdrawal(...a: Parameters<EscrowAdapter['quoteWithdrawal']>) {
 		return this.provider.quoteWithdrawal(...a);
+	}
+	record(req: RecordRequest): Promise<string[]> {
+		return this.provider.record(req);
 	}
 	async attest(req: EscrowRequest): Promise<Receipt> {
 		const r = await this.provider.attest(req);
@@ -214,8 +217,11 @@ export function audit({ derived, log, books, answers, bound }: AuditInput): stri
 			receiptsFor.set(intent, [...(receiptsFor.get(intent) ?? []), e.id]);
 		}
 	for (const [intent, rs] of receiptsFor) if (rs.length > 1) problems.push(`intent ${intent} is settled ${rs.length} times: ${rs.join(', ')}`);
-	for (const i of s.intents.values())
+	for (const i of s.intents.values()) {
 		if (i.settledBy && books.executed[i.id] !== i.settledBy) problems.push(`intent ${i.type} ${i.id} is settled by ${i.settledBy}, which the provider did not issue for it`);
+		// A refused or abandoned intent leaves no trace: every intent in the healed log was executed.
+		if (!(i.id in books.executed)) problems.push(`intent ${i.type} ${i.id} is in the log but the provider never executed it${i.rejection ? ` (the fold refuses it: ${i.rejection.code})` : ''}`);
+	}
 	// The provider never answered one event with two different receipts.
 	for (const [event, rs] of answers.byEvent) if (rs.size > 1) problems.push(`the provider answered ${event} with ${rs.size} different receipts`);
 	// Every answer that reached a device is in the log and folded; one that moved money is applied. A
@@ -235,23 +241,28 @@ export interface ReplayOptions {
 	runs: number;
 	/** How this file is run, for the replay line. */
 	file: string;
-	/** Stop shrinking after this long (ms); the smallest counterexample so far is reported. */
-	shrinkBudgetMs?: number;
+	/**
+	 * A time limit for the whole check, shrinking included (ms): past it, the smallest counterexample
+	 * found so far is reported. Running out of time before any failure is reported as a failure too.
+	 */
+	timeLimitMs: number;
 }
 
 /**
  * fc.check with an explicit seed (SIM_SEED, else random) and path (SIM_PATH): a failure throws a
- * report that starts with the line to replay it exactly.
+ * report that starts with the line that replays it exactly. The seed is also printed up front, so a
+ * run killed from outside can be replayed.
  */
 export async function checkReplayable<Ts>(property: fc.IAsyncProperty<Ts>, o: ReplayOptions): Promise<void> {
 	const seed = process.env.SIM_SEED !== undefined ? Number(process.env.SIM_SEED) : Math.floor(Math.random() * 2 ** 31);
 	const path = process.env.SIM_PATH || undefined;
 	const numRuns = Number(process.env.SIM_RUNS ?? o.runs);
-	const details = await fc.check(property, { seed, path, numRuns, interruptAfterTimeLimit: o.shrinkBudgetMs, markInterruptAsFailure: false });
+	console.info(`${o.file}: SIM_SEED=${seed}${path ? ` SIM_PATH=${path}` : ''} SIM_RUNS=${numRuns}`);
+	const details = await fc.check(property, { seed, path, numRuns, interruptAfterTimeLimit: o.timeLimitMs, markInterruptAsFailure: true });
 	if (!details.failed) return;
 	const replay = `SIM_SEED=${details.seed} SIM_PATH=${details.counterexamplePath ?? ''} npx vitest run ${o.file}`;
 	const report = (await fc.asyncDefaultReportMessage(details)) ?? '';
-	const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+	const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance ?? 'interrupted: out of time');
 	console.error(`Simulation failed. Replay exactly with:\n  ${replay}\n`);
 	throw new Error(`Simulation failed. Replay exactly with:\n  ${replay}\n\n${error}\n\n${report}`);
 }

@@ -77,7 +77,8 @@ export const releaseRules: RuleSet = {
 			}
 			// Auto-release: judged on the provider's record and time, exactly as the provider judged it.
 			if (!ev.payload.auto) return reject('amount-mismatch', 'An auto-release receipt must say so.');
-			if (ev.payload.amount !== escrowOf(m)) return reject('amount-mismatch', 'Auto-release releases the whole escrow.');
+			// The provider releases what it held when it executed; a refund it executed earlier may sort later
+			// in the fold, so more can still show as held here: never more than what is held, though.
 			return autoReleaseRefusal(s, m.id, intent.submission!, ev.at);
 		},
 		apply(s, ev) {

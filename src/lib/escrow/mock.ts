@@ -240,7 +240,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 	}
 
 	/**
-	 * This mock's record of a contract: every log it was sent (it keeps them), authentic events only.
+	 * This mock's record of a contract: the receipts it issued and their causal past, authentic events only.
 	 * One mock runs per browser, so it holds what this browser's devices sent, no more (TEST MODE).
 	 */
 	async record(req: RecordRequest): Promise<string[]> {
@@ -252,7 +252,8 @@ export class MockEscrowProvider implements EscrowAdapter {
 		if (Math.abs(this.clock() - req.at) > RECORD_PROOF_WINDOW_MS) throw new EscrowError('not-authorised', 'The record request is too old; sign a fresh one.');
 		if (!verifySync(req.publicKey, utf8.encode(recordRequestMessage(req.contract, req.publicKey, req.at, req.nonce)), req.signature))
 			throw new EscrowError('not-authorised', 'The record request is not signed by that party.');
-		return book.log.authenticEnvelopes().map(([, e]) => e);
+		// What it recorded or executed, with their causal past: never an intent it refused.
+		return book.log.causalPast(...[...book.issued.values()].map((r) => r.id));
 	}
 
 	async attest(req: EscrowRequest): Promise<Receipt> {
