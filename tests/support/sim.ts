@@ -258,7 +258,8 @@ export async function checkReplayable<Ts>(property: fc.IAsyncProperty<Ts>, o: Re
 	const path = process.env.SIM_PATH || undefined;
 	const numRuns = Number(process.env.SIM_RUNS ?? o.runs);
 	console.info(`${o.file}: SIM_SEED=${seed}${path ? ` SIM_PATH=${path}` : ''} SIM_RUNS=${numRuns}`);
-	const details = await fc.check(property, { seed, path, numRuns, interruptAfterTimeLimit: o.timeLimitMs, markInterruptAsFailure: true });
+	// With a path, the very counterexample is run and reported (no further shrinking): an exact replay.
+	const details = await fc.check(property, { seed, path, numRuns, interruptAfterTimeLimit: o.timeLimitMs, markInterruptAsFailure: true, endOnFailure: path !== undefined });
 	if (!details.failed) return;
 	const replay = `SIM_SEED=${details.seed} SIM_PATH=${details.counterexamplePath ?? ''} npx vitest run ${o.file}`;
 	const report = (await fc.asyncDefaultReportMessage(details)) ?? '';
