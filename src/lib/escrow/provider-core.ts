@@ -74,11 +74,6 @@ export function attestationKind(s: ContractState, event: string): AttestedKind {
 	return subject.kind;
 }
 
-/** The milestone an attested event belongs to, if any (the countersign and the end have none). */
-export function attestedMilestone(s: ContractState, event: string): string | undefined {
-	return recordSubject(s, event)?.milestone;
-}
-
 /**
  * A clock-judged intent (auto-release, unanswered refund) checked on the provider's record and
  * clock with the same rule every replica applies to the receipt: the provider refuses what the
