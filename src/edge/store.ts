@@ -48,10 +48,13 @@ export interface ContractRecord {
 	/** Refuses (RecordFull) when `entries` not yet recorded, plus `reserve`, would pass a bound. */
 	assertRoom(entries: readonly [string, string][], reserve?: { envelopes: number; bytes: number }): Promise<void>;
 	/**
-	 * Record envelopes (idempotent per id), all or none. `receipt` marks the provider's own receipt
-	 * for an intent or recorded event: a later request for it is answered with that very receipt.
+	 * Record the provider's receipt for `answers`, linked to the chain: `link` gets the receipt the
+	 * record holds as the latest (its tip, or null) and returns the receipt signed on it with the
+	 * entries to record; read, sign and write happen in one synchronous step, so two operations
+	 * running at once (different milestones) can never sign on the same tip. Envelopes already
+	 * recorded are skipped; all or none is written.
 	 */
-	append(entries: readonly [string, string][], now: number, receipt?: { answers: string; id: string }): Promise<void>;
+	appendReceipt(now: number, answers: string, link: (tip: string | null) => { receipt: Receipt; entries: readonly [string, string][] }): Promise<Receipt>;
 	receiptFor(event: string): Promise<Receipt | undefined>;
 	binding(): Promise<Binding | undefined>;
 	bind(b: Binding): Promise<void>;
@@ -159,14 +162,17 @@ export class StoredContractRecord implements ContractRecord {
 		this.room(this.fresh(entries), reserve);
 	}
 
-	async append(entries: readonly [string, string][], now: number, receipt?: { answers: string; id: string }): Promise<void> {
-		this.data.atomic(() => {
+	async appendReceipt(now: number, answers: string, link: (tip: string | null) => { receipt: Receipt; entries: readonly [string, string][] }): Promise<Receipt> {
+		return this.data.atomic(() => {
+			const { receipt, entries } = link(this.data.get(NS.meta, 'tip') ?? null);
 			const rows = this.fresh(entries);
 			this.room(rows);
 			this.data.putEnvelopes(rows);
-			if (receipt) this.data.set(NS.receipt, receipt.answers, receipt.id);
+			this.data.set(NS.receipt, answers, receipt.id);
+			this.data.set(NS.meta, 'tip', receipt.id);
 			this.data.set(NS.meta, 'contract', this.contract);
 			this.data.set(NS.meta, 'lastWriteAt', String(now));
+			return receipt;
 		});
 	}
 

@@ -10,7 +10,7 @@ import { ContractLog } from '../../lib/contract/log';
 import type { ContractState, Intent } from '../../lib/contract/state';
 import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
-import { clockRefusal, isClockJudged, loadContract } from '../../lib/escrow/provider-core';
+import { clockRefusal, isClockJudged, loadContract, signReceipt } from '../../lib/escrow/provider-core';
 import { noRecordRefusal } from '../failures';
 import { bindingMismatch, bindingOf, causalPast } from '../../lib/escrow/record';
 import type { DeviceKey } from '../../lib/identity/ed25519';
@@ -38,7 +38,11 @@ export interface Opened {
 	/** The fold of the provider's record ∪ the sent log. */
 	s: ContractState;
 	log: ContractLog;
-	/** The provider's latest receipt the requester holds: the new receipt's prev. */
+	/**
+	 * The new receipt's prev as the request found it: with a record, the latest receipt in it (the
+	 * receipt is linked again to the record's tip when it is recorded); without one (Deno), the
+	 * latest the requester holds.
+	 */
 	prev: string | null;
 	rec?: ContractRecord;
 	/** Ids the record already holds. */
@@ -78,7 +82,7 @@ async function load(d: EscrowDeps, body: EscrowRequestBody, rec: ContractRecord 
 		const differs = bound && folded && bindingMismatch(bound, folded);
 		if (differs) throw new EscrowError('not-authorised', `The provider's record binds this contract to another ${differs}; it refuses this request.`);
 	}
-	return { s, log, prev: log.lastOf(d.key.publicKey, held), rec, recorded, lane };
+	return { s, log, prev: log.lastOf(d.key.publicKey, rec ? undefined : held), rec, recorded, lane };
 }
 
 /**
@@ -128,15 +132,30 @@ export async function recordedReceipt(o: Opened, event: string): Promise<Receipt
 	return o.rec?.receiptFor(event);
 }
 
-/** Record the event, its causal past and the receipt that answers it. */
+/**
+ * Record the event, its causal past and the receipt that answers it, the receipt linked to the one
+ * the provider signed just before for this contract: one linear chain per contract, so two receipts
+ * on one prev are the provider equivocating (equivocation.ts), never two operations that overlapped.
+ */
 export async function record(d: EscrowDeps, o: Opened, event: string, receipt: Receipt): Promise<Receipt> {
 	if (!o.rec) return receipt;
-	o.log.add(receipt.id, receipt.envelope);
-	const entries = causalPast(o.log, [event, receipt.id], o.recorded);
-	await o.rec.append(entries, d.now(), { answers: event, id: receipt.id });
-	for (const [id] of entries) o.recorded.add(id);
-	return receipt;
+	const linked = await o.rec.appendReceipt(d.now(), event, (tip) => {
+		const r = linkedTo(d, receipt, tip ?? o.prev);
+		o.log.add(r.id, r.envelope);
+		return { receipt: r, entries: causalPast(o.log, [event, r.id], o.recorded) };
+	});
+	for (const [id] of causalPast(o.log, [event, linked.id], o.recorded)) o.recorded.add(id);
+	return linked;
 }
+
+/** The receipt signed again on `prev` when it names another one (same time, answer and payload). */
+function linkedTo(d: EscrowDeps, receipt: Receipt, prev: string | null): Receipt {
+	const body = JSON.parse((JSON.parse(receipt.envelope) as { body: string }).body) as ReceiptBody;
+	if (body.prev === prev) return receipt;
+	return signReceipt(d.key, { contract: body.contract, prev, dep: body.deps[0]!, at: body.at, type: body.type, payload: body.payload });
+}
+
+type ReceiptBody = { contract: string; prev: string | null; deps: string[]; at: number; type: Parameters<typeof signReceipt>[1]['type']; payload: never };
 
 /**
  * Run a Stripe call with an "in flight" row around it. If the function dies in between, the row

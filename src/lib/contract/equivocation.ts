@@ -1,7 +1,9 @@
 /**
  * Equivocation: one identity saying two things where it may say one. Judged by content, so every
  * replica holding the same events shows the same list, whatever order they arrived in:
- * - a fork: two events of one author on the same `prev` (its hash chain split in two);
+ * - a fork: two events of one author on the same `prev` (its hash chain split in two). That includes
+ *   the escrow provider, whose receipts form one chain per contract (it links each to the one it
+ *   signed before, whoever asked): two receipts on one prev mean it signed two histories;
  * - two countersigns by the proposer, naming different acceptances.
  * Showing it is all the fold does: where it matters for money, the provider's record decides (a
  * contract binds only under the countersign the provider recorded; the ledger refuses a second
@@ -19,12 +21,8 @@ export interface Equivocation {
 
 export function equivocations(s: ContractState): Equivocation[] {
 	const out: Equivocation[] = [];
-	// The provider's receipts chain per requesting device today (see the README's threat model), so
-	// forks are judged for the parties and for anyone else writing into the contract.
-	const provider = s.terms?.provider.publicKey;
 	const byPrev = new Map<string, { author: string; events: string[] }>();
 	for (const ev of s.applied) {
-		if (ev.author === provider) continue;
 		const key = `${ev.author}\u0000${ev.prev ?? ''}`;
 		const slot = byPrev.get(key);
 		if (slot) slot.events.push(ev.id);

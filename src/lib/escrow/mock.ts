@@ -70,6 +70,8 @@ interface ContractBook {
 	attested: Set<string>;
 	/** Bank debits under way, by intent id: the receipt is issued once `expectedAt` has passed. */
 	processing: Map<string, { expectedAt: number; issue: () => Receipt }>;
+	/** The last receipt this mock signed for the contract: the next one's prev (one chain per contract). */
+	tip?: string;
 }
 
 /** What the mock's own books say about a contract: what a test compares with the log's ledger. */
@@ -103,7 +105,6 @@ export class MockEscrowProvider implements EscrowAdapter {
 	 * a per-author chain like the parties' (one signature check per head), and the device never
 	 * waits for a receipt it does not have.
 	 */
-	private prev: string | null = null;
 
 	constructor(opts: MockOptions = {}) {
 		this.key = opts.key ?? TEST_MODE_KEY;
@@ -170,7 +171,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 				throw new EscrowError('already-settled', 'This milestone is already funded.');
 			mb.funded += intent.amount!;
 			const issue = () =>
-				this.receipt(s, intent.id, 'receipt.funded', {
+				this.receipt(s, book, intent.id, 'receipt.funded', {
 					intent: intent.id,
 					milestone: m.id,
 					amount: intent.amount!,
@@ -198,7 +199,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			// Judged on this provider's record (every log it was ever sent) and clock, as every replica judges the receipt.
 			if (auto) clockRefusal(s, intent, this.clock());
 			mb.released += amount;
-			const receipt = this.receipt(s, intent.id, 'receipt.released', { intent: intent.id, milestone: m.id, amount, currency: s.terms!.currency, auto });
+			const receipt = this.receipt(s, book, intent.id, 'receipt.released', { intent: intent.id, milestone: m.id, amount, currency: s.terms!.currency, auto });
 			book.lots.set(receipt.id, { amount, availableAt: this.clock() + s.terms!.securityPeriodDays * DAY_MS });
 			return receipt;
 		});
@@ -213,7 +214,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			if (intent.amount! > held) throw new EscrowError('over-release', `Escrow holds ${held}; the refund asks for ${intent.amount}.`);
 			if (isClockJudged(intent)) clockRefusal(s, intent, this.clock());
 			mb.refunded += intent.amount!;
-			return this.receipt(s, intent.id, 'receipt.refunded', { intent: intent.id, milestone: m.id, amount: intent.amount!, currency: s.terms!.currency });
+			return this.receipt(s, book, intent.id, 'receipt.refunded', { intent: intent.id, milestone: m.id, amount: intent.amount!, currency: s.terms!.currency });
 		});
 	}
 
@@ -228,7 +229,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			const method = intent.method as PayoutMethod;
 			const q = quoted(() => quoteWithdrawal(intent.amount!, method, s.terms!.currency, now));
 			book.paidOut += intent.amount!;
-			return this.receipt(s, intent.id, 'receipt.paidOut', {
+			return this.receipt(s, book, intent.id, 'receipt.paidOut', {
 				intent: intent.id,
 				amount: intent.amount!,
 				fee: q.fee,
@@ -258,12 +259,11 @@ export class MockEscrowProvider implements EscrowAdapter {
 
 	async attest(req: EscrowRequest): Promise<Receipt> {
 		const lost = await this.gate();
-		const { s, book, held } = await this.load(req);
+		const { s, book } = await this.load(req);
 		const prior = book.issued.get(req.event);
 		if (prior) return answer(prior, lost);
-		this.prev = book.log.lastOf(this.key.publicKey, held);
 		const kind = attestationKind(s, req.event);
-		const r = this.receipt(s, req.event, 'receipt.attested', { event: req.event, kind });
+		const r = this.receipt(s, book, req.event, 'receipt.attested', { event: req.event, kind });
 		issue(book, req.event, r);
 		book.attested.add(req.event);
 		return answer(r, lost);
@@ -277,8 +277,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 		execute: (s: ContractState, intent: Intent, book: ContractBook) => Receipt
 	): Promise<Receipt> {
 		const lost = await this.gate();
-		const { s, book, held } = await this.load(req);
-		this.prev = book.log.lastOf(this.key.publicKey, held);
+		const { s, book } = await this.load(req);
 		const prior = book.issued.get(req.event);
 		if (prior) return answer(prior, lost); // idempotent: a retry of the same intent gets the same receipt
 		const started = book.processing.get(req.event);
@@ -313,15 +312,15 @@ export class MockEscrowProvider implements EscrowAdapter {
 		return err;
 	}
 
-	private async load(req: EscrowRequest): Promise<{ s: ContractState; book: ContractBook; held: Set<string> }> {
+	private async load(req: EscrowRequest): Promise<{ s: ContractState; book: ContractBook }> {
 		let book = this.books.get(req.contract);
 		if (!book) {
 			book = { log: new ContractLog(req.contract), milestones: new Map(), lots: new Map(), paidOut: 0, issued: new Map(), attested: new Set(), processing: new Map() };
 			this.books.set(req.contract, book);
 		}
-		const { s, held } = await loadContract(book.log, req, this.key.publicKey);
+		const { s } = await loadContract(book.log, req, this.key.publicKey);
 		this.reconcile(book, s);
-		return { s, book, held };
+		return { s, book };
 	}
 
 	/**
@@ -347,8 +346,13 @@ export class MockEscrowProvider implements EscrowAdapter {
 		return mb;
 	}
 
-	private receipt<T extends EventType>(s: ContractState, dep: string, type: T, payload: Payload<T>): Receipt {
-		return signReceipt(this.key, { contract: s.contract, prev: this.prev, dep, at: this.clock(), type, payload });
+	/**
+	 * Signed when issued, on the last receipt this mock signed for the contract, so its receipts form
+	 * one chain (after a reload, on the latest one the requester's log shows). Two browsers run two
+	 * mocks, which may fork that chain: TEST MODE only.
+	 */
+	private receipt<T extends EventType>(s: ContractState, book: ContractBook, dep: string, type: T, payload: Payload<T>): Receipt {
+		return signReceipt(this.key, { contract: s.contract, prev: book.tip ?? book.log.lastOf(this.key.publicKey), dep, at: this.clock(), type, payload });
 	}
 }
 
@@ -359,6 +363,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 function issue(book: ContractBook, event: string, receipt: Receipt): void {
 	book.issued.set(event, receipt);
 	book.log.add(receipt.id, receipt.envelope);
+	book.tip = receipt.id;
 }
 
 /** The receipt, or — when its answer was to be lost — the error the caller sees instead. */

@@ -290,6 +290,7 @@ export class Party {
 		const log = this.log.causalPast(event);
 		const receipt = await this.escrow.attest({ contract: this.log.contract, log, event });
 		await this.write([receipt]);
+		await this.linkReceipt(receipt);
 		return receipt;
 	}
 
@@ -370,9 +371,19 @@ export class Party {
 			await this.outbox.put({ ...entry, receipt }).catch(() => {});
 		}
 		await this.write([intent, receipt]);
+		await this.linkReceipt(receipt);
 		// Should this fail, the next resume finds the receipt in the log and removes the entry then.
 		await this.outbox.delete(entry.id).catch(() => {});
 		return { intent, receipt };
+	}
+
+	/**
+	 * The provider links each receipt to the one it signed before for this contract (one chain), which
+	 * may be a receipt another device asked for and this one has not seen: then the new receipt waits
+	 * for it, and the provider's record, read at once, brings it. Best effort: peers bring it too.
+	 */
+	private async linkReceipt(receipt: Receipt): Promise<void> {
+		if (this.log.derive().waiting.includes(receipt.id)) await this.fetchRecord().catch(() => 0);
 	}
 
 	/** The receipt this device's log already holds for an intent (a write that finished before the device died). */

@@ -112,4 +112,16 @@ describe('equivocation is shown by content', () => {
 		// The recorded countersign still decides who the freelancer is.
 		expect(w.state.parties.freelancer).toBe(FREELANCER.publicKey);
 	});
+
+	it("the escrow provider's receipts form one chain: two receipts on one prev are its equivocation", async () => {
+		const w = new World();
+		await w.active();
+		const tip = w.log.lastOf(PROVIDER.publicKey);
+		const { receipt: one } = await w.fund('design', 100_000);
+		expect(equivocations(w.state)).toEqual([]);
+		// A second history: a receipt the provider signed on the same prev as the first.
+		const intent = await w.emit(CLIENT, 'milestone.fund', { milestone: 'build', amount: 50_000, currency: 'USD', method: 'card' });
+		const two = await w.emit(PROVIDER, 'receipt.funded', { intent, milestone: 'build', amount: 50_000, fee: 0, currency: 'USD', method: 'card', clearsAt: w.now }, { prev: tip });
+		expect(equivocations(w.state)).toContainEqual({ author: PROVIDER.publicKey, kind: 'fork', events: [one, two].sort() });
+	});
 });
