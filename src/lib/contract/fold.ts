@@ -61,11 +61,15 @@ export function applyEvent(s: ContractState, ev: Ev): Rejection | null {
 	if (rule.who !== 'anyone' && rule.who.includes('provider')) advanceProviderClock(s, ev.at, ev.id);
 	const rejection = rule.check(s, ev as never);
 	if (INTENTS.has(ev.type)) s.intents.set(ev.id, intentOf(ev, rejection));
-	if (rejection) return record(s, ev, rejection);
-	rule.apply(s, ev as never);
-	s.applied.push(ev);
+	if (rejection) record(s, ev, rejection);
+	else {
+		rule.apply(s, ev as never);
+		s.applied.push(ev);
+	}
+	// After every provider event, applied or refused: its time alone matures releases (pending →
+	// available), and the books must still agree.
 	if (ev.type.startsWith('receipt.')) assertContractInvariants(s);
-	return null;
+	return rejection;
 }
 
 function record(s: ContractState, ev: Ev, r: Rejection): Rejection {

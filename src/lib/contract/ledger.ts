@@ -4,6 +4,7 @@
  * invariants below are asserted after every posting anyway, TigerBeetle-style, because a broken
  * ledger must stop the fold loudly rather than show a wrong balance.
  */
+import { InvariantError } from './assert';
 
 /**
  * Accounts. `client:source` is the outside world paying in (the client's card, PayPal or bank):
@@ -33,9 +34,9 @@ export interface Transfer {
 	at: number;
 }
 
-export class LedgerInvariantError extends Error {
+export class LedgerInvariantError extends InvariantError {
 	constructor(message: string) {
-		super(`Ledger invariant broken: ${message}`);
+		super(`ledger: ${message}`);
 		this.name = 'LedgerInvariantError';
 	}
 }

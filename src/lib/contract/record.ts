@@ -6,6 +6,7 @@
  * replica judges the provider's receipts on the same recorded facts and provider times, so a
  * replica and the provider never disagree about a money clock, whatever else a log holds.
  */
+import { present } from './assert';
 import { bindParties } from './proposal';
 import { reject } from './rejections';
 import type { RuleSet } from './rule';
@@ -58,13 +59,13 @@ export const recordRules: RuleSet = {
 		},
 		apply(s, ev) {
 			const { event, kind } = ev.payload;
-			const subject = recordSubject(s, event)!;
+			const subject = present(recordSubject(s, event), `the recorded ${kind}`);
 			s.recorded.set(event, { at: ev.at, kind, milestone: subject.milestone });
-			const m = subject.milestone === undefined ? undefined : s.milestones.find((x) => x.id === subject.milestone);
+			const m = () => present(s.milestones.find((x) => x.id === subject.milestone), `milestone ${subject.milestone}`);
 			if (kind === 'countersign') bindParties(s, event, ev.at);
-			else if (kind === 'submission') m!.submission!.attestedAt = ev.at;
-			else if (kind === 'change-request') m!.lastChangeRequest!.attestedAt = ev.at;
-			else if (kind === 'refund-request') s.refundRequests.get(event)!.attestedAt = ev.at;
+			else if (kind === 'submission') present(m().submission, 'the recorded submission').attestedAt = ev.at;
+			else if (kind === 'change-request') present(m().lastChangeRequest, 'the recorded change request').attestedAt = ev.at;
+			else if (kind === 'refund-request') present(s.refundRequests.get(event), 'the recorded refund request').attestedAt = ev.at;
 		}
 	}
 };
