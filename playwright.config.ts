@@ -28,7 +28,7 @@ export default defineConfig({
 		}
 	},
 	webServer: {
-		command: `node scripts/serve.js --port ${port} --signaling-port 4445`,
+		command: `node scripts/serve.js --port ${port} --signaling-port 4445 --relay-port 4447 --relay-data data/relay-e2e`,
 		url: `http://localhost:${port}/`,
 		reuseExistingServer: false,
 		timeout: 30_000

@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
 	plugins: [sveltekit()],
 	test: {
-		include: ['tests/unit/**/*.test.ts', 'tests/sim/**/*.test.ts', 'tests/edge/**/*.test.ts'],
+		include: ['tests/unit/**/*.test.ts', 'tests/sim/**/*.test.ts', 'tests/edge/**/*.test.ts', 'tests/relay/**/*.test.ts'],
 		environment: 'node',
 		testTimeout: 30_000
 	}

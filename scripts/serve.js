@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
+import { tsImport } from 'tsx/esm/api';
 import { startSignaling } from '../src/signaling/server.js';
 
 const args = process.argv.slice(2);
@@ -15,6 +16,8 @@ const port = Number(flag('port', process.env.PORT ?? 4173));
 const host = flag('host', '127.0.0.1');
 const root = resolve(flag('dir', 'build'));
 const signalingPort = Number(flag('signaling-port', process.env.SIGNALING_PORT ?? 4444));
+const relayPort = Number(flag('relay-port', process.env.RELAY_PORT ?? 4446));
+const relayData = flag('relay-data', process.env.RELAY_DATA ?? 'data/relay');
 
 const TYPES = {
 	'.html': 'text/html; charset=utf-8',
@@ -61,6 +64,9 @@ const server = createServer(async (req, res) => {
 
 // The app finds peers through our own signaling server, started beside it (never a public one).
 await startSignaling({ port: signalingPort, host, log: console.log });
+// The relay keeps each contract's encrypted events for devices that are never online together (src/relay/).
+const { startRelay } = await tsImport('../src/relay/node.ts', import.meta.url);
+await startRelay({ port: relayPort, host, dataDir: relayData, log: console.log });
 server.listen(port, host, () => {
 	console.log(`Milestone is served at http://${host === '127.0.0.1' ? 'localhost' : host}:${port}/ (mock escrow, TEST MODE)`);
 });

@@ -16,11 +16,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
+/** Open as the document does: verify and fold, then (idle) build the snapshot the open skipped. */
 async function open(contract: string, entries: [string, string][], options?: SnapshotOptions): Promise<ContractLog> {
 	const log = new ContractLog(contract, options);
 	for (const [id, env] of entries) log.add(id, env);
 	await authenticate(log);
 	log.derive();
+	log.prepareSnapshots();
 	return log;
 }
 

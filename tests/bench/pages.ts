@@ -1,12 +1,14 @@
 /**
  * Page figures: initial JavaScript of the first page (gzip), and time to interactive — from
  * navigation start to the app's own performance mark — of the Contracts page with 50 contracts
- * stored and of a contract page with 10,000 events.
+ * stored and of a contract page with 10,000 events. And the open figures of open.ts measured inside
+ * Chromium: cold open and reopen from a checkpoint against Yjs in that same Chromium.
  */
 import { chromium, type Page } from '@playwright/test';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { build } from 'esbuild';
 import * as Y from 'yjs';
 import { encodeBody, encodeEnvelope, signingBytes, withDerivedContract } from '../../src/lib/contract/envelope';
 import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
@@ -61,7 +63,13 @@ async function mark(page: Page, name: string): Promise<number> {
 	return page.evaluate((n) => Math.round(performance.getEntriesByName(n)[0]!.startTime), name);
 }
 
-export async function pageBench(bigUpdate: Uint8Array): Promise<Record<string, number>> {
+/** browser-open.ts as one script for a page. */
+async function browserOpenScript(): Promise<string> {
+	const out = await build({ entryPoints: ['tests/bench/browser-open.ts'], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', write: false, minify: true });
+	return out.outputFiles[0]!.text;
+}
+
+export async function pageBench(bigUpdate: Uint8Array, events: number): Promise<Record<string, number | string>> {
 	const port = 4393;
 	const server = spawn(process.execPath, ['scripts/serve.js', '--port', String(port), '--signaling-port', '4394'], { stdio: 'ignore' });
 	await new Promise((r) => setTimeout(r, 800));
@@ -96,7 +104,20 @@ export async function pageBench(bigUpdate: Uint8Array): Promise<Record<string, n
 		await page.goto('about:blank');
 		await page.goto(`${origin}/#/c/${BENCH_CONTRACT}`);
 		const contractMs = await mark(page, 'milestone:contract-ready');
-		return { initialJsGzipKB: Math.round(gzipBytes / 102.4) / 10, contractsPage50ContractsMs: contractsMs, contractPage10kEventsMs: contractMs };
+		// 4. Open figures inside Chromium (a fresh page of the same origin).
+		const bench = await browser.newPage();
+		await bench.goto(origin + '/');
+		await bench.addScriptTag({ content: await browserOpenScript() });
+		const inBrowser = (await bench.evaluate(
+			([contract, update, events]) => (globalThis as unknown as { benchOpen: (c: string, u: string, e: number) => Promise<Record<string, number | string>> }).benchOpen(contract, update, events),
+			[BENCH_CONTRACT, Buffer.from(bigUpdate).toString('base64'), events] as const
+		)) as Record<string, number | string>;
+		return {
+			initialJsGzipKB: Math.round(gzipBytes / 102.4) / 10,
+			contractsPage50ContractsMs: contractsMs,
+			contractPage10kEventsMs: contractMs,
+			...Object.fromEntries(Object.entries(inBrowser).map(([k, v]) => [`inBrowser${k[0]!.toUpperCase()}${k.slice(1)}`, v]))
+		};
 	} finally {
 		await browser.close();
 		server.kill();

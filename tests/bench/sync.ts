@@ -101,19 +101,23 @@ export async function syncBench(entries: [string, string][]): Promise<Record<str
 		await grace.goto('about:blank');
 		await grace.goto(`${origin}/#/`);
 		await grace.getByRole('heading', { name: 'Contracts' }).waitFor();
-		// Poll the joining page from here (the join route hands over to the contract route, which may
-		// replace the document): from its first "Connected" to the full derived state.
+		// From the two browsers' connection — seen on the opener's page, which shows its peers (the
+		// joining page shows the contract only once it has arrived) — to the joining page showing the
+		// full derived state. Polls both pages (the join route hands over to the contract route, which
+		// may replace the document).
 		await grace.evaluate((join) => (location.hash = join), `#/join/${BENCH_CONTRACT}/${SECRET}`);
+		const status = (p: Page) =>
+			p.evaluate(() => [document.querySelector('[data-testid="sync-status"]')?.textContent ?? '', document.querySelector('[data-testid="event-count"]')?.textContent ?? '']).catch(() => ['', '']);
 		let connectedAt = 0;
 		let connectToStateMs = -1;
 		const deadline = Date.now() + 60_000;
 		while (Date.now() < deadline) {
-			const seen = await grace
-				.evaluate(() => [document.querySelector('[data-testid="sync-status"]')?.textContent ?? '', document.querySelector('[data-testid="event-count"]')?.textContent ?? ''])
-				.catch(() => ['', '']);
-			if (!connectedAt && seen[0]!.startsWith('Connected')) connectedAt = Date.now();
-			if (connectedAt && seen[1]!.startsWith(`${entries.length} events`)) {
-				connectToStateMs = Date.now() - connectedAt;
+			const [opener, joiner] = await Promise.all([status(ada), status(grace)]);
+			const now = Date.now();
+			if (!connectedAt && (opener[0]!.startsWith('Connected') || joiner[0]!.startsWith('Connected'))) connectedAt = now;
+			if (joiner[1]!.startsWith(`${entries.length} events`)) {
+				// Both seen in one poll: the connection came no later than the previous poll.
+				connectToStateMs = now - (connectedAt || now);
 				break;
 			}
 			await new Promise((r) => setTimeout(r, 10));

@@ -59,7 +59,7 @@ test('every page passes axe-core in light and dark', async ({ browser, baseURL }
 	await ada.getByRole('button', { name: 'Send message' }).click();
 	for (const scheme of SCHEMES) await audit(ada, 'contract-active', scheme);
 	await ada.getByTestId('milestone-m1').getByRole('button', { name: 'Release Payment' }).click();
-	await ada.getByTestId('milestone-m1').getByRole('button', { name: 'Review release' }).click();
+	await ada.getByTestId('milestone-m1').getByRole('button', { name: 'Release everything' }).click();
 	for (const scheme of SCHEMES) await audit(ada, 'release-confirmation', scheme);
 	await ada.getByTestId('release-confirmation').getByRole('button', { name: 'Release Payment' }).click();
 	await expect(ada.getByTestId('status-m1')).toHaveText('Released');

@@ -46,7 +46,8 @@ async function requestPayment(page: Page, m: string, message: string) {
 
 async function release(page: Page, m: string, amount: string) {
 	await card(page, m).getByRole('button', { name: 'Release Payment' }).click();
-	await card(page, m).getByRole('button', { name: 'Review release' }).click();
+	// An empty amount is no longer "everything": releasing all of it is its own choice.
+	await card(page, m).getByRole('button', { name: 'Release everything' }).click();
 	const confirm = card(page, m).getByTestId('release-confirmation');
 	await expect(confirm).toContainText(amount);
 	await expect(confirm).toContainText('Fee');
@@ -69,7 +70,7 @@ async function openContract(page: Page) {
 }
 
 test('a three-milestone contract from proposal to everything released and withdrawn', async ({ baseURL }) => {
-	test.setTimeout(120_000);
+	test.setTimeout(180_000);
 	const ada = await person('ada', baseURL!);
 	const grace = await person('grace', baseURL!);
 	await ada.goto('/');
@@ -129,34 +130,100 @@ test('a three-milestone contract from proposal to everything released and withdr
 	await expect(card(ada, 'm2')).toContainText('Contact form fixed.', { timeout: 15_000 });
 	await release(ada, 'm2', '$2,000.50');
 
-	// Milestone 3: the client does not answer; after the review window the freelancer claims auto-release.
+	// Milestone 3: the client does not answer; after the review window the freelancer's app claims it when it opens, and says so.
 	await fund(ada, 'm3', 'Bank transfer (ACH)');
 	await expect(status(grace, 'm3')).toHaveText('Funded · in progress', { timeout: 15_000 });
 	await requestPayment(grace, 'm3', 'Launched.');
 	await advanceClock(grace, 15);
 	await openContract(grace);
-	await expect(card(grace, 'm3').getByRole('button', { name: 'Claim auto-release' })).toBeVisible({ timeout: 15_000 });
-	await card(grace, 'm3').getByRole('button', { name: 'Claim auto-release' }).click();
+	await expect(card(grace, 'm3').getByTestId('auto-claim-m3')).toContainText('this app claimed the payment for you', { timeout: 15_000 });
 	await expect(status(grace, 'm3')).toHaveText('Released');
 	await expect(status(ada, 'm3')).toHaveText('Released', { timeout: 15_000 });
 
+	// The freelancer's Payments: Design and Build are past their security period; Launch is pending,
+	// with the date it becomes available. No client figures: Grace is only a freelancer so far.
+	const gracePay = async () => grace.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Payments' }).click();
+	await gracePay();
+	await expect(grace.getByTestId('available-USD')).toHaveText('$3,000.50');
+	await expect(grace.getByTestId('pending-USD')).toHaveText('$500.00');
+	await expect(grace.getByTestId('pending-lots')).toContainText(/\$500\.00 from Website · Launch — available on \d+\/\d+\/\d{4}/);
+	await expect(grace.getByRole('heading', { name: 'As client' })).toHaveCount(0);
+	await expect(grace.getByRole('img', { name: /Balance over time \(USD\): now \$500\.00 pending, \$3,000\.50 available, \$0\.00 withdrawn/ })).toBeVisible();
+
 	// The freelancer withdraws everything once the security period has passed.
 	await advanceClock(grace, 6);
-	await grace.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Payments' }).click();
+	await gracePay();
 	await expect(grace.getByTestId('available-USD')).toHaveText('$3,500.50');
-	await grace.getByLabel('Amount (USD)').fill('3,500.50');
-	await expect(grace.getByTestId('withdraw-quote')).toContainText('Fee $0.99');
+	await expect(grace.getByTestId('pending-USD')).toHaveText('$0.00');
+	// The contract select shows the contract it will withdraw from, never a blank.
+	await expect(grace.getByLabel('From contract')).toHaveValue(/.+/);
+	await expect(grace.locator('#wd-from option:checked')).toHaveText('Website — $3,500.50 available');
+	// Radios are radio-sized, not stretched to the form's width.
+	for (const m of ['Direct to local bank', 'PayPal', 'Wire transfer']) {
+		const box = (await grace.getByLabel(m, { exact: true }).boundingBox())!;
+		expect(box.width).toBeLessThanOrEqual(24);
+		expect(box.height).toBeLessThanOrEqual(24);
+	}
+	// Errors are next to the field, in words, money formatted; they follow the input, so none is left under a valid amount.
+	const amount = grace.getByLabel('Amount (USD)');
 	await grace.getByRole('button', { name: 'Withdraw' }).click();
-	await expect(grace.getByRole('status')).toContainText('Withdrawal of $3,500.50');
+	await expect(amount).toHaveAccessibleDescription('Enter an amount.');
+	await amount.fill('5,000');
+	await expect(amount).toHaveAccessibleDescription('You can withdraw at most $3,500.50 from this contract now.');
+	await expect(amount).toHaveAttribute('aria-invalid', 'true');
+	await amount.fill('3,500.50');
+	await expect(grace.locator('#wd-amount-error')).toHaveCount(0);
+	await expect(amount).not.toHaveAttribute('aria-invalid', 'true');
+	await expect(grace.getByTestId('withdraw-quote')).toContainText('Fee $0.99');
+	// In TEST MODE nothing is sent to a bank: the page says what really happens.
+	await expect(grace.getByText('no payout account is needed')).toBeVisible();
+	await grace.getByRole('button', { name: 'Withdraw' }).click();
+	const done = grace.getByRole('status').filter({ hasText: 'Withdrawal of' });
+	await expect(done).toContainText('Withdrawal of $3,500.50 recorded by the mock escrow provider (TEST MODE): no real money moves, so no payout account is needed.');
+	await expect(done).toContainText('Fee $0.99; $3,499.51 would arrive by Direct to local bank on');
 	await expect(grace.getByTestId('available-USD')).toHaveText('$0.00');
-	await expect(grace.getByTestId('history')).toContainText('payout');
+	await expect(grace.getByTestId('withdrawn-USD')).toHaveText('$3,500.50');
+	await expect(grace.getByTestId('payout-fees-USD')).toHaveText('$0.99');
+	await expect(grace.getByTestId('history')).toContainText('Withdrawn (received)');
+	await expect(grace.getByTestId('history')).toContainText('-$3,499.51');
+	await grace.getByText('Show the balance as a table').click();
+	await expect(grace.getByTestId('balance-table-USD').locator('tbody tr').last()).toContainText('$0.00$0.00$3,500.50');
 
-	// Both sides see what the ledger says.
+	// The client's Payments: what it funded, released, was refunded, still holds and paid in fees —
+	// and none of the freelancer's money (no balance to withdraw, no withdrawals).
 	await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Payments' }).click();
 	await expect(ada.getByTestId('escrow-client-USD')).toHaveText('$0.00', { timeout: 15_000 });
-	await expect(ada.getByTestId('history')).toContainText('fund');
+	await expect(ada.getByTestId('funded-USD')).toHaveText('$3,500.50');
+	await expect(ada.getByTestId('released-USD')).toHaveText('$3,500.50');
+	await expect(ada.getByTestId('refunded-USD')).toHaveText('$0.00');
+	await expect(ada.getByTestId('fees-USD')).not.toHaveText('$0.00');
+	await expect(ada.getByTestId('client-releases')).toContainText('Website · Design');
+	await expect(ada.getByTestId('client-releases')).toContainText('$2,000.50');
+	await expect(ada.getByTestId('history')).toContainText('Funded escrow');
+	await expect(ada.getByTestId('history')).not.toContainText('Withdraw');
+	await expect(ada.getByText('Available to withdraw')).toHaveCount(0);
+	await expect(ada.getByRole('heading', { name: 'As freelancer' })).toHaveCount(0);
 	await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contracts' }).click();
-	await expect(ada.getByTestId('contract-row')).toContainText('You are the client · with Grace');
+	await expect(ada.getByTestId('contract-row').first()).toContainText('You are the client · with Grace');
+
+	// Grace hires Ada for another job: client on one contract, freelancer on the other, she sees both.
+	await grace.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New contract' }).click();
+	await grace.getByLabel('Client (I pay)').check();
+	await grace.locator('#title').fill('Logo');
+	await grace.locator('#m0-title').fill('Sketches');
+	await grace.locator('#m0-amount').fill('300');
+	await grace.getByRole('button', { name: 'Propose contract' }).click();
+	const logo = await grace.getByTestId('share-link').inputValue();
+	await ada.goto(logo);
+	await ada.getByRole('button', { name: 'Accept contract' }).click();
+	await confirmCounterparty(grace, 'Ada');
+	await fund(grace, 'm1', 'Card');
+	await expect(status(grace, 'm1')).toHaveText('Funded · in progress');
+	await gracePay();
+	await expect(grace.getByRole('heading', { name: 'As client' })).toBeVisible();
+	await expect(grace.getByRole('heading', { name: 'As freelancer' })).toBeVisible();
+	await expect(grace.getByTestId('escrow-client-USD')).toHaveText('$300.00');
+	await expect(grace.getByTestId('withdrawn-USD')).toHaveText('$3,500.50');
 });
 
 test('milestones given as a percentage of the total add up to it exactly', async ({ baseURL }) => {

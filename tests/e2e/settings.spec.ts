@@ -184,3 +184,60 @@ test('a new display name is saved and kept across a reload', async ({ browser, b
 	await page.reload();
 	await expect(page.getByLabel('Display name')).toHaveValue('Ada Lovelace');
 });
+
+test('the TEST MODE clock is the contract’s: both parties see the same advanced date; it never goes back, and resets only before the provider signed on it', async ({ browser, baseURL }) => {
+	test.setTimeout(120_000);
+	const ada = await device(browser, baseURL!, 'Ada');
+	const grace = await device(browser, baseURL!, 'Grace');
+	await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New contract' }).click();
+	await ada.locator('#title').fill('Website');
+	await ada.locator('#m0-title').fill('Design');
+	await ada.locator('#m0-amount').fill('1,200');
+	await ada.getByRole('button', { name: 'Propose contract' }).click();
+	const link = await ada.getByTestId('share-link').inputValue();
+	await grace.goto(link);
+	await grace.getByRole('button', { name: 'Accept contract' }).click({ timeout: 15_000 });
+	await ada.getByRole('button', { name: 'Confirm Grace as the freelancer' }).click({ timeout: 15_000 });
+	await ada.getByRole('button', { name: 'Yes, confirm Grace' }).click();
+	for (const p of [ada, grace]) await expect(p.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
+
+	const clock = (p: Page) => p.getByRole('complementary', { name: 'Test mode' });
+	const today = (await clock(ada).getByTestId('test-clock-date').textContent())!;
+	await expect(clock(grace).getByTestId('test-clock-date')).toHaveText(today);
+	await expect(clock(ada).getByTestId('test-clock-offset')).toContainText('today');
+
+	// Never backwards: −5 days is refused next to the field, and nothing moves.
+	await clock(ada).getByLabel('Days to advance').fill('-5');
+	await clock(ada).getByRole('button', { name: 'Advance test clock' }).click();
+	await expect(clock(ada).getByLabel('Days to advance')).toHaveAccessibleDescription(/whole number of days from 1 to 365/);
+	await expect(clock(ada).getByTestId('test-clock-date')).toHaveText(today);
+
+	// 15 days forward on Ada's side: Grace's provider date moves with it.
+	await clock(ada).getByLabel('Days to advance').fill('15');
+	await clock(ada).getByRole('button', { name: 'Advance test clock' }).click();
+	await expect(clock(ada).getByTestId('test-clock-offset')).toContainText('15 days ahead of today, for both parties');
+	const ahead = (await clock(ada).getByTestId('test-clock-date').textContent())!;
+	expect(ahead).not.toBe(today);
+	await expect(clock(grace).getByTestId('test-clock-date')).toHaveText(ahead, { timeout: 15_000 });
+	await expect(clock(grace).getByTestId('test-clock-offset')).toContainText('15 days ahead');
+	await noAxeViolations(grace, 'contract-test-clock');
+
+	// Nothing was signed on the advanced clock yet: Grace resets it, for both.
+	await clock(grace).getByRole('button', { name: 'Reset test clock to today' }).click();
+	for (const p of [ada, grace]) await expect(clock(p).getByTestId('test-clock-date')).toHaveText(today, { timeout: 15_000 });
+
+	// Forward again, and the provider signs a funding on that clock: from then on a reset is refused.
+	await clock(ada).getByLabel('Days to advance').fill('15');
+	await clock(ada).getByRole('button', { name: 'Advance test clock' }).click();
+	await expect(clock(ada).getByTestId('test-clock-date')).toHaveText(ahead);
+	await ada.getByTestId('milestone-m1').getByRole('button', { name: 'Fund milestone' }).click();
+	await ada.getByTestId('milestone-m1').getByRole('button', { name: /^Fund / }).click();
+	await expect(ada.getByTestId('status-m1')).toHaveText('Funded · in progress');
+	for (const p of [ada, grace]) {
+		await expect(clock(p).getByTestId('test-clock-reset-refused')).toContainText('start a new TEST MODE contract', { timeout: 15_000 });
+		await expect(clock(p).getByRole('button', { name: 'Reset test clock to today' })).toHaveCount(0);
+		await expect(clock(p).getByTestId('test-clock-date')).toHaveText(ahead);
+	}
+	await ada.context().close();
+	await grace.context().close();
+});

@@ -7,7 +7,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { toBase64url, utf8 } from '../../src/lib/contract/encoding';
 import { encodeBody, encodeEnvelope, signingBytes, withDerivedContract, type Draft } from '../../src/lib/contract/envelope';
 import { ContractLog, type DerivedContract } from '../../src/lib/contract/log';
-import { DEFAULT_CLOCKS, type EventType, type Payload, type Terms } from '../../src/lib/contract/schema';
+import { DEFAULT_CLOCKS, DEFAULT_HOURLY, type AttestedKind, type EventType, type FixedPriceTerms, type HourlyTerms, type Payload, type Terms } from '../../src/lib/contract/schema';
 import { DAY_MS } from '../../src/lib/contract/state';
 import { authenticate } from '../../src/lib/identity/authenticate';
 import { signSync, type DeviceKey } from '../../src/lib/identity/ed25519';
@@ -23,7 +23,7 @@ export const PROVIDER = keyFrom('provider');
 export const STRANGER = keyFrom('stranger');
 export const T0 = Date.UTC(2026, 10, 2, 9, 0);
 
-export function terms(over: Partial<Terms> = {}): Terms {
+export function terms(over: Partial<FixedPriceTerms> = {}): FixedPriceTerms {
 	return {
 		title: 'Website',
 		scope: 'Design and build.',
@@ -36,6 +36,12 @@ export function terms(over: Partial<Terms> = {}): Terms {
 		...DEFAULT_CLOCKS,
 		...over
 	};
+}
+
+/** Hourly terms: $50.00 an hour, 10 h a week, the marketplace's clocks; `over` changes the hourly rules. */
+export function hourlyTerms(over: Partial<HourlyTerms['hourly']> = {}): HourlyTerms {
+	const { milestones: _none, kind: _fixed, ...base } = terms();
+	return { ...base, kind: 'hourly', milestones: [], hourly: { rate: 5_000, weeklyLimitHours: 10, ...DEFAULT_HOURLY, ...over } };
 }
 
 export interface EmitOptions {
@@ -148,6 +154,11 @@ export class World {
 			clearsAt: this.now
 		});
 		return { intent, receipt };
+	}
+
+	/** The provider records `event` (receipt.attested) at the world's time. */
+	async record(event: string, kind: AttestedKind, o: EmitOptions = {}): Promise<string> {
+		return this.emit(PROVIDER, 'receipt.attested', { event, kind }, o);
 	}
 
 	async submit(milestone: string, attest = true): Promise<string> {

@@ -7,6 +7,7 @@
  * a record, auto-release is refused). The books are read again after the transfers.
  */
 import type Stripe from 'stripe';
+import { releaseAmount } from '../../lib/contract/release';
 import { milestone, type ContractState } from '../../lib/contract/state';
 import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
@@ -39,7 +40,7 @@ export async function release(d: EscrowDeps, body: EscrowRequestBody): Promise<R
 		const held = b.funded - b.released - b.refunded + already;
 		if (held <= 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
 		const auto = intent.type === 'milestone.autoRelease';
-		const total = stored ? int(done[0]!.metadata[META.escrow]) : auto ? held : intent.amount!;
+		const total = stored ? int(done[0]!.metadata[META.escrow]) : releaseAmount(intent, held);
 		if (total > held) throw new EscrowError('over-release', `Escrow holds ${held}; the release asks for ${total}.`);
 		if (b.disputed) throw new EscrowError('not-authorised', 'A chargeback dispute is open on this milestone’s payment; nothing is released until it closes.');
 		const account = await payableAccount(d, s.parties.freelancer!);

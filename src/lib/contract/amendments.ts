@@ -4,6 +4,19 @@ import type { RuleSet } from './rule';
 import type { MilestoneChange } from './schema';
 import { isClosed, type ContractState } from './state';
 
+/**
+ * The id a new milestone gets: "m" and the lowest number above the current count that no milestone
+ * (removed ones included) and no open proposal to add one uses. Deterministic, so both parties derive
+ * the same; two concurrent proposals that pick the same id are told apart by the rules on acceptance.
+ */
+export function newMilestoneId(s: ContractState): string {
+	const taken = new Set(s.milestones.map((m) => m.id));
+	for (const c of s.changes.values()) if (c.status === 'open' && c.change.kind === 'add') taken.add(c.change.milestone.id);
+	let n = s.milestones.length + 1;
+	while (taken.has(`m${n}`)) n++;
+	return `m${n}`;
+}
+
 /** Is the change possible on this state? Checked when proposed and again when accepted. */
 export function checkChange(s: ContractState, change: MilestoneChange): Rejection | null {
 	if (s.status !== 'active') return reject('invalid-state', 'Milestones change only on an active contract.');

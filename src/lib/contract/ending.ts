@@ -3,7 +3,7 @@
  * held, ending needs both: one proposes, the other accepts, and what is left in escrow becomes
  * refundable to the client (see refund.ts, basis "ended-by-agreement").
  */
-import { reject } from './rejections';
+import { moneyText, reject } from './rejections';
 import type { RuleSet } from './rule';
 import { escrowOf, type ContractState, type Ev } from './state';
 
@@ -25,7 +25,7 @@ export const endingRules: RuleSet = {
 		who: ['client', 'freelancer'],
 		check(s) {
 			if (s.status !== 'active') return reject('invalid-state', 'Only an active contract can be ended.');
-			if (escrowHeld(s) > 0) return reject('invalid-state', 'Escrow still holds money: end the contract by agreement.');
+			if (escrowHeld(s) > 0) return reject('invalid-state', `Escrow still holds ${moneyText(escrowHeld(s), s.terms!.currency)}: end the contract by agreement.`);
 			return null;
 		},
 		apply(s, ev) {

@@ -6,6 +6,7 @@ import { amendmentRules } from './amendments';
 import { conversationRules } from './conversation';
 import { endingRules } from './ending';
 import { fundingRules } from './funding';
+import { hourlyInvariantProblems, hourlyRuleSet, keepRefusedSegment, startHourly } from './hourly';
 import { LedgerInvariantError, escrowAccount } from './ledger';
 import { advanceProviderClock, payoutRules } from './payouts';
 import { proposalRules } from './proposal';
@@ -16,6 +17,7 @@ import { releaseRules } from './release';
 import type { Rule, RuleSet } from './rule';
 import { INTENT_TYPES, type EventType } from './schema';
 import { roleOf, type ContractState, type Ev, type Intent } from './state';
+import { noteProviderSignature, testClockRules } from './testclock';
 import { workRules } from './work';
 
 export const RULES: RuleSet = {
@@ -28,7 +30,9 @@ export const RULES: RuleSet = {
 	...refundRules,
 	...payoutRules,
 	...conversationRules,
-	...endingRules
+	...endingRules,
+	...testClockRules,
+	...hourlyRuleSet
 };
 
 const INTENTS = new Set<string>(INTENT_TYPES);
@@ -58,12 +62,19 @@ export function applyEvent(s: ContractState, ev: Ev): Rejection | null {
 	const denied = checkAuthor(s, ev, rule);
 	if (denied) return record(s, ev, denied);
 	// A provider-signed time is a true time even if the receipt itself is refused.
-	if (rule.who !== 'anyone' && rule.who.includes('provider')) advanceProviderClock(s, ev.at, ev.id);
+	if (rule.who !== 'anyone' && rule.who.includes('provider')) {
+		advanceProviderClock(s, ev.at, ev.id);
+		noteProviderSignature(s);
+	}
 	const rejection = rule.check(s, ev as never);
 	if (INTENTS.has(ev.type)) s.intents.set(ev.id, intentOf(ev, rejection));
-	if (rejection) record(s, ev, rejection);
-	else {
+	if (rejection) {
+		record(s, ev, rejection);
+		// A segment refused only for a concurrent one in its slot stays known (content decides what bills: hourly.ts).
+		keepRefusedSegment(s, ev);
+	} else {
 		rule.apply(s, ev as never);
+		if (ev.type === 'contract.proposed') startHourly(s);
 		s.applied.push(ev);
 	}
 	// After every provider event, applied or refused: its time alone matures releases (pending →
@@ -82,6 +93,7 @@ function intentOf(ev: Ev, rejection: Rejection | null): Intent {
 	const intent: Intent = { id: ev.id, type: ev.type as Intent['type'], author: ev.author, at: ev.at, milestone: p.milestone, amount: p.amount, method: p.method };
 	if (ev.type === 'milestone.refund') intent.refund = { basis: ev.payload.basis, request: ev.payload.request };
 	if (ev.type === 'milestone.autoRelease') intent.submission = ev.payload.submission;
+	if ('week' in ev.payload) intent.week = ev.payload.week;
 	if (rejection) intent.rejection = rejection;
 	return intent;
 }
@@ -101,6 +113,8 @@ export function assertContractInvariants(s: ContractState): void {
 	let pending = 0;
 	for (const lot of s.releases) if (!lot.matured) pending += lot.amount;
 	if (s.ledger.balance('freelancer:pending') !== pending) throw new LedgerInvariantError('pending balance disagrees with unmatured releases');
+	// Hourly weeks: each week's escrow account equals its counters; no week pays beyond its timesheet or bills beyond its limit.
+	for (const problem of hourlyInvariantProblems(s)) throw new LedgerInvariantError(problem);
 	const settledBy = new Set<string>();
 	for (const i of s.intents.values()) {
 		if (!i.settledBy) continue;

@@ -1,9 +1,19 @@
 /** Funding a milestone: the client's intent, then the provider's receipt puts the money in escrow. */
 import { escrowAccount, type Transfer } from './ledger';
-import { reject } from './rejections';
+import { moneyText, reject } from './rejections';
 import type { RuleSet } from './rule';
 import { isRejection, settleable } from './settlement';
-import { isClosed, milestone, outstandingOf } from './state';
+import { isClosed, milestone, outstandingOf, type MilestoneState } from './state';
+
+/**
+ * Whether the page offers funding: what is outstanding, and never again once part of the milestone
+ * was refunded (a refund settled that part; offering it again reads as "pay it twice"). The rule
+ * itself still accepts a top-up after a refund: logs that hold one must fold as they always did.
+ */
+export function fundingOffer(m: MilestoneState): { amount: number; refusal?: string } {
+	if (m.refunded > 0) return { amount: 0, refusal: 'Part of this milestone was refunded, so it is not offered for funding again.' };
+	return { amount: outstandingOf(m) };
+}
 
 export const fundingRules: RuleSet = {
 	'milestone.fund': {
@@ -18,7 +28,7 @@ export const fundingRules: RuleSet = {
 				if (i.type === 'milestone.fund' && i.milestone === m.id && !i.settledBy && !i.rejection)
 					return reject('invalid-state', 'A funding payment for this milestone is already pending.');
 			if (ev.payload.amount !== outstandingOf(m))
-				return reject('amount-mismatch', `The milestone needs ${outstandingOf(m)}, the intent says ${ev.payload.amount}.`);
+				return reject('amount-mismatch', `The milestone needs ${moneyText(outstandingOf(m), s.terms!.currency)}, the intent says ${moneyText(ev.payload.amount, s.terms!.currency)}.`);
 			return null;
 		},
 		apply() {}
@@ -28,8 +38,8 @@ export const fundingRules: RuleSet = {
 		check(s, ev) {
 			const r = settleable(s, ev, 'milestone.fund');
 			if (isRejection(r)) return r;
-			if (ev.payload.amount !== r.intent.amount || ev.payload.milestone !== r.intent.milestone)
-				return reject('amount-mismatch', 'The receipt does not match its intent.');
+			if (ev.payload.milestone !== r.intent.milestone) return reject('wrong-milestone');
+			if (ev.payload.amount !== r.intent.amount) return reject('amount-mismatch', 'The receipt does not match its intent.');
 			const m = milestone(s, ev.payload.milestone);
 			if (!m) return reject('unknown-milestone');
 			if (ev.payload.amount > outstandingOf(m)) return reject('amount-mismatch', 'It would fund more than the milestone amount.');

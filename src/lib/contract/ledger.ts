@@ -20,7 +20,8 @@ export type Account =
 
 export const EXTERNAL_ACCOUNT: Account = 'client:source';
 
-export type TransferKind = 'fund' | 'fee' | 'release' | 'refund' | 'mature' | 'payout' | 'payout-fee';
+/** `carry`: unused escrow of an hourly week moved on to a later week; `bonus`: a one-off payment straight to pending. */
+export type TransferKind = 'fund' | 'fee' | 'release' | 'refund' | 'mature' | 'payout' | 'payout-fee' | 'carry' | 'bonus';
 
 export interface Transfer {
 	/** The receipt (or derived clock event) that caused it. */
@@ -30,6 +31,8 @@ export interface Transfer {
 	to: Account;
 	amount: number;
 	milestone?: string;
+	/** Hourly contracts: the week whose escrow it moves (for a carry, the week it leaves). */
+	week?: string;
 	/** Provider time of the receipt. */
 	at: number;
 }
@@ -97,3 +100,5 @@ export class Ledger {
 }
 
 export const escrowAccount = (milestone: string): Account => `escrow:${milestone}`;
+/** An hourly week's escrow (weeks.ts names weeks by their Monday; a milestone id cannot contain ':'). */
+export const weekEscrowAccount = (week: string): Account => `escrow:week:${week}`;

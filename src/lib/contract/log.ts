@@ -60,6 +60,28 @@ export interface SignatureCheck {
 	signature: string;
 }
 
+/** One folded event as a checkpoint keeps it (see `ContractLog.checkpoint`). */
+export interface CheckpointEvent {
+	id: string;
+	/** The envelope kept for it: what is handed on to peers and the provider. */
+	raw: string;
+	sig: string;
+	level: number;
+	/** Its own signature verified, or vouched for by a later event of its author. */
+	authentic: 'valid' | 'chained';
+	/** The kept envelope's signature itself verified. */
+	rawVerified: boolean;
+	/** The decoded body with its id: the very object the state's lists reference. */
+	ev: Ev;
+}
+
+export interface LogCheckpoint {
+	contract: string;
+	/** Folded events, in fold order. */
+	events: CheckpointEvent[];
+	state: ContractState;
+}
+
 export interface DerivedContract {
 	state: ContractState;
 	/** Everything that was refused, with the reason: intake failures and fold rejections. */
@@ -82,6 +104,9 @@ export interface DerivedContract {
  * a refold from the empty state takes none (it is a full replay already, and a hostile stream of
  * events sorting at the very start would otherwise pay for snapshots the next one throws away; the
  * forward fold takes them again as it grows). So no late event costs more than a full refold.
+ * A fold from the empty state (opening a contract) takes none either: on the open path the copy cost
+ * more than the fold itself. `prepareSnapshots()` builds the one it skipped by replaying the events
+ * before its position into a fresh state (no copy), and the document calls it once it is idle.
  * Memory: `snapshotsKept` copies of the state, which share the events themselves (about 2 MB each
  * at 10,000 events). `snapshotEvery: 0` turns snapshots off.
  */
@@ -132,6 +157,11 @@ export class ContractLog {
 
 	has(id: string): boolean {
 		return this.entries.has(id);
+	}
+
+	/** How many events are folded (applied or refused by the rules). */
+	get folded(): number {
+		return this.foldOrder.length;
 	}
 
 	/** Fold positions of the snapshots held now (for tests and benchmarks). */
@@ -371,6 +401,9 @@ export class ContractLog {
 			else if (e.sig === 'unchecked') e.sig = 'invalid';
 		}
 		// Each chain was appended newest first: the worklist pops from the end, so the oldest go first.
+		// Across chains too, by time (stable, so a chain keeps its order on ties): what an event names
+		// is usually older, so few events have to wait and be taken up again. Order is only speed here.
+		if (authentic.length > 1) authentic.sort(newestFirst);
 		this.resolve(authentic);
 	}
 
@@ -404,7 +437,8 @@ export class ContractLog {
 	private apply(list: OkEntry[], capture: boolean): void {
 		const order = this.foldOrder;
 		const every = this.every;
-		let take = capture && every > 0;
+		// From the empty state (an open), no copy on the way: `prepareSnapshots` replays it later.
+		let take = capture && every > 0 && order.length > 0;
 		// Positions worth a snapshot once at `end`: the newest `kept` multiples of `every` (not 0: that is the empty state).
 		const end = order.length + list.length;
 		const lowest = Math.max(every, (Math.floor(end / (every || 1)) - this.kept + 1) * every);
@@ -457,6 +491,97 @@ export class ContractLog {
 		return { state: this.state, rejected: [...intake, ...this.state.rejected], waiting: waiting.sort(), unverified };
 	}
 
+	/**
+	 * Build the snapshot a fold from the empty state skipped (see `SnapshotOptions`): replay the events
+	 * before its position into a fresh state, which shares the events and nothing else with the live
+	 * one. Costs about a fold of those events, so it is for idle time. Returns whether it built one.
+	 */
+	prepareSnapshots(): boolean {
+		const every = this.every;
+		const order = this.foldOrder;
+		if (every === 0 || order.length < every) return false;
+		const at = Math.max(every, (Math.floor(order.length / every) - this.kept + 1) * every);
+		const newer = this.snaps.filter((s) => s.at >= at);
+		if (newer.length >= this.kept || newer.some((s) => s.at === at)) return false;
+		const state = emptyState(this.contract);
+		const kept = new Set<object>();
+		for (let i = 0; i < at; i++) {
+			const ev = order[i]!.ev;
+			applyEvent(state, ev);
+			kept.add(ev);
+		}
+		this.snaps = [...this.snaps.filter((s) => s.at < at), { at, state, aliased: true, kept }, ...newer].slice(-this.kept);
+		return true;
+	}
+
+	/**
+	 * What a checkpoint keeps: every folded event in fold order, with the envelope kept for it and how
+	 * it was authenticated, and the derived state (live: serialise it before the log changes again).
+	 * Nothing unverified is in it: events still waiting, unchecked, forged or junk are left out, and
+	 * come back from the document on the next open to be checked as anything new is.
+	 */
+	checkpoint(): LogCheckpoint {
+		const events: CheckpointEvent[] = this.foldOrder.map((e) => ({
+			id: e.id,
+			raw: e.decoded.raw,
+			sig: e.decoded.sig,
+			level: e.level!,
+			authentic: e.sig as 'valid' | 'chained',
+			rawVerified: e.rawVerified === true,
+			ev: e.ev
+		}));
+		return { contract: this.contract, events, state: this.state };
+	}
+
+	/**
+	 * Take a checkpoint this device wrote (its integrity checked by the caller) into an empty log: the
+	 * events become folded entries and the state is the derived one, without decoding, verifying or
+	 * folding again. Checks that it is well formed — fold order, levels, every reference folded before
+	 * the event naming it — and throws if not, leaving the log empty. Anything added afterwards is
+	 * taken as usual (a stored value equal to a restored envelope costs a string comparison).
+	 */
+	restoreCheckpoint(cp: LogCheckpoint): void {
+		if (this.entries.size || this.foldOrder.length) throw new Error('A checkpoint goes into an empty log.');
+		if (cp.contract !== this.contract || cp.state?.contract !== this.contract) throw new Error('The checkpoint is for another contract.');
+		const entries = new Map<string, Entry>();
+		const order: OkEntry[] = [];
+		for (const c of cp.events) {
+			const ev = c.ev;
+			const prev = ev.prev ? entries.get(ev.prev) : undefined;
+			let level = 0;
+			if (ev.prev) {
+				if (!prev || prev.ev!.author !== ev.author) throw new Error('The checkpoint names an event before it is folded.');
+				level = prev.level!;
+			}
+			for (const d of ev.deps) {
+				const dep = entries.get(d);
+				if (!dep) throw new Error('The checkpoint names an event before it is folded.');
+				if (dep.level! > level) level = dep.level!;
+			}
+			if (ev.id !== c.id || ev.contract !== this.contract || c.level !== level + 1 || entries.has(c.id) || (c.authentic !== 'valid' && c.authentic !== 'chained'))
+				throw new Error('The checkpoint is not well formed.');
+			const e: OkEntry = {
+				id: c.id,
+				decoded: { ok: true, id: c.id, body: ev, sig: c.sig, raw: c.raw },
+				sig: c.authentic,
+				rawVerified: c.rawVerified || undefined,
+				level: c.level,
+				folded: true,
+				ev
+			};
+			const last = order[order.length - 1];
+			if (last && compare(last, e) >= 0) throw new Error('The checkpoint is not in fold order.');
+			entries.set(c.id, e);
+			order.push(e);
+		}
+		for (const e of order) {
+			this.entries.set(e.id, e);
+			if (e.ev.prev) push(this.children, e.ev.prev, e);
+		}
+		this.foldOrder = order;
+		this.state = cp.state;
+	}
+
 	/** The current heads: folded events no other folded event names in prev or deps. New events depend on these. */
 	heads(): string[] {
 		const referenced = new Set<string>();
@@ -493,7 +618,10 @@ interface Snapshot {
 function restore(s: Snapshot): ContractState {
 	const applied = s.state.applied;
 	const kept = s.kept;
-	return cloneState(s.state, { keep: kept.size ? (o) => kept.has(o) : undefined, keepElements: (a) => a === applied, aliasing: s.aliased }).copy;
+	const c = cloneState(s.state, { keep: kept.size ? (o) => kept.has(o) : undefined, keepElements: (a) => a === applied, aliasing: s.aliased });
+	// A replayed snapshot starts out assuming aliasing; a copy with the identity table tells for sure.
+	if (s.aliased && !c.aliased) s.aliased = false;
+	return c.copy;
 }
 
 function isAuthentic(e: Entry): boolean {
@@ -502,6 +630,10 @@ function isAuthentic(e: Entry): boolean {
 
 function sameAuthor(a: Entry, b: Entry): boolean {
 	return !!a.ev && !!b.ev && a.ev.author === b.ev.author;
+}
+
+function newestFirst(a: Entry, b: Entry): number {
+	return b.ev!.at - a.ev!.at;
 }
 
 function compare(a: Entry, b: Entry): number {

@@ -1,5 +1,6 @@
 /** What deserves a person's attention among events the other party (or the provider) wrote. */
 import { nameOf } from './proposal';
+import { moneyText } from './rejections';
 import type { ContractState, Ev } from './state';
 
 export interface Notice {
@@ -9,22 +10,38 @@ export interface Notice {
 	text: string;
 }
 
+const quote = (text: string, max = 120) => `“${text.length > max ? `${text.slice(0, max - 1)}…` : text}”`;
+
 function text(s: ContractState, ev: Ev): string | undefined {
 	const who = nameOf(s, ev.author) ?? 'The other party';
 	const title = (id: string) => s.milestones.find((m) => m.id === id)?.title ?? id;
+	const money = (minor: number) => moneyText(minor, s.terms?.currency ?? 'USD');
 	switch (ev.type) {
 		case 'contract.accepted':
 			return `${who} accepted “${s.terms?.title}”`;
 		case 'milestone.submitted':
 			return `${who} requested payment for ${title(ev.payload.milestone)}`;
 		case 'milestone.changesRequested':
-			return `${who} requested changes to ${title(ev.payload.milestone)}`;
+			return `${who} requested changes to ${title(ev.payload.milestone)}: ${quote(ev.payload.reason)}`;
 		case 'receipt.released':
-			return `Payment released for ${title(ev.payload.milestone)}`;
+			return ev.payload.auto
+				? `${money(ev.payload.amount)} for ${title(ev.payload.milestone)} was released after the review window ended`
+				: `Payment of ${money(ev.payload.amount)} released for ${title(ev.payload.milestone)}`;
+		case 'receipt.refunded':
+			return `${money(ev.payload.amount)} of ${title(ev.payload.milestone)} was refunded to the client`;
 		case 'receipt.funded':
 			return `${title(ev.payload.milestone)} is funded`;
 		case 'refund.requested':
-			return `${who} requested a refund on ${title(ev.payload.milestone)}`;
+			return `${who} requested a refund of ${money(ev.payload.amount)} on ${title(ev.payload.milestone)}: ${quote(ev.payload.reason)}`;
+		case 'refund.approved':
+			return `${who} approved the refund request`;
+		case 'refund.disputed':
+			return `${who} disputed the refund request: ${quote(ev.payload.reason)}`;
+		case 'contract.endProposed':
+			return `${who} proposes to end the contract`;
+		case 'contract.endAccepted':
+		case 'contract.ended':
+			return `${who} ended the contract`;
 		case 'message.posted':
 			return `New message from ${who}: ${ev.payload.text.slice(0, 80)}`;
 		default:

@@ -7,6 +7,7 @@
  * replica and the provider never disagree about a money clock, whatever else a log holds.
  */
 import { present } from './assert';
+import { applyHourlyRecord, hourlyRecordRefusal, hourlyRecordSubject } from './hourly';
 import { bindParties } from './proposal';
 import { reject } from './rejections';
 import type { RuleSet } from './rule';
@@ -16,6 +17,8 @@ import type { ContractState } from './state';
 export interface RecordSubject {
 	kind: AttestedKind;
 	milestone?: string;
+	/** Hourly contracts: the week a timesheet, dispute or answer belongs to. */
+	week?: string;
 }
 
 /** What the provider may record for `event`, from the state: the one place that says which events count. */
@@ -29,7 +32,7 @@ export function recordSubject(s: ContractState, event: string): RecordSubject | 
 	if (request) return { kind: 'refund-request', milestone: request.milestone };
 	for (const r of s.refundRequests.values()) if (r.answer === event) return { kind: 'refund-answer', milestone: r.milestone };
 	if (s.endEvent === event) return { kind: 'end' };
-	return undefined;
+	return hourlyRecordSubject(s, event);
 }
 
 /**
@@ -55,17 +58,19 @@ export const recordRules: RuleSet = {
 			const subject = recordSubject(s, event);
 			if (!subject || subject.kind !== kind) return reject('unknown-intent', `It records a ${kind} this contract does not have.`);
 			if (kind === 'countersign' && s.binding) return reject('invalid-state', 'The provider has already recorded another countersign.');
-			return null;
+			// Hourly events: when the provider may record them, judged at this receipt's provider time (hourly.ts).
+			return hourlyRecordRefusal(s, subject, event, ev.at);
 		},
 		apply(s, ev) {
 			const { event, kind } = ev.payload;
 			const subject = present(recordSubject(s, event), `the recorded ${kind}`);
-			s.recorded.set(event, { at: ev.at, kind, milestone: subject.milestone });
+			s.recorded.set(event, { at: ev.at, kind, milestone: subject.milestone, ...(subject.week !== undefined ? { week: subject.week } : {}) });
 			const m = () => present(s.milestones.find((x) => x.id === subject.milestone), `milestone ${subject.milestone}`);
 			if (kind === 'countersign') bindParties(s, event, ev.at);
 			else if (kind === 'submission') present(m().submission, 'the recorded submission').attestedAt = ev.at;
 			else if (kind === 'change-request') present(m().lastChangeRequest, 'the recorded change request').attestedAt = ev.at;
 			else if (kind === 'refund-request') present(s.refundRequests.get(event), 'the recorded refund request').attestedAt = ev.at;
+			else applyHourlyRecord(s, subject, event, ev.at);
 		}
 	}
 };

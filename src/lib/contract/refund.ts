@@ -7,7 +7,7 @@
  * - the client, for everything left in escrow once the contract ended by agreement.
  */
 import { escrowAccount } from './ledger';
-import { reject, type Rejection } from './rejections';
+import { moneyText, reject, utcTime, type Rejection } from './rejections';
 import type { RuleSet } from './rule';
 import { isRejection, settleable } from './settlement';
 import { DAY_MS, escrowOf, milestone, type ContractState, type EvOf } from './state';
@@ -24,7 +24,7 @@ export function unansweredRefundRefusal(s: ContractState, requestId: string, at:
 	const answered = answer === undefined ? undefined : s.recorded.get(answer);
 	if (answered && answered.at <= at) return reject('invalid-state', 'The freelancer answered the request, as the provider recorded.');
 	const deadline = recorded.at + s.terms!.refundAnswerDays * DAY_MS;
-	if (at < deadline) return reject('too-early', `The answer window ends ${new Date(deadline).toISOString()}.`);
+	if (at < deadline) return reject('too-early', `The answer window ends ${utcTime(deadline)}.`);
 	return null;
 }
 
@@ -34,7 +34,7 @@ function checkRefundIntent(s: ContractState, ev: EvOf<'milestone.refund'>): Reje
 	if (!m) return reject('unknown-milestone');
 	if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');
 	if (escrowOf(m) === 0) return reject('unfunded', 'There is no money in escrow for this milestone.');
-	if (amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${escrowOf(m)}.`);
+	if (amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${moneyText(escrowOf(m), s.terms!.currency)}.`);
 	const isFreelancer = s.parties.freelancer === ev.author;
 	if (basis === 'freelancer') return isFreelancer ? null : reject('wrong-role', 'Only the freelancer refunds on their own.');
 	if (isFreelancer) return reject('wrong-role', `The basis "${basis}" is the client's.`);
@@ -44,7 +44,7 @@ function checkRefundIntent(s: ContractState, ev: EvOf<'milestone.refund'>): Reje
 	}
 	const r = requestId ? s.refundRequests.get(requestId) : undefined;
 	if (!r || r.milestone !== m.id) return reject('invalid-state', 'It refers to no refund request for this milestone.');
-	if (amount !== r.amount) return reject('amount-mismatch', `The request was for ${r.amount}.`);
+	if (amount !== r.amount) return reject('amount-mismatch', `The request was for ${moneyText(r.amount, s.terms!.currency)}.`);
 	if (basis === 'approved-request') return r.status === 'approved' ? null : reject('invalid-state', 'The freelancer has not approved the request.');
 	if (r.status !== 'open') return reject('invalid-state', 'The request has been answered.');
 	if (r.attestedAt === undefined) return reject('invalid-state', 'The provider has not timestamped the request yet.');
@@ -60,7 +60,7 @@ export const refundRules: RuleSet = {
 			if (!m) return reject('unknown-milestone');
 			if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');
 			if (escrowOf(m) === 0) return reject('unfunded', 'There is no money in escrow for this milestone.');
-			if (ev.payload.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${escrowOf(m)}.`);
+			if (ev.payload.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${moneyText(escrowOf(m), s.terms!.currency)}.`);
 			// Several requests may stand at once: refusing "one is already open" would let whichever
 			// request sorts first decide (two devices of the client can each write one), and each refund
 			// is bounded by what escrow holds anyway.
@@ -112,11 +112,11 @@ export const refundRules: RuleSet = {
 			const r = settleable(s, ev, 'milestone.refund');
 			if (isRejection(r)) return r;
 			const intent = s.intents.get(ev.payload.intent)!;
-			if (ev.payload.amount !== intent.amount || ev.payload.milestone !== intent.milestone)
-				return reject('amount-mismatch', 'The receipt does not match its intent.');
+			if (ev.payload.milestone !== intent.milestone) return reject('wrong-milestone');
+			if (ev.payload.amount !== intent.amount) return reject('amount-mismatch', 'The receipt does not match its intent.');
 			const m = milestone(s, ev.payload.milestone);
 			if (!m) return reject('unknown-milestone');
-			if (ev.payload.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${escrowOf(m)}.`);
+			if (ev.payload.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${moneyText(escrowOf(m), s.terms!.currency)}.`);
 			const basis = intent.refund;
 			if (basis?.basis === 'unanswered-request') return unansweredRefundRefusal(s, basis.request!, ev.at);
 			return null;

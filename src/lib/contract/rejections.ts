@@ -1,3 +1,6 @@
+import { formatAmount } from '../money/amount';
+import type { CurrencyCode } from '../money/currency';
+
 /**
  * Why an event was not applied. Every rejected event is kept in the derived state with one of these
  * codes and a sentence a person can read: nothing is dropped silently.
@@ -16,6 +19,8 @@ export const REJECTION_CODES = {
 	'not-provider': "The receipt is not signed by the contract's escrow provider.",
 	'invalid-state': 'The action is not possible in the current state of the contract.',
 	'unknown-milestone': 'The milestone does not exist.',
+	'wrong-milestone': 'The receipt is for another milestone than the intent it settles.',
+	'receipt-mismatch': 'The receipt does not match the intent it settles.',
 	'unknown-intent': 'The receipt settles an intent that is not in this contract.',
 	'unfunded': 'The milestone has no funds in escrow for this action.',
 	'exceeds-escrow': 'The amount is more than the escrow holds for this milestone.',
@@ -33,8 +38,25 @@ export interface Rejection {
 	code: RejectionCode;
 	/** Human sentence: the generic reason, refined with specifics where the rule knows them. */
 	message: string;
+	/** The specifics alone, when the rule gave them: what a page shows next to a button it cannot offer. */
+	detail?: string;
 }
 
 export function reject(code: RejectionCode, detail?: string): Rejection {
-	return { code, message: detail ? `${REJECTION_CODES[code]} ${detail}` : REJECTION_CODES[code] };
+	return detail ? { code, message: `${REJECTION_CODES[code]} ${detail}`, detail } : { code, message: REJECTION_CODES[code] };
+}
+
+/** The shortest sentence that says why: the rule's specifics, or the generic reason. */
+export function reasonOf(r: Rejection): string {
+	return r.detail ?? r.message;
+}
+
+/** Provider time as a reason needs it: to the minute, in UTC (the provider's clock, not this device's). */
+export function utcTime(ms: number): string {
+	return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** Money in a rejection is written as people read it ("$400.00"), never as minor units. */
+export function moneyText(minor: number, currency: string): string {
+	return formatAmount(minor, currency as CurrencyCode);
 }

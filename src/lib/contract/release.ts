@@ -3,14 +3,19 @@
  * the client, at any time the milestone holds escrow, for any amount up to what it holds
  * (the rest stays in escrow); or the provider on the freelancer's claim, once the review window
  * has passed on the provider's clock after a timestamped submission the client did not act on.
+ *
+ * The auto-release decision lives here once: the replicas judge receipts with it, the providers
+ * (mock and Stripe function) judge claims with it, and pages ask it what to offer and promise.
  */
 import { escrowAccount } from './ledger';
 import { matureDue } from './payouts';
 import { reviewStopped } from './record';
-import { reject, type Rejection } from './rejections';
+import { unansweredRefundRefusal } from './refund';
+import { moneyText, reject, utcTime, type Rejection } from './rejections';
 import type { RuleSet } from './rule';
 import { isRejection, settleable } from './settlement';
-import { DAY_MS, escrowOf, milestone, type ContractState } from './state';
+import { DAY_MS, escrowOf, milestone, type ContractState, type Intent, type MilestoneState } from './state';
+
 
 /**
  * May the provider auto-release `milestone` for `submission` at provider time `at`? Judged on the
@@ -25,7 +30,80 @@ export function autoReleaseRefusal(s: ContractState, milestoneId: string, submis
 	const deadline = recorded.at + s.terms!.reviewWindowDays * DAY_MS;
 	if (reviewStopped(s, milestoneId, recorded.at, at, submission))
 		return reject('invalid-state', 'The client acted on the submission, or the contract ended, as the provider recorded.');
-	if (at < deadline) return reject('too-early', `The review window ends ${new Date(deadline).toISOString()}.`);
+	if (at < deadline) return reject('too-early', `The review window ends ${utcTime(deadline)}.`);
+	return null;
+}
+
+/** The review window of a milestone's latest submission, as the provider recorded it. */
+export interface ReviewWindow {
+	submission: string;
+	/** Provider time the window started; undefined until the provider recorded the submission. */
+	startedAt?: number;
+	endsAt?: number;
+	/** The client acted on it (or the contract ended): it will not end in an auto-release. */
+	stopped: boolean;
+	/** Provider time of the first recorded event that stopped it, when the provider recorded one. */
+	stoppedAt?: number;
+}
+
+export function reviewWindow(s: ContractState, m: MilestoneState): ReviewWindow | undefined {
+	const sub = m.submission;
+	if (!sub || !s.terms) return undefined;
+	const recorded = s.recorded.get(sub.id);
+	if (!recorded) return { submission: sub.id, stopped: !m.reviewOpen };
+	const startedAt = recorded.at;
+	let stoppedAt: number | undefined;
+	for (const [id, r] of s.recorded) {
+		if (id === sub.id || r.at < startedAt) continue;
+		const stops = r.kind === 'end' || (r.milestone === m.id && (r.kind === 'change-request' || r.kind === 'refund-request' || r.kind === 'submission'));
+		if (stops && (stoppedAt === undefined || r.at < stoppedAt)) stoppedAt = r.at;
+	}
+	for (const lot of s.releases)
+		if (lot.milestone === m.id && lot.releasedAt >= startedAt && (stoppedAt === undefined || lot.releasedAt < stoppedAt)) stoppedAt = lot.releasedAt;
+	// A client action the provider has not recorded yet already stops it on this replica's view.
+	const stopped = stoppedAt !== undefined || !m.reviewOpen;
+	return { submission: sub.id, startedAt, endsAt: startedAt + s.terms.reviewWindowDays * DAY_MS, stopped, ...(stoppedAt !== undefined ? { stoppedAt } : {}) };
+}
+
+export type AutoReleaseDecision =
+	| { due: true; submission: string; deadline: number; amount: number }
+	| { due: false; refusal: Rejection; submission?: string; deadline?: number };
+
+/**
+ * THE auto-release decision at provider time `at`: may the freelancer's claim on milestone `id` be
+ * paid now, for how much and since when? The claim's own rule (contract active, escrow held, the
+ * latest submission still awaiting review, recorded by the provider) and then the provider's record
+ * and clock. What escrow holds is what an auto-release pays.
+ */
+export function autoReleaseDecision(s: ContractState, id: string, at: number): AutoReleaseDecision {
+	const m = milestone(s, id);
+	if (!m) return { due: false, refusal: reject('unknown-milestone') };
+	const window = reviewWindow(s, m);
+	const deadline = window?.endsAt;
+	const base = { submission: window?.submission, deadline };
+	if (s.status !== 'active') return { due: false, refusal: reject('invalid-state', 'Auto-release applies only while the contract is active.'), ...base };
+	if (escrowOf(m) === 0) return { due: false, refusal: reject('unfunded', 'There is no money in escrow for this milestone.'), ...base };
+	if (!m.reviewOpen || !m.submission)
+		return { due: false, refusal: reject('invalid-state', 'No submission is waiting for review: auto-release applies to the latest one while it does.'), ...base };
+	const refusal = autoReleaseRefusal(s, m.id, m.submission.id, at);
+	if (refusal) return { due: false, refusal, ...base };
+	return { due: true, submission: m.submission.id, deadline: deadline!, amount: escrowOf(m) };
+}
+
+/** What a release intent pays when the provider executes it: its amount, or for an auto-release all that escrow holds then. */
+export function releaseAmount(intent: Pick<Intent, 'type' | 'amount'>, held: number): number {
+	return intent.type === 'milestone.autoRelease' ? held : intent.amount!;
+}
+
+/** Is this intent judged on a deadline (and so on the provider's record and clock)? */
+export function isDeadlineJudged(intent: Pick<Intent, 'type' | 'refund'>): boolean {
+	return intent.type === 'milestone.autoRelease' || intent.refund?.basis === 'unanswered-request';
+}
+
+/** A deadline-judged intent at provider time `at`, with the same rule every replica applies to its receipt. */
+export function deadlineRefusal(s: ContractState, intent: Intent, at: number): Rejection | null {
+	if (intent.type === 'milestone.autoRelease') return autoReleaseRefusal(s, intent.milestone!, intent.submission!, at);
+	if (intent.refund?.basis === 'unanswered-request') return unansweredRefundRefusal(s, intent.refund.request!, at);
 	return null;
 }
 
@@ -38,7 +116,7 @@ export const releaseRules: RuleSet = {
 			if (!m) return reject('unknown-milestone');
 			if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');
 			if (escrowOf(m) === 0) return reject('unfunded', 'There is no money in escrow for this milestone.');
-			if (ev.payload.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${escrowOf(m)}.`);
+			if (ev.payload.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${moneyText(escrowOf(m), s.terms!.currency)}.`);
 			return null;
 		},
 		apply(s, ev) {
@@ -66,17 +144,18 @@ export const releaseRules: RuleSet = {
 			const r = settleable(s, ev, ['milestone.release', 'milestone.autoRelease']);
 			if (isRejection(r)) return r;
 			const { intent } = r;
-			if (ev.payload.milestone !== intent.milestone) return reject('amount-mismatch', 'The receipt is for another milestone.');
+			if (ev.payload.milestone !== intent.milestone) return reject('wrong-milestone');
 			const m = milestone(s, ev.payload.milestone);
 			if (!m) return reject('unknown-milestone');
 			if (escrowOf(m) === 0) return reject('unfunded');
-			if (ev.payload.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${escrowOf(m)}.`);
+			if (ev.payload.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${moneyText(escrowOf(m), s.terms!.currency)}.`);
 			if (intent.type === 'milestone.release') {
-				if (ev.payload.auto || ev.payload.amount !== intent.amount) return reject('amount-mismatch', 'The receipt does not match its intent.');
+				if (ev.payload.auto) return reject('receipt-mismatch', 'The client released it: it is no auto-release.');
+				if (ev.payload.amount !== intent.amount) return reject('amount-mismatch', 'The receipt does not match its intent.');
 				return null;
 			}
 			// Auto-release: judged on the provider's record and time, exactly as the provider judged it.
-			if (!ev.payload.auto) return reject('amount-mismatch', 'An auto-release receipt must say so.');
+			if (!ev.payload.auto) return reject('receipt-mismatch', 'An auto-release receipt must say so.');
 			// The provider releases what it held when it executed; a refund it executed earlier may sort later
 			// in the fold, so more can still show as held here: never more than what is held, though.
 			return autoReleaseRefusal(s, m.id, intent.submission!, ev.at);

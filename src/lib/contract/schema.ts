@@ -29,6 +29,10 @@ const Name = z.string().trim().min(1).max(80);
 const Text = (max: number) => z.string().trim().min(1).max(max);
 const Url = z.url({ protocol: /^https?$/ }).max(2000);
 
+/** TEST MODE clock (testclock.ts): one step forward at most a year, the whole offset at most ten years. */
+export const TEST_CLOCK_MAX_ADVANCE_MS = 365 * 86_400_000;
+export const TEST_CLOCK_MAX_OFFSET_MS = 3650 * 86_400_000;
+
 /** The stored form of an event (validated by hand in envelope.ts: it runs once per event). */
 export type Envelope = { id: string; body: string; sig: string };
 
@@ -54,8 +58,10 @@ export const ProviderTerms = z
 	})
 	.strict();
 
+/** Fixed-price terms: paid per milestone. `kind` is absent on proposals made before hourly contracts existed. */
 export const Terms = z
 	.object({
+		kind: z.literal('fixed').optional(),
 		title: Text(200),
 		scope: z.string().max(20_000),
 		currency: Currency,
@@ -70,7 +76,52 @@ export const Terms = z
 		refundAnswerDays: z.number().int().min(1).max(30)
 	})
 	.strict();
-export type Terms = z.infer<typeof Terms>;
+export type FixedPriceTerms = z.infer<typeof Terms>;
+
+/**
+ * The most hours one week can bill. A week's timesheet names every billed segment by id (43
+ * characters each), so 80 h = 480 ids keeps the signed timesheet well under MAX_ENVELOPE_BYTES.
+ */
+export const MAX_WEEK_HOURS = 80;
+/** Weeks are named by their Monday (weeks.ts). */
+export const WeekKey = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a week as the date of its Monday, YYYY-MM-DD');
+
+/** Hourly terms (hourly.ts): the rate, the weekly limit and the week's clocks, as offsets from the week's end. */
+export const HourlyRules = z
+	.object({
+		/** Minor units per hour. */
+		rate: Amount,
+		/** Hours the client funds into escrow each week, and the most a week bills. Absent: not protected by escrow. */
+		weeklyLimitHours: z.number().int().min(1).max(MAX_WEEK_HOURS).optional(),
+		/** May the freelancer log time by hand (never protected)? */
+		manualTime: z.boolean(),
+		/** Edits lock this long after the week's end (provider time). */
+		lockHours: z.number().int().min(0).max(72),
+		/** The client's review ends this long after the week's end. */
+		reviewDays: z.number().int().min(1).max(14),
+		/** The freelancer answers a dispute within this. */
+		disputeAnswerDays: z.number().int().min(1).max(14)
+	})
+	.strict()
+	.refine((r) => r.lockHours < r.reviewDays * 24, { path: ['lockHours'], message: 'The edit lock must come before the review ends.' });
+
+export const HourlyTerms = Terms.omit({ kind: true, milestones: true })
+	.extend({
+		kind: z.literal('hourly'),
+		/** Always empty: an hourly contract bills weeks, not milestones (kept so every contract has the field). */
+		milestones: z.array(MilestoneTerms).max(0, 'An hourly contract has no milestones.'),
+		hourly: HourlyRules
+	})
+	.strict();
+export type HourlyTerms = z.infer<typeof HourlyTerms>;
+
+/** What a proposal carries: fixed-price (with or without `kind`) or hourly. */
+export const ContractTerms = z.discriminatedUnion('kind', [Terms, HourlyTerms]);
+/** Either kind of terms. (The schema named `Terms` is the fixed-price form the new-contract page edits.) */
+export type Terms = FixedPriceTerms | HourlyTerms;
+
+/** The marketplace's hourly clocks: edits lock Monday 12:00 UTC, review ends Friday 23:59 UTC, 3 days to answer a dispute. */
+export const DEFAULT_HOURLY = { manualTime: true, lockHours: 12, reviewDays: 5, disputeAnswerDays: 3 } as const;
 
 /** The marketplace defaults the issue names: 14-day review, 5-day security period, 7 days to answer a refund. */
 export const DEFAULT_CLOCKS = { reviewWindowDays: 14, securityPeriodDays: 5, refundAnswerDays: 7 } as const;
@@ -98,7 +149,22 @@ const ref = <K extends string>(key: K) => z.object({ [key]: Id } as { [P in K]: 
  * What the provider records and timestamps: every event that starts or stops a money clock, and the
  * countersign that binds the parties. Such an event counts for money once the provider recorded it.
  */
-export const ATTESTED_KINDS = ['countersign', 'submission', 'change-request', 'refund-request', 'refund-answer', 'end'] as const;
+export const ATTESTED_KINDS = [
+	'countersign',
+	'submission',
+	'change-request',
+	'refund-request',
+	'refund-answer',
+	'end',
+	// hourly contracts (hourly.ts): the week's timesheet at the lock, the client's limit changes,
+	// disputes and their answers, pausing and resuming
+	'timesheet',
+	'limit-change',
+	'dispute',
+	'dispute-answer',
+	'pause',
+	'resume'
+] as const;
 export type AttestedKind = (typeof ATTESTED_KINDS)[number];
 
 /** Payload schema per event type. Party events first, then the provider's receipts. */
@@ -107,7 +173,7 @@ export const PAYLOADS = {
 		.object({
 			role: z.enum(['client', 'freelancer']),
 			name: Name,
-			terms: Terms,
+			terms: ContractTerms,
 			/** Random, so two proposals with equal terms create different contracts (the id is the proposal's hash). */
 			nonce: z.string().regex(/^[A-Za-z0-9_-]{22,43}$/, 'expected a random base64url nonce')
 		})
@@ -145,6 +211,45 @@ export const PAYLOADS = {
 	'contract.endAccepted': ref('proposal'),
 	'contract.ended': z.object({ reason: z.string().max(2000).optional() }).strict(),
 	'feedback.left': z.object({ rating: z.number().int().min(1).max(5), text: z.string().max(5000) }).strict(),
+	// —— hourly contracts (hourly.ts) ——
+	/** One 10-minute segment; with `replaces`, an edit of an earlier one. */
+	'hourly.segment': z
+		.object({
+			start: Timestamp,
+			source: z.enum(['tracked', 'manual']),
+			/** Required for billing: a segment without a memo is logged but not billed. */
+			memo: z.string().trim().max(500),
+			/** Minutes with keyboard or pointer input in the app's tracker window. */
+			activity: z.number().int().min(0).max(10),
+			/** sha256 of the screenshot thumbnail (synced beside the log, never sent to a provider). */
+			screenshot: Id.optional(),
+			replaces: Id.optional()
+		})
+		.strict(),
+	'hourly.segmentsDeleted': z.object({ segments: z.array(Id).min(1).max(200) }).strict(),
+	/** The week's timesheet as the freelancer closes it: the billed segments, their minutes and amount. */
+	'hourly.timesheet': z
+		.object({
+			week: WeekKey,
+			segments: z.array(Id).max(MAX_WEEK_HOURS * 6),
+			minutes: z.number().int().min(0).max(MAX_WEEK_HOURS * 60),
+			amount: FeeAmount,
+			currency: Currency
+		})
+		.strict(),
+	'hourly.limitChanged': z.object({ hours: z.number().int().min(1).max(MAX_WEEK_HOURS) }).strict(),
+	'hourly.disputed': z.object({ week: WeekKey, segments: z.array(Id).min(1).max(MAX_WEEK_HOURS * 6), reason: Text(2000) }).strict(),
+	'hourly.disputeAnswered': z.object({ dispute: Id, accept: z.boolean() }).strict(),
+	'hourly.paused': z.object({ reason: z.string().max(2000).optional() }).strict(),
+	'hourly.resumed': z.object({}).strict(),
+	'hourly.fund': z.object({ week: WeekKey, amount: Amount, currency: Currency, method: FundingMethod }).strict(),
+	'hourly.release': z.object({ week: WeekKey, currency: Currency }).strict(),
+	'hourly.reclaim': z.object({ week: WeekKey, currency: Currency }).strict(),
+	/** A one-off payment with a note, on either kind of contract: no review, only the security period. */
+	'bonus.paid': z.object({ amount: Amount, currency: Currency, method: FundingMethod, note: Text(2000) }).strict(),
+	/** TEST MODE only (testclock.ts): move the mock provider's clock for this contract forward, or back to real time. */
+	'testmode.clockAdvanced': z.object({ ms: z.number().int().positive().max(TEST_CLOCK_MAX_ADVANCE_MS) }).strict(),
+	'testmode.clockReset': z.object({}).strict(),
 
 	'receipt.funded': z
 		.object({
@@ -162,6 +267,17 @@ export const PAYLOADS = {
 		.object({ intent: Id, milestone: MilestoneId, amount: Amount, currency: Currency, auto: z.boolean() })
 		.strict(),
 	'receipt.refunded': z.object({ intent: Id, milestone: MilestoneId, amount: Amount, currency: Currency }).strict(),
+	'receipt.weekFunded': z
+		.object({ intent: Id, week: WeekKey, amount: Amount, fee: FeeAmount, currency: Currency, method: FundingMethod, clearsAt: Timestamp })
+		.strict(),
+	/** Pays what the week owes now; `carried` is unused escrow moved on to `carriedTo`. */
+	'receipt.weekReleased': z
+		.object({ intent: Id, week: WeekKey, amount: FeeAmount, carried: FeeAmount, carriedTo: WeekKey.optional(), currency: Currency })
+		.strict(),
+	'receipt.weekReclaimed': z
+		.object({ intent: Id, week: WeekKey, amount: Amount, to: z.enum(['client', 'carry']), carriedTo: WeekKey.optional(), currency: Currency })
+		.strict(),
+	'receipt.bonusPaid': z.object({ intent: Id, amount: Amount, fee: FeeAmount, currency: Currency, method: FundingMethod }).strict(),
 	'receipt.paidOut': z
 		.object({ intent: Id, amount: Amount, fee: FeeAmount, currency: Currency, method: PayoutMethod, arrivesAt: Timestamp })
 		.strict()
@@ -175,7 +291,11 @@ export const INTENT_TYPES = [
 	'milestone.release',
 	'milestone.autoRelease',
 	'milestone.refund',
-	'withdrawal.requested'
+	'withdrawal.requested',
+	'hourly.fund',
+	'hourly.release',
+	'hourly.reclaim',
+	'bonus.paid'
 ] as const satisfies readonly EventType[];
 export type IntentType = (typeof INTENT_TYPES)[number];
 

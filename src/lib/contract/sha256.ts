@@ -3,7 +3,43 @@
  * contract hashes every event body (10,000 bodies for a large contract), and per-call buffers were
  * most of that cost. The text is encoded into one reused scratch buffer and compressed in place.
  * Checked against @noble/hashes and the FIPS 180-4 vectors in tests/unit/contract/sha256.test.ts.
+ *
+ * A faster synchronous implementation (WebAssembly: src/lib/sync/wasm-sha256.ts) can be installed
+ * with `useSha256`; WebAssembly only instantiates asynchronously, so this module cannot load it
+ * itself and stays pure. It runs the same known-answer test before it is accepted.
  */
+
+/** A synchronous SHA-256 of bytes: a fresh 32-byte digest per call. */
+export type Sha256 = (bytes: Uint8Array) => Uint8Array;
+
+let installed: Sha256 | undefined;
+
+/**
+ * Use `impl` from now on (undefined: the JavaScript one). Refused, with the JavaScript one kept, if it
+ * does not give this module's digests for a few inputs around the block boundaries.
+ */
+export function useSha256(impl: Sha256 | undefined): boolean {
+	if (impl) {
+		for (const n of [0, 3, 55, 56, 64, 119, 1000]) {
+			const bytes = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
+			const want = javascriptBytes(bytes);
+			let got: Uint8Array;
+			try {
+				got = impl(bytes.slice());
+			} catch {
+				return false;
+			}
+			if (got.length !== 32 || got.some((b, i) => b !== want[i])) return false;
+		}
+	}
+	installed = impl;
+	return true;
+}
+
+/** Which implementation hashes now (for the benchmark's figures). */
+export function sha256Implementation(): 'javascript' | 'installed' {
+	return installed ? 'installed' : 'javascript';
+}
 
 const K = new Int32Array([
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
@@ -25,10 +61,14 @@ export function sha256Utf8(text: string): Uint8Array {
 	const need = text.length * 3 + 72;
 	if (scratch.length < need) scratch = new Uint8Array(need * 2);
 	const n = encoder.encodeInto(text, scratch).written;
-	return digest(scratch, n);
+	return installed ? installed(scratch.subarray(0, n)) : digest(scratch, n);
 }
 
 export function sha256Bytes(bytes: Uint8Array): Uint8Array {
+	return installed ? installed(bytes) : javascriptBytes(bytes);
+}
+
+function javascriptBytes(bytes: Uint8Array): Uint8Array {
 	const need = bytes.length + 72;
 	if (scratch.length < need) scratch = new Uint8Array(need * 2);
 	scratch.set(bytes);

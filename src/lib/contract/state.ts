@@ -5,6 +5,7 @@
 import type { AttestedKind, EventBody, EventType, MilestoneChange, Terms } from './schema';
 import type { Rejection } from './rejections';
 import { Ledger } from './ledger';
+import type { Bonus, HourlyState } from './timesheet';
 
 export type Role = 'client' | 'freelancer';
 export type AuthorRole = Role | 'provider' | 'none';
@@ -49,7 +50,16 @@ export interface MilestoneState {
 
 export interface Intent {
 	id: string;
-	type: 'milestone.fund' | 'milestone.release' | 'milestone.autoRelease' | 'milestone.refund' | 'withdrawal.requested';
+	type:
+		| 'milestone.fund'
+		| 'milestone.release'
+		| 'milestone.autoRelease'
+		| 'milestone.refund'
+		| 'withdrawal.requested'
+		| 'hourly.fund'
+		| 'hourly.release'
+		| 'hourly.reclaim'
+		| 'bonus.paid';
 	author: string;
 	at: number;
 	milestone?: string;
@@ -62,6 +72,8 @@ export interface Intent {
 	refund?: { basis: 'freelancer' | 'approved-request' | 'unanswered-request' | 'ended-by-agreement'; request?: string };
 	/** The receipt that settled it. */
 	settledBy?: string;
+	/** Hourly intents: the week they fund, release or reclaim. */
+	week?: string;
 	/** Set when the intent was authorised but not valid at its position; it is then never executable. */
 	rejection?: Rejection;
 }
@@ -106,6 +118,8 @@ export interface RecordedEvent {
 	kind: AttestedKind;
 	/** The milestone whose clock it starts or stops (absent for the countersign and the end). */
 	milestone?: string;
+	/** Hourly contracts: the week whose clock it starts or stops (a timesheet, a dispute or its answer). */
+	week?: string;
 }
 
 export interface ChangeProposal {
@@ -123,6 +137,10 @@ export interface ReleaseLot {
 	releasedAt: number;
 	maturesAt: number;
 	matured: boolean;
+	/** Set on an hourly week's release (then `milestone` is "week:<week>"). */
+	week?: string;
+	/** Set on a bonus (then `milestone` is "bonus"): the intent that paid it. */
+	bonus?: string;
 }
 
 export interface Payout {
@@ -156,6 +174,13 @@ export interface RejectedEvent {
 	type?: string;
 	author?: string;
 	at?: number;
+}
+
+/** TEST MODE's shared clock (testclock.ts): the mock provider's offset from real time. */
+export interface TestClock {
+	offsetMs: number;
+	/** The provider signed something while an offset stood: a reset is refused from then on. */
+	signedUnder: boolean;
 }
 
 export interface ContractState {
@@ -192,6 +217,11 @@ export interface ContractState {
 	endEvent?: string;
 	messages: Message[];
 	feedback: Partial<Record<Role, Feedback>>;
+	testClock: TestClock;
+	/** Hourly contracts only (hourly.ts): segments, timesheets, disputes, limits and weekly escrow. */
+	hourly?: HourlyState;
+	/** One-off payments with a note, on either kind of contract (hourly.ts). */
+	bonuses: Bonus[];
 	/** Applied events in fold order: the activity timeline. */
 	applied: Ev[];
 	rejected: RejectedEvent[];
@@ -218,6 +248,8 @@ export function emptyState(contract: string): ContractState {
 		endedByAgreement: false,
 		messages: [],
 		feedback: {},
+		testClock: { offsetMs: 0, signedUnder: false },
+		bonuses: [],
 		applied: [],
 		rejected: []
 	};

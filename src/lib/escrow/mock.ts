@@ -11,6 +11,9 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ContractLog } from '../contract/log';
 import { toBase64url, utf8 } from '../contract/encoding';
+import { weekReclaimTerms, weekReleaseTerms } from '../contract/hourly';
+import { releaseAmount } from '../contract/release';
+import { weekFigures } from '../contract/timesheet';
 import type { EventType, Payload } from '../contract/schema';
 import { DAY_MS, milestone, type ContractState, type Intent } from '../contract/state';
 import { authenticate } from '../identity/authenticate';
@@ -58,9 +61,22 @@ interface MilestoneBook {
 	refunded: number;
 }
 
+/** An hourly week's escrow in the mock's books: in (funded, carried in) and out (released, carried out, refunded). */
+export interface WeekCounters {
+	funded: number;
+	carriedIn: number;
+	released: number;
+	carriedOut: number;
+	refunded: number;
+}
+
 interface ContractBook {
 	log: ContractLog;
 	milestones: Map<string, MilestoneBook>;
+	/** Hourly contracts: each week's escrow, by week (its Monday). */
+	weeks: Map<string, WeekCounters>;
+	/** Bonuses paid, in total. */
+	bonuses: number;
 	/** Released money by receipt id, held until the security period has passed on this provider's clock. */
 	lots: Map<string, { amount: number; availableAt: number }>;
 	paidOut: number;
@@ -82,6 +98,9 @@ export interface MockStatement {
 	executed: Record<string, string>;
 	/** Bank debits started and not cleared yet, intent id → expected time. */
 	processing: Record<string, number>;
+	/** Hourly weeks, by week. */
+	weeks: Record<string, WeekCounters>;
+	bonuses: number;
 }
 
 // Never "nothing was charged" for a failure without an answer: the request may have been executed
@@ -129,8 +148,9 @@ export class MockEscrowProvider implements EscrowAdapter {
 	/** Its books for one contract (see MockStatement). */
 	statement(contract: string): MockStatement {
 		const book = this.books.get(contract);
-		const out: MockStatement = { milestones: {}, paidOut: book?.paidOut ?? 0, executed: {}, processing: {} };
+		const out: MockStatement = { milestones: {}, paidOut: book?.paidOut ?? 0, executed: {}, processing: {}, weeks: {}, bonuses: book?.bonuses ?? 0 };
 		if (!book) return out;
+		for (const [week, w] of book.weeks) out.weeks[week] = { ...w };
 		for (const [id, mb] of book.milestones) out.milestones[id] = { ...mb };
 		for (const [event, r] of book.issued) if (!book.attested.has(event)) out.executed[event] = r.id;
 		for (const [id, p] of book.processing) out.processing[id] = p.expectedAt;
@@ -161,7 +181,8 @@ export class MockEscrowProvider implements EscrowAdapter {
 	}
 
 	async fund(req: EscrowRequest): Promise<Receipt> {
-		return this.settle(req, ['milestone.fund'], (s, intent, book) => {
+		return this.settle(req, ['milestone.fund', 'hourly.fund', 'bonus.paid'], (s, intent, book) => {
+			if (intent.type !== 'milestone.fund') return this.chargeHourly(s, intent, book);
 			const m = milestone(s, intent.milestone!)!;
 			const method = intent.method as FundingMethod;
 			const q = quoted(() => quoteFunding(intent.amount!, method, s.terms!.currency, this.clock()));
@@ -188,13 +209,14 @@ export class MockEscrowProvider implements EscrowAdapter {
 	}
 
 	async release(req: EscrowRequest): Promise<Receipt> {
-		return this.settle(req, ['milestone.release', 'milestone.autoRelease'], (s, intent, book) => {
+		return this.settle(req, ['milestone.release', 'milestone.autoRelease', 'hourly.release'], (s, intent, book) => {
+			if (intent.type === 'hourly.release') return this.releaseWeek(s, intent, book);
 			const m = milestone(s, intent.milestone!)!;
 			const mb = this.milestoneBook(book, m.id);
 			const held = mb.funded - mb.released - mb.refunded;
 			if (held === 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
 			const auto = intent.type === 'milestone.autoRelease';
-			const amount = auto ? held : intent.amount!;
+			const amount = releaseAmount(intent, held);
 			if (amount > held) throw new EscrowError('over-release', `Escrow holds ${held}; the release asks for ${amount}.`);
 			// Judged on this provider's record (every log it was ever sent) and clock, as every replica judges the receipt.
 			if (auto) clockRefusal(s, intent, this.clock());
@@ -206,7 +228,8 @@ export class MockEscrowProvider implements EscrowAdapter {
 	}
 
 	async refund(req: EscrowRequest): Promise<Receipt> {
-		return this.settle(req, ['milestone.refund'], (s, intent, book) => {
+		return this.settle(req, ['milestone.refund', 'hourly.reclaim'], (s, intent, book) => {
+			if (intent.type === 'hourly.reclaim') return this.reclaimWeek(s, intent, book);
 			const m = milestone(s, intent.milestone!)!;
 			const mb = this.milestoneBook(book, m.id);
 			const held = mb.funded - mb.released - mb.refunded;
@@ -262,7 +285,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 		const { s, book } = await this.load(req);
 		const prior = book.issued.get(req.event);
 		if (prior) return answer(prior, lost);
-		const kind = attestationKind(s, req.event);
+		const kind = attestationKind(s, req.event, this.clock());
 		const r = this.receipt(s, book, req.event, 'receipt.attested', { event: req.event, kind });
 		issue(book, req.event, r);
 		book.attested.add(req.event);
@@ -315,7 +338,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 	private async load(req: EscrowRequest): Promise<{ s: ContractState; book: ContractBook }> {
 		let book = this.books.get(req.contract);
 		if (!book) {
-			book = { log: new ContractLog(req.contract), milestones: new Map(), lots: new Map(), paidOut: 0, issued: new Map(), attested: new Set(), processing: new Map() };
+			book = { log: new ContractLog(req.contract), milestones: new Map(), weeks: new Map(), bonuses: 0, lots: new Map(), paidOut: 0, issued: new Map(), attested: new Set(), processing: new Map() };
 			this.books.set(req.contract, book);
 		}
 		const { s } = await loadContract(book.log, req, this.key.publicKey);
@@ -338,6 +361,79 @@ export class MockEscrowProvider implements EscrowAdapter {
 		}
 		for (const lot of s.releases) if (!book.lots.has(lot.receipt)) book.lots.set(lot.receipt, { amount: lot.amount, availableAt: lot.maturesAt });
 		book.paidOut = Math.max(book.paidOut, s.payouts.reduce((sum, p) => sum + p.amount, 0));
+		for (const w of s.hourly?.weeks.values() ?? []) {
+			const wb = this.weekBook(book, w.week);
+			for (const k of ['funded', 'carriedIn', 'released', 'carriedOut', 'refunded'] as const) wb[k] = Math.max(wb[k], w[k]);
+		}
+		book.bonuses = Math.max(book.bonuses, s.bonuses.reduce((sum, b) => sum + (b.receipt ? b.amount : 0), 0));
+	}
+
+	// —— hourly contracts and bonuses ——
+
+	/** A week's funding (limit × rate, or what it owes) or a bonus: charged like a milestone's funding, fee included. */
+	private chargeHourly(s: ContractState, intent: Intent, book: ContractBook): Receipt {
+		const method = intent.method as FundingMethod;
+		const q = quoted(() => quoteFunding(intent.amount!, method, s.terms!.currency, this.clock()));
+		if (intent.type === 'bonus.paid') {
+			book.bonuses += intent.amount!;
+			const receipt = this.receipt(s, book, intent.id, 'receipt.bonusPaid', { intent: intent.id, amount: intent.amount!, fee: q.fee, currency: s.terms!.currency, method });
+			// A bonus skips review: it waits only the security period.
+			book.lots.set(receipt.id, { amount: intent.amount!, availableAt: this.clock() + s.terms!.securityPeriodDays * DAY_MS });
+			return receipt;
+		}
+		const week = intent.week!;
+		// Never hold more for a week than it may need (its own books agree with the log after reconcile).
+		if (intent.amount! > weekFigures(s, week, this.clock()).due) throw new EscrowError('already-settled', 'This week is already funded.');
+		this.weekBook(book, week).funded += intent.amount!;
+		return this.receipt(s, book, intent.id, 'receipt.weekFunded', {
+			intent: intent.id,
+			week,
+			amount: intent.amount!,
+			fee: q.fee,
+			currency: s.terms!.currency,
+			method,
+			clearsAt: q.availableAt
+		});
+	}
+
+	/** The freelancer's claim on a week after its review window: pays what it owes now and carries unused escrow on. */
+	private releaseWeek(s: ContractState, intent: Intent, book: ContractBook): Receipt {
+		const now = this.clock();
+		const week = intent.week!;
+		clockRefusal(s, intent, now);
+		const t = weekReleaseTerms(s, week, now);
+		const wb = this.weekBook(book, week);
+		const held = weekHeld(wb);
+		if (t.amount + t.carried > held) throw new EscrowError('over-release', `The week's escrow holds ${held}; the release moves ${t.amount + t.carried}.`);
+		wb.released += t.amount;
+		if (t.carried > 0) this.carry(book, week, t.carriedTo!, t.carried);
+		const receipt = this.receipt(s, book, intent.id, 'receipt.weekReleased', { intent: intent.id, week, ...t, currency: s.terms!.currency });
+		if (t.amount > 0) book.lots.set(receipt.id, { amount: t.amount, availableAt: now + s.terms!.securityPeriodDays * DAY_MS });
+		return receipt;
+	}
+
+	/** The client takes back a week's unused escrow: refunded once paused or ended, else carried on. */
+	private reclaimWeek(s: ContractState, intent: Intent, book: ContractBook): Receipt {
+		const now = this.clock();
+		const week = intent.week!;
+		clockRefusal(s, intent, now);
+		const t = weekReclaimTerms(s, week, now);
+		const wb = this.weekBook(book, week);
+		if (t.amount > weekHeld(wb)) throw new EscrowError('over-release', `The week's escrow holds ${weekHeld(wb)}; the reclaim asks for ${t.amount}.`);
+		if (t.to === 'client') wb.refunded += t.amount;
+		else this.carry(book, week, t.carriedTo!, t.amount);
+		return this.receipt(s, book, intent.id, 'receipt.weekReclaimed', { intent: intent.id, week, ...t, currency: s.terms!.currency });
+	}
+
+	private carry(book: ContractBook, from: string, to: string, amount: number): void {
+		this.weekBook(book, from).carriedOut += amount;
+		this.weekBook(book, to).carriedIn += amount;
+	}
+
+	private weekBook(book: ContractBook, week: string): WeekCounters {
+		let wb = book.weeks.get(week);
+		if (!wb) book.weeks.set(week, (wb = { funded: 0, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0 }));
+		return wb;
 	}
 
 	private milestoneBook(book: ContractBook, id: string): MilestoneBook {
@@ -364,6 +460,10 @@ function issue(book: ContractBook, event: string, receipt: Receipt): void {
 	book.issued.set(event, receipt);
 	book.log.add(receipt.id, receipt.envelope);
 	book.tip = receipt.id;
+}
+
+function weekHeld(w: WeekCounters): number {
+	return w.funded + w.carriedIn - w.released - w.carriedOut - w.refunded;
 }
 
 /** The receipt, or — when its answer was to be lost — the error the caller sees instead. */

@@ -6,9 +6,9 @@
  */
 import { ContractLog } from '../contract/log';
 import type { Draft } from '../contract/envelope';
+import { hourlyClockRefusal, hourlyRecordRefusal, isHourlyClockJudged, isHourlyKind } from '../contract/hourly';
 import { recordSubject } from '../contract/record';
-import { unansweredRefundRefusal } from '../contract/refund';
-import { autoReleaseRefusal } from '../contract/release';
+import { deadlineRefusal, isDeadlineJudged } from '../contract/release';
 import type { AttestedKind, EventType, Payload } from '../contract/schema';
 import type { ContractState, Intent } from '../contract/state';
 import { authenticate } from '../identity/authenticate';
@@ -66,33 +66,34 @@ export function executableIntent(s: ContractState, id: string, types: readonly I
  * What `attest` may record (contract/record.ts says which events count): the countersign, a current
  * submission, the latest change request, a refund request or its answer, the end of the contract.
  */
-export function attestationKind(s: ContractState, event: string): AttestedKind {
+export function attestationKind(s: ContractState, event: string, now?: number): AttestedKind {
 	const subject = recordSubject(s, event);
 	if (!subject) throw new EscrowError('invalid-request', 'Only a countersign, a current submission, change request, refund request or answer, or the end of the contract can be recorded.');
 	if (subject.kind === 'countersign' && s.binding && s.binding.countersign !== event)
 		throw new EscrowError('not-authorised', 'The provider has already recorded another countersign for this contract.');
+	// Hourly events are recorded only when the provider's clock allows (a timesheet from the week's
+	// lock, a dispute within the review window, …): the rule every replica applies to the receipt.
+	// A provider that cannot say its time (`now` absent) records no hourly event.
+	if (isHourlyKind(subject.kind)) {
+		if (now === undefined) throw new EscrowError('invalid-request', 'This provider does not record hourly events yet.');
+		const refusal = hourlyRecordRefusal(s, subject, event, now);
+		if (refusal) throw new EscrowError(refusal.code === 'too-early' ? 'too-early' : 'not-authorised', refusal.message);
+	}
 	return subject.kind;
 }
 
 /**
  * A clock-judged intent (auto-release, unanswered refund) checked on the provider's record and
- * clock with the same rule every replica applies to the receipt: the provider refuses what the
- * replicas would refuse.
+ * clock with the one rule every replica applies to the receipt (contract/release.ts): the provider
+ * refuses what the replicas would refuse.
  */
 export function clockRefusal(s: ContractState, intent: Intent, now: number): void {
-	const r =
-		intent.type === 'milestone.autoRelease'
-			? autoReleaseRefusal(s, intent.milestone!, intent.submission!, now)
-			: intent.refund?.basis === 'unanswered-request'
-				? unansweredRefundRefusal(s, intent.refund.request!, now)
-				: null;
+	const r = isHourlyClockJudged(intent) ? hourlyClockRefusal(s, intent, now) : deadlineRefusal(s, intent, now);
 	if (r) throw new EscrowError(r.code === 'too-early' ? 'too-early' : 'not-authorised', r.message);
 }
 
 /** Is this intent judged on a clock (and so on the provider's record)? */
-export function isClockJudged(intent: Intent): boolean {
-	return intent.type === 'milestone.autoRelease' || intent.refund?.basis === 'unanswered-request';
-}
+export const isClockJudged = (intent: Intent): boolean => isDeadlineJudged(intent) || isHourlyClockJudged(intent);
 
 export interface ReceiptDraft<T extends EventType> {
 	contract: string;

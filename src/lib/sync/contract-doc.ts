@@ -6,10 +6,20 @@
  * A peer can delete or overwrite map entries (a CRDT lets anyone holding the doc write anything).
  * The log never forgets a verified event, and this class writes it back, so a hostile peer can
  * neither take an event away from this device nor corrupt what it stores.
+ *
+ * Once the document has been idle for a moment, the log builds the fold snapshot its open skipped
+ * (see `ContractLog.prepareSnapshots`). With a checkpoint store attached to the document
+ * (checkpoint.ts), the log starts from the checkpoint it was loaded with, if that one is good, so
+ * only what is new is verified and folded, and idle time writes a new one when anything was folded
+ * since the last.
  */
 import * as Y from 'yjs';
 import { ContractLog, type DerivedContract } from '../contract/log';
 import { authenticate } from '../identity/authenticate';
+import { CheckpointUnsupported, checkpointStoreOf, encodeCheckpoint, type CheckpointStore } from './checkpoint';
+
+/** Quiet time before the idle work (snapshot, checkpoint): after a burst of changes, not during it. */
+const IDLE_MS = 1500;
 
 export type Listener = (derived: DerivedContract) => void;
 
@@ -20,12 +30,30 @@ export class ContractDoc {
 	private readonly listeners = new Set<Listener>();
 	private refreshing: Promise<void> | null = null;
 	private dirty = false;
+	private readonly store: CheckpointStore | undefined;
+	/** Events folded when the last checkpoint was written (or restored). */
+	private checkpointed = 0;
+	private idle: ReturnType<typeof setTimeout> | undefined;
+	/** How many events the open took from a checkpoint instead of verifying and folding them. */
+	readonly restored: number = 0;
 
 	constructor(
 		readonly contract: string,
 		readonly doc: Y.Doc = new Y.Doc()
 	) {
 		this.log = new ContractLog(contract);
+		this.store = checkpointStoreOf(doc);
+		const cp = this.store?.loaded;
+		if (this.store) this.store.loaded = null;
+		if (cp) {
+			try {
+				this.log.restoreCheckpoint(cp);
+				this.restored = this.checkpointed = cp.events.length;
+			} catch {
+				// Not well formed: verify and fold everything, as on a first open.
+				this.log = new ContractLog(contract);
+			}
+		}
 		this.events = doc.getMap<string>('events');
 		this.events.forEach((envelope, id) => this.log.add(id, envelope));
 		this.derived = this.log.derive();
@@ -75,7 +103,31 @@ export class ContractDoc {
 			} while (this.dirty);
 			this.refreshing = null;
 			for (const fn of this.listeners) fn(this.derived);
+			this.whenIdle();
 		})();
 		return this.refreshing;
+	}
+
+	private whenIdle(): void {
+		clearTimeout(this.idle);
+		this.idle = setTimeout(() => void this.idleWork(), IDLE_MS);
+		(this.idle as { unref?: () => void }).unref?.();
+	}
+
+	/** The snapshot the open skipped, and a checkpoint if anything was folded since the last one. */
+	private async idleWork(): Promise<void> {
+		if (this.refreshing) return;
+		this.log.prepareSnapshots();
+		const folded = this.log.folded;
+		if (!this.store || folded === this.checkpointed) return;
+		try {
+			// Encoded synchronously (the state is live), then hashed and written.
+			const stored = await encodeCheckpoint(this.log.checkpoint(), this.store.rules);
+			await this.store.save(stored);
+			this.checkpointed = folded;
+		} catch (e) {
+			// A state the encoding does not support, or storage failing: the next open verifies everything.
+			if (!(e instanceof CheckpointUnsupported)) console.warn('Could not write the contract checkpoint:', e);
+		}
 	}
 }

@@ -93,6 +93,8 @@ export const saveDevice = (d: Device) => run('device', 'readwrite', (s) => s.put
 export const listContracts = () => run<ContractEntry[]>('contracts', 'readonly', (s) => s.getAll());
 export const getContract = (id: string) => run<ContractEntry | undefined>('contracts', 'readonly', (s) => s.get(id));
 export const saveContract = (e: ContractEntry) => run('contracts', 'readwrite', (s) => s.put(e)).then(() => undefined);
+/** Forget a contract on this device (its document is a separate database: see contract-session). */
+export const removeContract = (id: string) => run('contracts', 'readwrite', (s) => s.delete(id)).then(() => undefined);
 
 /** The outbox in IndexedDB: each write resolves once its transaction has committed. */
 export const outboxStorage: OutboxStorage = {

@@ -22,7 +22,7 @@ export interface OutboxEntry {
 	contract: string;
 	call: ProviderCall;
 	type: EventType;
-	/** The milestone it moves money on (none for a withdrawal). */
+	/** What it moves money on: a milestone id, `week:<week>` for an hourly week, `bonus`; none for a withdrawal. */
 	milestone?: string;
 	/** The signed intent, exactly as it will be written. */
 	envelope: string;

@@ -29,6 +29,7 @@ import { authenticate } from '../identity/authenticate';
 import type { DeviceKey } from '../identity/ed25519';
 import { signEvent, type SignedEvent } from '../identity/sign-event';
 import { MemoryOutboxStorage, Outbox, type OutboxEntry, type OutboxStorage, type ProviderCall } from './outbox';
+import { fieldErrors, type FieldContext, type SchemaIssue } from '../ui/field-errors';
 
 export class ActionRefused extends Error {
 	readonly rejection: Rejection;
@@ -74,14 +75,25 @@ const CALL_FOR: Partial<Record<EventType, ProviderCall>> = {
 	'milestone.release': 'release',
 	'milestone.autoRelease': 'release',
 	'milestone.refund': 'refund',
-	'withdrawal.requested': 'withdraw'
+	'withdrawal.requested': 'withdraw',
+	'hourly.fund': 'fund',
+	'hourly.release': 'release',
+	'hourly.reclaim': 'refund',
+	'bonus.paid': 'fund'
 };
 
-function refusedBySchema(error: { issues: { path: PropertyKey[]; message: string }[] }): ActionRefused {
-	const fields: Record<string, string> = {};
-	for (const issue of error.issues) fields[issue.path.map(String).join('.')] ??= issue.message;
-	const first = Object.entries(fields)[0];
-	return new ActionRefused(reject('bad-schema', first ? `${first[0]}: ${first[1]}.` : ''), fields);
+/** What one pending money action is about, for "one at a time": a milestone, an hourly week, or a bonus. */
+function subjectOf(type: EventType, payload: unknown): string | undefined {
+	const p = payload as { milestone?: string; week?: string };
+	if (p.milestone !== undefined) return p.milestone;
+	if (p.week !== undefined) return `week:${p.week}`;
+	return type === 'bonus.paid' ? 'bonus' : undefined;
+}
+
+/** Every field's issue in words (ui/field-errors.ts), so any form can show them next to its fields. */
+function refusedBySchema(error: { issues: SchemaIssue[] }, ctx: FieldContext): ActionRefused {
+	const fields = fieldErrors(error.issues, ctx);
+	return new ActionRefused(reject('bad-schema', Object.values(fields)[0] ?? ''), fields);
 }
 
 export class Party {
@@ -122,7 +134,7 @@ export class Party {
 	/** The signed proposal alone, with the id of the contract it creates (for callers that make their own log). */
 	static async signProposal(key: DeviceKey, payload: Omit<Payload<'contract.proposed'>, 'nonce'>, at: number): Promise<SignedEvent & { contract: string }> {
 		const parsed = PAYLOADS['contract.proposed'].safeParse({ ...payload, nonce: toBase64url(crypto.getRandomValues(new Uint8Array(16))) });
-		if (!parsed.success) throw refusedBySchema(parsed.error);
+		if (!parsed.success) throw refusedBySchema(parsed.error, { type: 'contract.proposed', currency: payload.terms?.currency });
 		const draft = withDerivedContract<Draft>({ contract: '', author: key.publicKey, prev: null, deps: [], at, type: 'contract.proposed', payload: parsed.data });
 		const rejection = check(emptyState(draft.contract), { ...draft, id: encodeBody(draft).id } as unknown as Ev);
 		if (rejection) throw new ActionRefused(rejection);
@@ -232,19 +244,19 @@ export class Party {
 		const call = CALL_FOR[type];
 		if (!call) throw new Error(`${type} is not a money intent.`);
 		await this.outbox.load();
-		const milestone = (payload as { milestone?: string }).milestone;
-		const same = this.samePending(call, milestone, type, payload);
+		const subject = subjectOf(type, payload);
+		const same = this.samePending(call, subject, type, payload);
 		if (same) return this.attempt(same);
 		const intent = await this.prepare(type, payload);
 		// Checked again after signing (which awaits): a second click meanwhile sees the first entry.
-		const again = this.samePending(call, milestone, type, payload);
+		const again = this.samePending(call, subject, type, payload);
 		if (again) return this.attempt(again);
 		const entry: OutboxEntry = {
 			id: intent.id,
 			contract: this.log.contract,
 			call,
 			type,
-			...(milestone !== undefined ? { milestone } : {}),
+			...(subject !== undefined ? { milestone: subject } : {}),
 			envelope: intent.envelope,
 			payload: { ...(payload as Record<string, unknown>) },
 			createdAt: this.clock(),
@@ -396,7 +408,7 @@ export class Party {
 	/** Compose on top of this device's log and run the same schema and rules every peer will run. */
 	private draft<T extends EventType>(type: T, payload: Payload<T>): { draft: Draft<T>; refused: ActionRefused | null } {
 		const parsed = PAYLOADS[type].safeParse(payload);
-		if (!parsed.success) return { draft: undefined as never, refused: refusedBySchema(parsed.error) };
+		if (!parsed.success) return { draft: undefined as never, refused: refusedBySchema(parsed.error, { type, currency: this.log.derive().state.terms?.currency }) };
 		const draft = compose(this.log, this.key.publicKey, type, parsed.data as Payload<T>, this.clock());
 		const { id } = encodeBody(draft);
 		const rejection = check(this.log.derive().state, { ...draft, id } as unknown as Ev);

@@ -35,7 +35,7 @@ describe('transaction history from the ledger', () => {
 		expect(nextAction(w.state, 'freelancer', w.now)).toBe('Work on milestone 1, then Request Payment');
 		await w.submit('design');
 		w.advance(5);
-		expect(nextAction(w.state, 'client', w.now)).toBe('Review submission of milestone 1 — auto-releases in 9 days');
+		expect(nextAction(w.state, 'client', w.now)).toBe('Review submission of milestone 1 — the freelancer can claim the payment in 9 days');
 	});
 });
 

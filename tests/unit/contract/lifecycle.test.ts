@@ -141,8 +141,10 @@ describe('fund → Request Payment → Release Payment → withdraw', () => {
 		await w.release('design', 40_000);
 		const m = milestone(w.state, 'design')!;
 		expect([m.released, m.funded - m.released - m.refunded]).toEqual([40_000, 60_000]);
-		expect(status(w, 'design')).toBe('submitted');
-		// The client acted: the freelancer may request payment for the rest, which restarts the clock.
+		// The review clock stopped with the client's release: the chip no longer says "Submitted for review".
+		expect(status(w, 'design')).toBe('partly_released');
+		// The client acted: the freelancer may request payment for the rest (a day later), which restarts the clock.
+		w.advance(1);
 		const again = await w.submit('design');
 		expect(w.rejection(again)).toBeUndefined();
 		expect(clocks(w.state).find((c) => c.kind === 'review')).toMatchObject({ subject: again });

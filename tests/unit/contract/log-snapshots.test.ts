@@ -39,11 +39,13 @@ async function chain(count: number) {
 	return { w, contract, entries: out, freelancerLast: w.log.lastOf(FREELANCER.publicKey)! };
 }
 
+/** Open as the document does: add, verify, fold, then (once idle) build the snapshot the open skipped. */
 async function open(contract: string, entries: [string, string][], options?: { snapshotEvery?: number }): Promise<ContractLog> {
 	const log = new ContractLog(contract, options);
 	for (const [id, env] of entries) log.add(id, env);
 	await authenticate(log);
 	log.derive();
+	log.prepareSnapshots();
 	return log;
 }
 
@@ -141,6 +143,55 @@ describe('late events refold from a snapshot', () => {
 			expect(canonical(d)).toBe(canonical((await open(contract, all, { snapshotEvery: 0 })).derive()));
 		}
 		expect(log.refolds).toBe(2);
+	});
+});
+
+describe('opening takes no snapshot copy; idle time replays one', () => {
+	it('a fold from the empty state copies nothing, and prepareSnapshots builds the snapshot it skipped', async () => {
+		const every = 16;
+		const { contract, entries } = await chain(100);
+		const log = new ContractLog(contract, { snapshotEvery: every });
+		for (const [id, env] of entries) log.add(id, env);
+		await authenticate(log);
+		const n = log.derive().state.applied.length;
+		expect(log.snapshots).toEqual([]);
+		expect(log.prepareSnapshots()).toBe(true);
+		const at = log.snapshots[0]!;
+		expect(log.snapshots).toEqual([(Math.floor(n / every) - 1) * every]);
+		// Nothing more to build; the live state was not touched.
+		expect(log.prepareSnapshots()).toBe(false);
+		expect(log.derive().state.applied.length).toBe(n);
+
+		// A late event right after position `at + 1` refolds from the replayed snapshot, twice (the first
+		// restore learns whether the replayed state aliases anything), and equals a fold from scratch.
+		const all = [...entries];
+		for (const text of ['late 1', 'late 2']) {
+			const late = signed(FREELANCER, { contract, prev: null, deps: [entries[at + 1]![0]], at: 1, text });
+			all.push(late);
+			const before = log.reapplied;
+			const folded = log.derive().state.applied.length;
+			log.add(...late);
+			await authenticate(log);
+			const d = log.derive();
+			expect(log.reapplied - before).toBe(folded - at);
+			const scratch = new ContractLog(contract, { snapshotEvery: 0 });
+			for (const [id, env] of all) scratch.add(id, env);
+			await authenticate(scratch);
+			expect(canonical(d)).toBe(canonical(scratch.derive()));
+		}
+	});
+
+	it('a fold that goes on from where it was takes its snapshot on the way, as before', async () => {
+		const every = 16;
+		const { contract, entries } = await chain(100);
+		const log = new ContractLog(contract, { snapshotEvery: every });
+		for (const [id, env] of entries.slice(0, 10)) log.add(id, env);
+		await authenticate(log);
+		log.derive();
+		for (const [id, env] of entries.slice(10)) log.add(id, env);
+		await authenticate(log);
+		const n = log.derive().state.applied.length;
+		expect(log.snapshots).toEqual([(Math.floor(n / every) - 1) * every]);
 	});
 });
 

@@ -3,7 +3,7 @@ import { ContractLog } from '../../../src/lib/contract/log';
 import { MockEscrowProvider } from '../../../src/lib/escrow/mock';
 import { ActionRefused, Party } from '../../../src/lib/sync/party';
 import { activePair } from '../../support/parties';
-import { CLIENT, FREELANCER, terms } from '../../support/world';
+import { CLIENT, FREELANCER, hourlyTerms, terms } from '../../support/world';
 
 async function pair() {
 	const provider = new MockEscrowProvider();
@@ -34,5 +34,23 @@ describe('a device acting on a contract', () => {
 		const { intent, receipt } = await client.settle('milestone.fund', { milestone: 'design', amount: 100_000, currency: 'USD', method: 'card' });
 		expect(client.log.has(intent.id) && client.log.has(receipt.id)).toBe(true);
 		await expect(client.act('milestone.fund' as never, {} as never)).rejects.toThrow(/moves money/);
+	});
+
+	it('settles hourly money through the provider: a week funded, a bonus paid, one pending action per week', async () => {
+		const provider = new MockEscrowProvider();
+		const info = await provider.info();
+		const h = hourlyTerms();
+		const { client } = await activePair({ escrow: provider, terms: { ...h, provider: { id: 'mock', publicKey: info.publicKey, testMode: true } } });
+		const week = '2026-11-30';
+		const fund = { week, amount: 50_000, currency: 'USD' as const, method: 'card' as const };
+		const { receipt } = await client.settle('hourly.fund', fund);
+		expect(client.derived().state.applied.some((e) => e.id === receipt.id)).toBe(true);
+		const bonus = await client.settle('bonus.paid', { amount: 2_500, currency: 'USD', method: 'card', note: 'Thanks' });
+		expect(client.log.has(bonus.receipt.id)).toBe(true);
+		// The provider does not answer: the week's next funding waits, and another one for the same week is refused.
+		provider.setDown(true);
+		const next = { ...fund, week: '2026-12-07' };
+		await expect(client.settle('hourly.fund', next)).rejects.toMatchObject({ name: 'PendingIntent' });
+		await expect(client.settle('hourly.fund', { ...next, amount: 40_000 })).rejects.toBeInstanceOf(ActionRefused);
 	});
 });

@@ -1,0 +1,250 @@
+/**
+ * One open contract: its Yjs document persisted in IndexedDB, its peers, a Party to act, and its
+ * escrow provider with that provider's clock (real time; for the TEST MODE mock, real time plus the
+ * contract's shared test clock offset). Pages read derived state from here and dispatch through
+ * `session.party`; they decide nothing.
+ */
+import * as Y from 'yjs';
+import { clearDocument, type IndexeddbPersistence } from 'y-indexeddb';
+import type { DerivedContract } from '../contract/log';
+import { noticesFor } from '../contract/notices';
+import { snapshot } from '../contract/snapshot';
+import { isTestModeContract, testClockOffset, testModeNow } from '../contract/testclock';
+import { DAY_MS } from '../contract/state';
+import type { EscrowAdapter } from '../escrow/adapter';
+import { app, notify, remember, unlist } from './app-state.svelte';
+import { ContractDoc } from './contract-doc';
+import { getContract, listContracts, loadDevice, outboxStorage, type ContractEntry, type Device } from './device-db';
+import { forwardEscrow } from './forward-escrow';
+import { retryDelay, type OutboxEntry } from './outbox';
+import { Party } from './party';
+import type { PeerState, PeerSync } from './peers';
+import { persist } from './persistence';
+import { chosenEscrow, escrowFor } from './provider-choice';
+import { loadSettings } from './settings';
+import { testModeEscrow } from './test-mode';
+
+/** How long a link's contract may take to arrive before the page says it was not found. */
+const NOT_FOUND_AFTER_MS = 20_000;
+const NOT_FOUND_KEY = 'milestone.notFoundAfterMs';
+
+/** NOT_FOUND_AFTER_MS, unless a test stored a shorter wait under NOT_FOUND_KEY. */
+function notFoundAfterMs(): number {
+	try {
+		const ms = Number(localStorage.getItem(NOT_FOUND_KEY));
+		return Number.isInteger(ms) && ms > 0 ? ms : NOT_FOUND_AFTER_MS;
+	} catch {
+		return NOT_FOUND_AFTER_MS;
+	}
+}
+
+const contractDb = (contract: string) => `milestone-contract-${contract}`;
+
+export class ContractSession {
+	derived = $state.raw<DerivedContract>(undefined as never);
+	peer = $state.raw<PeerState>({ status: 'connecting', peers: 0 });
+	/** Still no contract this long after opening: the link is damaged or the other party unreachable. */
+	missing = $state(false);
+	readonly party: Party;
+	/** This device's money intents still waiting for the provider's receipt (its outbox). */
+	pending = $state.raw<OutboxEntry[]>([]);
+	/** Pending intents the provider refused when asked again: what happened to them, for the page. */
+	refused = $state.raw<{ milestone?: string; type: string; message: string }[]>([]);
+	/** This contract's escrow provider (from its terms): quotes and provider time come from here too. */
+	readonly escrow: EscrowAdapter;
+	private readonly peers: PeerSync;
+	private retry: ReturnType<typeof setTimeout> | undefined;
+	private notFound: ReturnType<typeof setTimeout> | undefined;
+	private readonly onOnline = () => void this.resumePending();
+
+	constructor(
+		readonly entry: ContractEntry,
+		readonly cdoc: ContractDoc,
+		device: Device,
+		Peers: typeof PeerSync,
+		private readonly persistence?: IndexeddbPersistence
+	) {
+		// The log the party writes to: read at each call, so a clock step counts from the next call on.
+		const state = () => cdoc.log.derive().state;
+		const mock = testModeEscrow(() => testClockOffset(state()));
+		// The provider the contract's terms name, looked up at each call: Settings may change meanwhile.
+		this.escrow = forwardEscrow(() => {
+			const provider = state().terms?.provider;
+			if (!provider) return chosenEscrow();
+			return provider.id === 'mock' ? mock : escrowFor(provider);
+		});
+		this.party = new Party(device.key, cdoc.log, this.escrow, cdoc.sink, undefined, outboxStorage);
+		this.party.outbox.subscribe((entries) => {
+			this.pending = entries;
+			if (entries.length && !this.retry) this.retryLater();
+		});
+		let seen = cdoc.derived.state.applied.length;
+		cdoc.subscribe((d) => {
+			// The fold mutates in place: hand Svelte a fresh snapshot so every page notices the change.
+			this.derived = snapshot(d);
+			const news = noticesFor(d.state, device.key.publicKey, seen);
+			seen = d.state.applied.length;
+			if (news.length) notify(news);
+			if (d.state.status !== 'empty') {
+				clearTimeout(this.notFound);
+				this.missing = false;
+			}
+			const title = d.state.terms?.title;
+			if (title && title !== entry.title) void remember({ ...entry, title });
+		});
+		if (cdoc.derived.state.status === 'empty') this.notFound = setTimeout(() => (this.missing = this.derived.state.status === 'empty'), notFoundAfterMs());
+		this.peers = new Peers(cdoc.doc, entry.secret, loadSettings());
+		this.peers.subscribe((s) => (this.peer = s));
+		// Opening the contract resumes what this device left pending; so does coming back online.
+		void this.resumePending();
+		if (typeof window !== 'undefined') window.addEventListener('online', this.onOnline);
+	}
+
+	/**
+	 * Provider time for this contract now, as this device reckons it without asking: real time, plus
+	 * the shared TEST MODE offset when the provider is the mock. (`escrow.now()` asks the provider.)
+	 */
+	now(): number {
+		return testModeNow(this.derived.state, Date.now());
+	}
+
+	/** TEST MODE: move this contract's provider clock forward by whole days, for both parties. */
+	async advanceTestClock(days: number): Promise<void> {
+		await this.party.act('testmode.clockAdvanced', { ms: days * DAY_MS });
+	}
+
+	/** TEST MODE: back to real time (the rules refuse once the provider signed on the advanced clock). */
+	async resetTestClock(): Promise<void> {
+		await this.party.act('testmode.clockReset', {});
+	}
+
+	/** Ask the provider again about every pending money intent (same intent ids); again later while any remain. */
+	async resumePending(): Promise<void> {
+		clearTimeout(this.retry);
+		this.retry = undefined;
+		try {
+			// What this device wrote that the provider has not recorded, and what the provider recorded
+			// that never reached this device (the other party may have withheld it).
+			await this.party.catchUp();
+			const r = await this.party.resume();
+			if (r.refused.length)
+				this.refused = [...r.refused.map(({ entry, error }) => ({ milestone: entry.milestone, type: entry.type, message: error.message })), ...this.refused];
+		} catch {
+			// Storage could not be read: what it holds stays there for the next try.
+		} finally {
+			this.retryLater();
+		}
+	}
+
+	private retryLater(): void {
+		clearTimeout(this.retry);
+		this.retry = undefined;
+		const left = this.party.pending();
+		if (!left.length) return;
+		const now = Date.now();
+		this.retry = setTimeout(() => void this.resumePending(), Math.min(...left.map((e) => retryDelay(e, now))));
+	}
+
+	pause(): void {
+		this.peers.pause();
+	}
+
+	resume(): void {
+		this.peers.resume();
+	}
+
+	/** Stop syncing and let go of the stored document (before the contract is removed). */
+	async close(): Promise<void> {
+		clearTimeout(this.retry);
+		clearTimeout(this.notFound);
+		this.retry = this.notFound = undefined;
+		if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline);
+		this.peers.destroy();
+		await this.persistence?.destroy();
+		this.cdoc.doc.destroy();
+	}
+}
+
+const sessions = new Map<string, Promise<ContractSession>>();
+
+export function openSession(contract: string): Promise<ContractSession> {
+	let s = sessions.get(contract);
+	if (!s) {
+		s = (async () => {
+			const entry = await getContract(contract);
+			if (!entry) throw new Error('This device does not hold that contract. Open its share link to join it.');
+			if (!app.device) throw new Error('Set up this device first.');
+			const doc = new Y.Doc();
+			// WebRTC (y-webrtc, simple-peer) loads with the first contract, not with the first page.
+			const [{ PeerSync: Peers }, persistence] = await Promise.all([import('./peers'), persist(contractDb(contract), doc)]);
+			const cdoc = new ContractDoc(contract, doc);
+			await cdoc.settled();
+			const session = new ContractSession(entry, cdoc, app.device, Peers, persistence);
+			if (sessions.get(contract) === s) app.sessions = { ...app.sessions, [contract]: session };
+			return session;
+		})();
+		s.catch(() => sessions.delete(contract));
+		sessions.set(contract, s);
+		firstOpen ??= s.then(
+			() => undefined,
+			() => undefined
+		);
+	}
+	return s;
+}
+
+/**
+ * Remove a contract from this device: its entry, its session and its stored document. The other
+ * party and the provider keep theirs. Refused while a payment of this device still waits for the
+ * provider's answer (its outbox must be asked again, or money could be lost track of).
+ */
+export async function forgetContract(contract: string): Promise<void> {
+	if ((await outboxStorage.list(contract)).length)
+		throw new Error('A payment on this contract is still waiting for the escrow provider’s answer. It can be removed once that payment is settled.');
+	const open = sessions.get(contract);
+	sessions.delete(contract);
+	const session = await open?.catch(() => undefined);
+	await session?.close();
+	await unlist(contract);
+	await clearDocument(contractDb(contract));
+}
+
+/** Resolves once the first session a page asked for has opened (or failed). */
+let firstOpen: Promise<void> | undefined;
+
+/**
+ * Start the app: this device and its contracts. Every contract is opened — what the Inbox count
+ * derives from, and money intents left pending resume there — but after the contract the page
+ * itself opens, so the page does not wait for the others.
+ */
+export async function boot(): Promise<void> {
+	try {
+		app.device = await loadDevice();
+		app.contracts = await listContracts();
+		if (app.device) {
+			const pageFirst = new Promise<void>((resolve) => setTimeout(() => void (firstOpen ?? Promise.resolve()).then(resolve), 1000));
+			void pageFirst.then(() => app.contracts.forEach((c) => void openSession(c.contract).catch(() => {})));
+		}
+	} catch (e) {
+		app.error = e instanceof Error ? e.message : String(e);
+	} finally {
+		app.ready = true;
+	}
+}
+
+/** The largest TEST MODE offset among the open contracts (Settings' former per-browser clock). */
+export function testClockOffsetOfOpen(): number {
+	return Math.max(0, ...Object.values(app.sessions).map((s) => testClockOffset(s.derived.state)));
+}
+
+/**
+ * Settings' TEST MODE control: move the clock of every TEST MODE contract this device is a party to,
+ * for both parties. The clock is a contract's now; its page has the same control for it alone.
+ */
+export async function advanceAllTestClocks(ms: number): Promise<void> {
+	for (const c of app.contracts) {
+		const session = await openSession(c.contract).catch(() => undefined);
+		if (!session || !isTestModeContract(session.cdoc.log.derive().state)) continue;
+		if (session.party.ask('testmode.clockAdvanced', { ms }) === null) await session.party.act('testmode.clockAdvanced', { ms });
+	}
+}

@@ -1,0 +1,579 @@
+/**
+ * Client of the relay (src/relay/PROTOCOL.md): derives a contract's relay keys from its link
+ * secret, encrypts each signed envelope into one item, pushes, pulls after a cursor and receives
+ * live items. No Svelte, no storage: the session keeps the cursor (`onCursor`) and the upload
+ * queue (relay-queue.ts) and hands decrypted envelopes to the same verification and fold as
+ * envelopes from a peer — the relay is never trusted with anything but ciphertext.
+ *
+ * One WebSocket per relay carries every room when the relay says `mux: true` (Node); a relay that
+ * serves one room per socket (the Durable Object build) gets one socket per room.
+ */
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { fromBase64url, toBase64url, utf8 } from '../contract/encoding';
+import { publicKeyFromSeed, sign, type DeviceKey } from '../identity/ed25519';
+import { openProof, PROTOCOL, pushProof, RelayError, roomIdOf, type ErrorCode, type RelayMessage, type StoredItem, type WireItem } from '../../relay/protocol';
+import type { UploadQueue } from './relay-queue';
+
+export { RelayError };
+
+export interface RelayKeys {
+	/** Room id: hash of the room public key. */
+	room: string;
+	/** Ed25519 room key: proves to the relay that this device holds the link. */
+	roomKey: DeviceKey;
+	/** XChaCha20-Poly1305 key for items. */
+	encryptionKey: Uint8Array;
+	/** HMAC key for dedup tags (the relay cannot test guesses of event ids). */
+	tagKey: Uint8Array;
+}
+
+const SALT = utf8.encode(PROTOCOL);
+const derive = (secret: string, info: string) => hkdf(sha256, utf8.encode(secret), SALT, utf8.encode(info), 32);
+
+/** Everything the relay protocol needs, from the link secret alone (HKDF-SHA256). */
+export function deriveRelayKeys(secret: string): RelayKeys {
+	const seed = toBase64url(derive(secret, 'room key'));
+	const roomKey = { seed, publicKey: publicKeyFromSeed(seed) };
+	return { room: roomIdOf(roomKey.publicKey), roomKey, encryptionKey: derive(secret, 'item encryption'), tagKey: derive(secret, 'dedup tag') };
+}
+
+/** The dedup tag of an event: HMAC-SHA256(tag key, event id). */
+export function itemTag(keys: RelayKeys, eventId: string): string {
+	return toBase64url(hmac(sha256, keys.tagKey, utf8.encode(eventId)));
+}
+
+/** The item is bound to its room and tag: the relay cannot move it to another room or tag. */
+const aad = (keys: RelayKeys, tag: string) => utf8.encode(`${PROTOCOL} item\n${keys.room}\n${tag}`);
+
+/** One envelope → one item: a fresh random 24-byte nonce, then the ciphertext and its tag. */
+export function encryptItem(keys: RelayKeys, eventId: string, envelope: string): WireItem {
+	const tag = itemTag(keys, eventId);
+	const nonce = crypto.getRandomValues(new Uint8Array(24));
+	const sealed = xchacha20poly1305(keys.encryptionKey, nonce, aad(keys, tag)).encrypt(utf8.encode(envelope));
+	const data = new Uint8Array(24 + sealed.length);
+	data.set(nonce);
+	data.set(sealed, 24);
+	return { tag, data: toBase64url(data) };
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * An item → its envelope. Throws when the item was not sealed with this room's key, was altered,
+ * or carries an envelope whose id does not match its tag (an item stored under another event's tag).
+ */
+export function decryptItem(keys: RelayKeys, item: WireItem): { id: string; envelope: string } {
+	const data = fromBase64url(item.data);
+	if (data.length <= 40) throw new Error('This relay item is too short to be an encrypted envelope.');
+	const plain = xchacha20poly1305(keys.encryptionKey, data.subarray(0, 24), aad(keys, item.tag)).decrypt(data.subarray(24));
+	const envelope = decoder.decode(plain);
+	const id = (JSON.parse(envelope) as { id?: unknown }).id;
+	if (typeof id !== 'string' || itemTag(keys, id) !== item.tag) throw new Error('This relay item’s envelope does not match its tag.');
+	return { id, envelope };
+}
+
+// —— the connection ——
+
+/** The parts of WebSocket this client uses: the browser's, or `ws` in Node. */
+export interface SocketLike {
+	readonly readyState: number;
+	send(data: string): void;
+	close(code?: number, reason?: string): void;
+	onopen: ((ev: unknown) => void) | null;
+	onmessage: ((ev: { data: unknown }) => void) | null;
+	onclose: ((ev: { code: number; reason: string }) => void) | null;
+	onerror: ((ev: unknown) => void) | null;
+}
+export type SocketFactory = (url: string) => SocketLike;
+
+export interface RelayClientOptions {
+	/** ws:// or wss:// base URL of the relay. */
+	url: string;
+	/** Default: the global WebSocket. */
+	socket?: SocketFactory;
+	/** Reconnect after a dropped connection (default true), with backoff up to 30 s. */
+	reconnect?: boolean;
+	requestTimeoutMs?: number;
+	onError?: (error: Error, room?: string) => void;
+}
+
+export interface ReceivedEnvelope {
+	seq: number;
+	id: string;
+	envelope: string;
+}
+
+export interface RoomOptions {
+	/** Last sequence number this device has processed (0: nothing yet). */
+	cursor?: number;
+	/** Called with each batch of items, decrypted, in sequence order. */
+	onEnvelopes?: (envelopes: ReceivedEnvelope[]) => void;
+	/** Called whenever the cursor moves, to persist it. */
+	onCursor?: (cursor: number) => void;
+	/** The relay has fewer items than the cursor says (reset or expired room): everything should be uploaded again. */
+	onReset?: () => void;
+	/** Receive live items (default true). */
+	live?: boolean;
+}
+
+type Hello = Extract<RelayMessage, { t: 'hello' }>;
+type Pending = { resolve: (m: RelayMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> };
+
+const CONFIRM_EVERY = 64 * 1024;
+
+/** One WebSocket to the relay: request/response by id, the challenge, read confirmations. */
+class Channel {
+	private socket?: SocketLike;
+	private ready?: Promise<Hello>;
+	private nextId = 1;
+	private readonly pending = new Map<number, Pending>();
+	private received = 0;
+	private confirmed = 0;
+	private confirmTimer?: ReturnType<typeof setTimeout>;
+	hello?: Hello;
+	closedByUser = false;
+
+	constructor(
+		private readonly url: string,
+		private readonly factory: SocketFactory,
+		private readonly timeoutMs: number,
+		private readonly onLive: (m: Extract<RelayMessage, { t: 'item' }>) => void,
+		private readonly onDown: (channel: Channel, reason: string) => void,
+		private readonly onError: (e: Error, room?: string) => void
+	) {}
+
+	open(): Promise<Hello> {
+		this.ready ??= new Promise<Hello>((resolve, reject) => {
+			const ws = this.factory(this.url);
+			this.socket = ws;
+			let greeted = false;
+			ws.onmessage = (ev) => {
+				const text = typeof ev.data === 'string' ? ev.data : String(ev.data);
+				let m: RelayMessage;
+				try {
+					m = JSON.parse(text);
+				} catch {
+					return;
+				}
+				if (m.t === 'hello') {
+					greeted = true;
+					this.hello = m;
+					resolve(m);
+					return;
+				}
+				if (m.t === 'item' || m.t === 'items') this.count(text.length);
+				if (m.t === 'item') return this.onLive(m);
+				const id = 'id' in m ? m.id : undefined;
+				const p = id !== undefined ? this.pending.get(id) : undefined;
+				if (!p) {
+					if (m.t === 'error') this.onError(new RelayError(m.code, m.message), m.room);
+					return;
+				}
+				this.pending.delete(id!);
+				clearTimeout(p.timer);
+				if (m.t === 'error') p.reject(new RelayError(m.code, m.message));
+				else p.resolve(m);
+			};
+			ws.onclose = (ev) => {
+				const reason = ev.reason || `connection closed (${ev.code})`;
+				if (!greeted) reject(new Error(`The relay could not be reached: ${reason}.`));
+				this.fail(reason);
+			};
+			ws.onerror = () => {};
+		});
+		return this.ready;
+	}
+
+	private fail(reason: string): void {
+		clearTimeout(this.confirmTimer);
+		for (const p of this.pending.values()) {
+			clearTimeout(p.timer);
+			p.reject(new Error(`The relay connection closed: ${reason}.`));
+		}
+		this.pending.clear();
+		this.ready = undefined;
+		this.socket = undefined;
+		if (!this.closedByUser) this.onDown(this, reason);
+	}
+
+	/** Confirm reading item bytes now and then, so the relay keeps sending (flow control). */
+	private count(chars: number): void {
+		this.received += chars;
+		// Well before the relay's cap on unconfirmed bytes, or soon after a burst ends.
+		const every = Math.min(CONFIRM_EVERY, (this.hello?.limits.maxUnreadBytes ?? 4 * CONFIRM_EVERY) / 4);
+		if (this.received - this.confirmed >= every) this.confirm();
+		else this.confirmTimer ??= setTimeout(() => this.confirm(), 50);
+	}
+
+	private confirm(): void {
+		clearTimeout(this.confirmTimer);
+		this.confirmTimer = undefined;
+		if (this.received === this.confirmed || this.socket?.readyState !== 1) return;
+		this.confirmed = this.received;
+		this.socket.send(JSON.stringify({ t: 'read', read: this.received }));
+	}
+
+	/** One request; a 'rate-limited' refusal is retried after a pause, a few times. */
+	async request<T extends RelayMessage>(body: Record<string, unknown>): Promise<T> {
+		for (let attempt = 0; ; attempt++) {
+			try {
+				return await this.requestOnce<T>(body);
+			} catch (e) {
+				if (!(e instanceof RelayError && e.code === 'rate-limited') || attempt >= 4) throw e;
+				await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+			}
+		}
+	}
+
+	private async requestOnce<T extends RelayMessage>(body: Record<string, unknown>): Promise<T> {
+		await this.open();
+		const ws = this.socket;
+		if (!ws || ws.readyState !== 1) throw new Error('The relay connection is not open.');
+		const id = this.nextId++;
+		return new Promise<T>((resolve, reject) => {
+			const timer = setTimeout(() => {
+				this.pending.delete(id);
+				reject(new Error('The relay did not answer in time.'));
+			}, this.timeoutMs);
+			this.pending.set(id, { resolve: resolve as (m: RelayMessage) => void, reject, timer });
+			this.confirmed = this.received;
+			// The id first: a relay that cannot parse a message still finds which request it answers.
+			ws.send(JSON.stringify({ t: body.t, id, ...body, read: this.received }));
+		});
+	}
+
+	close(): void {
+		this.closedByUser = true;
+		this.socket?.close(1000, 'done');
+		this.fail('closed by this device');
+	}
+}
+
+/** A relay connection for any number of rooms. */
+export class RelayClient {
+	private readonly factory: SocketFactory;
+	private readonly rooms = new Map<string, RelayRoom>();
+	private shared?: Channel;
+	/** The first channel, while the relay's hello has not said whether it multiplexes. */
+	private probe?: { room: RelayRoom; channel: Channel };
+	/** Learned from the first hello: does this relay carry many rooms on one socket? */
+	private mux?: boolean;
+	private closed = false;
+
+	constructor(private readonly opts: RelayClientOptions) {
+		this.factory =
+			opts.socket ??
+			((url) => {
+				const WS = (globalThis as { WebSocket?: new (url: string) => SocketLike }).WebSocket;
+				if (!WS) throw new Error('This runtime has no WebSocket.');
+				return new WS(url);
+			});
+	}
+
+	/** Join a room (by link secret or derived keys). Resolves once it is open on the relay. */
+	async room(secretOrKeys: string | RelayKeys, options: RoomOptions = {}): Promise<RelayRoom> {
+		const keys = typeof secretOrKeys === 'string' ? deriveRelayKeys(secretOrKeys) : secretOrKeys;
+		const existing = this.rooms.get(keys.room);
+		if (existing) return existing;
+		const room = new RelayRoom(this, keys, options);
+		this.rooms.set(keys.room, room);
+		try {
+			await room.open();
+		} catch (e) {
+			// Refused (limits, proof): forget it. Unreachable: keep it; reconnecting opens it later.
+			if (e instanceof RelayError) {
+				this.rooms.delete(keys.room);
+				room.channel?.close();
+			}
+			throw e;
+		}
+		return room;
+	}
+
+	/** @internal the channel a room uses: the shared one on a mux relay, else its own. */
+	async channelFor(room: RelayRoom): Promise<Channel> {
+		if (this.closed) throw new Error('This relay client is closed.');
+		if (this.mux && this.shared) return this.shared;
+		if (this.mux === false) {
+			const own = (room.channel ??= this.newChannel(room));
+			await own.open();
+			return own;
+		}
+		// Not known yet: the first socket names its room in the path (a per-room relay routes by it).
+		if (!this.probe) this.probe = { room, channel: this.newChannel(room) };
+		const probe = this.probe;
+		const hello = await probe.channel.open();
+		this.mux = hello.mux;
+		if (this.mux) return (this.shared = probe.channel);
+		this.probe = undefined;
+		if (probe.room === room) return (room.channel ??= probe.channel);
+		return (room.channel ??= this.newChannel(room));
+	}
+
+	private newChannel(room: RelayRoom): Channel {
+		const base = this.opts.url.replace(/\/+$/, '');
+		return new Channel(
+			`${base}/room/${room.keys.room}`,
+			this.factory,
+			this.opts.requestTimeoutMs ?? 30_000,
+			(m) => this.rooms.get(m.room)?.live(m),
+			(channel, reason) => this.down(channel, reason),
+			(e, r) => this.opts.onError?.(e, r)
+		);
+	}
+
+	private attempts = 0;
+	private down(channel: Channel, reason: string): void {
+		const affected = [...this.rooms.values()].filter((r) => r.channel === channel || (channel === this.shared && !r.channel));
+		if (channel === this.shared) this.shared = undefined;
+		if (channel === this.probe?.channel) this.probe = undefined;
+		for (const r of affected) r.channel = undefined;
+		this.opts.onError?.(new Error(`The relay connection dropped: ${reason}.`));
+		if (this.closed || this.opts.reconnect === false || affected.length === 0) return;
+		const delay = Math.min(30_000, 500 * 2 ** this.attempts++);
+		setTimeout(async () => {
+			if (this.closed) return;
+			try {
+				await Promise.all(affected.map((r) => r.open()));
+				this.attempts = 0;
+			} catch (e) {
+				this.opts.onError?.(e as Error);
+			}
+		}, delay);
+	}
+
+	/** Rooms currently joined. */
+	joined(): RelayRoom[] {
+		return [...this.rooms.values()];
+	}
+
+	/** @internal */
+	forget(room: RelayRoom): void {
+		this.rooms.delete(room.keys.room);
+	}
+
+	close(): void {
+		this.closed = true;
+		this.shared?.close();
+		for (const r of this.rooms.values()) r.channel?.close();
+		this.rooms.clear();
+	}
+
+	/** @internal */
+	reportError(e: Error, room: string): void {
+		this.opts.onError?.(e, room);
+	}
+}
+
+/** One contract's room on one relay: push, pull after the cursor, live items. */
+export class RelayRoom {
+	/** @internal own channel on a relay without mux */
+	channel?: Channel;
+	private cursorValue: number;
+	/** Sequence numbers above the cursor this device already has (its own acknowledged pushes). */
+	private readonly known = new Set<number>();
+	/** Live items above the cursor, waiting for the gap before them to close. */
+	private readonly held = new Map<number, StoredItem>();
+	/** Own items pushed and not yet acknowledged: a gap may be theirs. */
+	private inFlight = 0;
+	private gapTimer?: ReturnType<typeof setTimeout>;
+	private pulling?: Promise<number>;
+	private pullAgain = false;
+	/** The relay's head as last seen. */
+	head = 0;
+
+	constructor(
+		private readonly client: RelayClient,
+		readonly keys: RelayKeys,
+		private readonly options: RoomOptions
+	) {
+		this.cursorValue = options.cursor ?? 0;
+	}
+
+	get cursor(): number {
+		return this.cursorValue;
+	}
+
+	/** Open (or reopen after a reconnect) with proof of the room key, then catch up from the cursor. */
+	async open(): Promise<void> {
+		const channel = await this.client.channelFor(this);
+		const challenge = channel.hello!.challenge;
+		const sig = await sign(this.keys.roomKey, openProof(challenge, this.keys.room));
+		const opened = await channel.request<Extract<RelayMessage, { t: 'opened' }>>({
+			t: 'open',
+			room: this.keys.room,
+			key: this.keys.roomKey.publicKey,
+			sig,
+			live: this.options.live !== false
+		});
+		this.head = opened.head;
+		if (opened.head < this.cursorValue) {
+			// The relay lost or expired this room: read it all again, and let the owner upload again.
+			this.known.clear();
+			this.held.clear();
+			this.setCursor(0);
+			this.options.onReset?.();
+		}
+		if (this.options.live !== false && opened.head > this.cursorValue) void this.pull().catch((e) => this.client.reportError(e as Error, this.keys.room));
+	}
+
+	private setCursor(next: number): void {
+		if (next === this.cursorValue) return;
+		this.cursorValue = next;
+		this.options.onCursor?.(next);
+	}
+
+	/**
+	 * Move the cursor over everything contiguous: own acknowledged items (known) and live items
+	 * waiting in order (held). A gap left behind is either own pushes not yet acknowledged (wait
+	 * for their acks) or items this device missed (read them from the relay).
+	 */
+	private drain(): void {
+		const ready: StoredItem[] = [];
+		let c = this.cursorValue;
+		for (;;) {
+			if (this.known.delete(c + 1)) {
+				c++;
+				continue;
+			}
+			const next = this.held.get(c + 1);
+			if (!next) break;
+			this.held.delete(c + 1);
+			ready.push(next);
+			c++;
+		}
+		this.deliver(ready, c);
+		for (const s of this.known) if (s <= c) this.known.delete(s);
+		for (const s of this.held.keys()) if (s <= c) this.held.delete(s);
+		if (this.held.size === 0 || this.pulling) return;
+		if (this.inFlight === 0) return void this.pull().catch((e) => this.client.reportError(e as Error, this.keys.room));
+		this.gapTimer ??= setTimeout(() => {
+			this.gapTimer = undefined;
+			if (this.held.size) void this.pull().catch((e) => this.client.reportError(e as Error, this.keys.room));
+		}, 1000);
+	}
+
+	/** Decrypt and hand over items (in order, above the cursor); the cursor moves to `upTo`. */
+	private deliver(items: readonly StoredItem[], upTo = 0): void {
+		const out: ReceivedEnvelope[] = [];
+		let c = this.cursorValue;
+		for (const item of items) {
+			if (item.seq <= c) continue;
+			try {
+				out.push({ seq: item.seq, ...decryptItem(this.keys, item) });
+			} catch (e) {
+				// Junk written by someone holding the link: skipped, never passed on.
+				this.client.reportError(e as Error, this.keys.room);
+			}
+			c = item.seq;
+		}
+		if (out.length) this.options.onEnvelopes?.(out);
+		this.setCursor(Math.max(c, upTo));
+	}
+
+	/** @internal a live item */
+	live(m: Extract<RelayMessage, { t: 'item' }>): void {
+		if (m.seq > this.head) this.head = m.seq;
+		if (m.seq <= this.cursorValue || this.known.has(m.seq)) return;
+		this.held.set(m.seq, m);
+		if (this.held.size > 10_000) this.held.clear(); // far behind: the pull reads them instead
+		this.drain();
+	}
+
+	/** Read everything after the cursor (all pages); resolves with the new cursor. */
+	pull(): Promise<number> {
+		if (this.pulling) {
+			this.pullAgain = true;
+			return this.pulling;
+		}
+		this.pulling = (async () => {
+			try {
+				do {
+					this.pullAgain = false;
+					for (;;) {
+						const channel = await this.client.channelFor(this);
+						const r = await channel.request<Extract<RelayMessage, { t: 'items' }>>({ t: 'pull', room: this.keys.room, after: this.cursorValue });
+						this.head = Math.max(this.head, r.head);
+						this.deliver(r.items);
+						if (!r.more) break;
+					}
+				} while (this.pullAgain);
+				this.pulling = undefined;
+				this.drain();
+				return this.cursorValue;
+			} finally {
+				this.pulling = undefined;
+			}
+		})();
+		return this.pulling;
+	}
+
+	/**
+	 * Upload envelopes; resolves once the relay acknowledged every one (durable there) with their
+	 * sequence numbers. Split into pushes that fit the relay's limits.
+	 */
+	async push(envelopes: readonly { id: string; envelope: string }[]): Promise<number[]> {
+		const channel = await this.client.channelFor(this);
+		const hello = channel.hello ?? (await channel.open());
+		const budget = hello.limits.maxMessageBytes - 2048;
+		const seqs: number[] = [];
+		let batch: WireItem[] = [];
+		let size = 0;
+		const send = async () => {
+			if (!batch.length) return;
+			const items = batch;
+			batch = [];
+			size = 0;
+			const ch = await this.client.channelFor(this);
+			const sig = await sign(this.keys.roomKey, pushProof(ch.hello!.challenge, this.keys.room, items));
+			this.inFlight += items.length;
+			let acked: Extract<RelayMessage, { t: 'acked' }>;
+			try {
+				acked = await ch.request<Extract<RelayMessage, { t: 'acked' }>>({ t: 'push', room: this.keys.room, items, sig });
+			} finally {
+				this.inFlight -= items.length;
+			}
+			this.head = Math.max(this.head, acked.head);
+			for (const s of acked.seqs) if (s > this.cursorValue) this.known.add(s);
+			seqs.push(...acked.seqs);
+			this.drain();
+		};
+		for (const e of envelopes) {
+			const item = encryptItem(this.keys, e.id, e.envelope);
+			const chars = item.tag.length + item.data.length + 32;
+			if (batch.length >= hello.limits.maxItemsPerPush || (batch.length && size + chars > budget)) await send();
+			batch.push(item);
+			size += chars;
+		}
+		await send();
+		return seqs;
+	}
+
+	/** Upload what the queue holds for this room, removing each batch once acknowledged. Returns how many. */
+	async upload(queue: UploadQueue, batchSize = 100): Promise<number> {
+		let done = 0;
+		for (;;) {
+			const entries = await queue.list(this.keys.room, batchSize);
+			if (!entries.length) return done;
+			await this.push(entries);
+			await queue.remove(
+				this.keys.room,
+				entries.map((e) => e.id)
+			);
+			done += entries.length;
+		}
+	}
+
+	/** Leave the room on the relay (no more live items). */
+	async leave(): Promise<void> {
+		this.client.forget(this);
+		const channel = await this.client.channelFor(this).catch(() => undefined);
+		if (channel) await channel.request({ t: 'leave', room: this.keys.room }).catch(() => undefined);
+		if (this.channel) this.channel.close();
+	}
+}
+
+export type { ErrorCode };

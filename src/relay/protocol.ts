@@ -1,0 +1,245 @@
+/**
+ * The relay's wire protocol, shared by the relay (Node and Durable Object builds) and the client
+ * library: message shapes, the bytes each signature covers, the room id rule, limits and their
+ * error messages. Pure and synchronous apart from signature checks; no transport, no storage.
+ * PROTOCOL.md beside this file is the prose version.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { fromBase64url, toBase64url, utf8 } from '../lib/contract/encoding';
+
+export const PROTOCOL = 'milestone-relay/1';
+
+/**
+ * The contract's envelope limit (MAX_ENVELOPE_BYTES in src/lib/contract/schema.ts). Repeated here,
+ * not imported, so the relay bundle does not carry the schema library (zod) it never runs;
+ * tests/relay/client.test.ts fails if the two ever differ.
+ */
+export const ENVELOPE_LIMIT = 32 * 1024;
+/** XChaCha20-Poly1305: a 24-byte nonce before the ciphertext, a 16-byte tag after it. */
+export const ITEM_OVERHEAD = 24 + 16;
+/** The largest item: one envelope at the contract's limit, encrypted. */
+export const MAX_ITEM_BYTES = ENVELOPE_LIMIT + ITEM_OVERHEAD;
+/** Room ids, room public keys and dedup tags: 32 bytes as unpadded base64url. */
+const B64_32 = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+const B64 = /^[A-Za-z0-9_-]*$/;
+
+export interface RelayLimits {
+	/** Largest item (ciphertext bytes). */
+	maxItemBytes: number;
+	/** Largest message a client may send (characters of JSON). */
+	maxMessageBytes: number;
+	/** Items in one push. */
+	maxItemsPerPush: number;
+	/** Quota of one room: items and ciphertext bytes. */
+	maxItemsPerRoom: number;
+	maxBytesPerRoom: number;
+	/** At most this many items / bytes of items in one pull answer (always at least one item). */
+	maxPullItems: number;
+	maxPullBytes: number;
+	/** Connections from one client address at once. */
+	maxConnectionsPerAddress: number;
+	/** Rooms one client address has open at once (summed over its connections). */
+	maxRoomsPerAddress: number;
+	/** Rooms one client address may create (first write) per hour. */
+	maxNewRoomsPerAddressPerHour: number;
+	/** Messages per second from one connection, and from one address (all its connections). */
+	maxMessagesPerSecond: number;
+	maxMessagesPerSecondPerAddress: number;
+	/** Item bytes sent to a connection and not yet confirmed read; past it the reader is dropped. */
+	maxUnreadBytes: number;
+	/** Bytes queued in one socket's send buffer (where the transport can tell); past it the reader is dropped. */
+	maxBufferedBytesPerSocket: number;
+	/** A room nobody wrote to or opened for this long is deleted whole. */
+	retentionMs: number;
+	pingIntervalMs: number;
+}
+
+export const DAY_MS = 86_400_000;
+
+export const DEFAULT_LIMITS: RelayLimits = {
+	maxItemBytes: MAX_ITEM_BYTES,
+	maxMessageBytes: 1024 * 1024,
+	maxItemsPerPush: 100,
+	maxItemsPerRoom: 100_000,
+	maxBytesPerRoom: 64 * 1024 * 1024,
+	maxPullItems: 1000,
+	maxPullBytes: 512 * 1024,
+	maxConnectionsPerAddress: 50,
+	maxRoomsPerAddress: 1000,
+	maxNewRoomsPerAddressPerHour: 200,
+	maxMessagesPerSecond: 200,
+	maxMessagesPerSecondPerAddress: 1000,
+	maxUnreadBytes: 4 * 1024 * 1024,
+	maxBufferedBytesPerSocket: 4 * 1024 * 1024,
+	retentionMs: 400 * DAY_MS,
+	pingIntervalMs: 30_000
+};
+
+export function checkLimits(limits: RelayLimits): void {
+	for (const [name, value] of Object.entries(limits)) {
+		if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`relay limit ${name} must be a positive number, got ${value}`);
+	}
+	// An item must fit in a message, and a pull answer must be able to carry the largest item.
+	const itemChars = Math.ceil((limits.maxItemBytes * 4) / 3) + 200;
+	if (limits.maxMessageBytes < itemChars) throw new RangeError('relay limit maxMessageBytes must leave room for one item of maxItemBytes');
+	if (limits.maxUnreadBytes < limits.maxPullBytes * 2 + itemChars) throw new RangeError('relay limit maxUnreadBytes must leave room for a full pull answer');
+}
+
+/** WebSocket close codes the relay uses. */
+export const CLOSE = {
+	/** Policy: too many connections from one address, reading too slowly, or a protocol violation. */
+	policy: 1008,
+	/** A message over the size limit. */
+	tooBig: 1009,
+	/** Try again later. */
+	overloaded: 1013
+} as const;
+
+// —— messages ——
+
+export interface WireItem {
+	/** Keyed hash of the event id (dedup key): base64url of 32 bytes. */
+	tag: string;
+	/** nonce ‖ ciphertext ‖ tag, base64url. */
+	data: string;
+}
+export interface StoredItem extends WireItem {
+	seq: number;
+}
+
+export type ClientMessage =
+	| { t: 'open'; id: number; room: string; key: string; sig: string; live?: boolean; read?: number }
+	| { t: 'push'; id: number; room: string; items: WireItem[]; sig: string; read?: number }
+	| { t: 'pull'; id: number; room: string; after: number; read?: number }
+	| { t: 'leave'; id: number; room: string; read?: number }
+	| { t: 'read'; read: number }
+	| { t: 'ping'; id: number; read?: number };
+
+export type RelayMessage =
+	| { t: 'hello'; protocol: string; challenge: string; mux: boolean; limits: Pick<RelayLimits, 'maxItemBytes' | 'maxItemsPerPush' | 'maxMessageBytes' | 'maxItemsPerRoom' | 'maxBytesPerRoom' | 'maxUnreadBytes'> }
+	| { t: 'opened'; id: number; room: string; head: number }
+	| { t: 'acked'; id: number; room: string; seqs: number[]; head: number }
+	| { t: 'items'; id: number; room: string; items: StoredItem[]; head: number; more: boolean }
+	| { t: 'item'; room: string; seq: number; tag: string; data: string }
+	| { t: 'left'; id: number; room: string }
+	| { t: 'pong'; id: number }
+	| { t: 'error'; id?: number; room?: string; code: ErrorCode; message: string };
+
+export type ErrorCode =
+	| 'bad-message'
+	| 'message-too-large'
+	| 'not-open'
+	| 'wrong-room'
+	| 'bad-proof'
+	| 'bad-signature'
+	| 'item-too-large'
+	| 'too-many-items'
+	| 'room-full'
+	| 'too-many-rooms'
+	| 'too-many-new-rooms'
+	| 'rate-limited'
+	| 'storage-failed';
+
+/** A refusal: its code for programs, its message for people. */
+export class RelayError extends Error {
+	constructor(
+		readonly code: ErrorCode,
+		message: string
+	) {
+		super(message);
+		this.name = 'RelayError';
+	}
+}
+
+const int = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+const bad = (why: string) => new RelayError('bad-message', `This is not a valid relay message: ${why}.`);
+
+/** Parse and shape-check one client message; throws RelayError with what is wrong. */
+export function parseClientMessage(text: string, limits: RelayLimits): ClientMessage {
+	if (text.length > limits.maxMessageBytes)
+		throw new RelayError('message-too-large', `A message is at most ${limits.maxMessageBytes} bytes; this one is ${text.length}.`);
+	let m: Record<string, unknown>;
+	try {
+		m = JSON.parse(text);
+	} catch {
+		throw bad('it is not JSON');
+	}
+	if (!m || typeof m !== 'object' || Array.isArray(m) || typeof m.t !== 'string') throw bad('it has no type');
+	if (m.read !== undefined && !int(m.read)) throw bad('"read" must be a whole number of bytes');
+	if (m.t === 'read') {
+		if (!int(m.read)) throw bad('"read" must be a whole number of bytes');
+		return { t: 'read', read: m.read };
+	}
+	if (!int(m.id)) throw bad('it has no request id');
+	if (m.t === 'ping') return m as ClientMessage;
+	if (typeof m.room !== 'string' || !B64_32.test(m.room)) throw bad('the room id must be 32 bytes of base64url');
+	switch (m.t) {
+		case 'open':
+			if (typeof m.key !== 'string' || !B64_32.test(m.key)) throw bad('the room key must be 32 bytes of base64url');
+			if (typeof m.sig !== 'string') throw bad('an open needs the room key’s signature');
+			if (m.live !== undefined && typeof m.live !== 'boolean') throw bad('"live" must be true or false');
+			return m as ClientMessage;
+		case 'push': {
+			if (typeof m.sig !== 'string') throw bad('a push needs the room key’s signature');
+			if (!Array.isArray(m.items) || m.items.length === 0) throw bad('a push carries at least one item');
+			if (m.items.length > limits.maxItemsPerPush)
+				throw new RelayError('too-many-items', `A push carries at most ${limits.maxItemsPerPush} items; this one has ${m.items.length}. Send them in several pushes.`);
+			for (const item of m.items as unknown[]) checkItem(item, limits);
+			return m as ClientMessage;
+		}
+		case 'pull':
+			if (!int(m.after)) throw bad('"after" must be a sequence number (0 for the start)');
+			return m as ClientMessage;
+		case 'leave':
+			return m as ClientMessage;
+	}
+	throw bad(`unknown type "${String(m.t).slice(0, 20)}"`);
+}
+
+/** Decoded size of base64url text. */
+export const base64urlBytes = (text: string) => Math.floor((text.length * 3) / 4);
+
+function checkItem(item: unknown, limits: RelayLimits): asserts item is WireItem {
+	const i = item as WireItem;
+	if (!i || typeof i !== 'object' || typeof i.tag !== 'string' || !B64_32.test(i.tag)) throw bad('each item needs a tag of 32 bytes of base64url');
+	if (typeof i.data !== 'string' || !B64.test(i.data) || i.data.length % 4 === 1) throw bad('each item’s data must be base64url');
+	const bytes = base64urlBytes(i.data);
+	if (bytes > limits.maxItemBytes)
+		throw new RelayError(
+			'item-too-large',
+			`An item is at most ${limits.maxItemBytes} bytes (one envelope of at most ${limits.maxItemBytes - ITEM_OVERHEAD} bytes, plus ${ITEM_OVERHEAD} of encryption); this one is ${bytes}.`
+		);
+	if (bytes <= ITEM_OVERHEAD) throw bad('an item is an encrypted envelope, longer than its nonce and tag');
+}
+
+// —— what is signed ——
+
+/** Room id: a hash of the room public key, so only the holder of its private key can write or read. */
+export function roomIdOf(publicKey: string): string {
+	const key = fromBase64url(publicKey);
+	const prefix = utf8.encode(`${PROTOCOL} room\n`);
+	const bytes = new Uint8Array(prefix.length + key.length);
+	bytes.set(prefix);
+	bytes.set(key, prefix.length);
+	return toBase64url(sha256(bytes));
+}
+
+/** The bytes an open signs: the relay's fresh challenge for this connection and the room. */
+export function openProof(challenge: string, room: string): Uint8Array {
+	return utf8.encode(`${PROTOCOL} open\n${challenge}\n${room}`);
+}
+
+/** The bytes a push signs: challenge, room and a digest of every item in order. */
+export function pushProof(challenge: string, room: string, items: readonly WireItem[]): Uint8Array {
+	let text = '';
+	for (const i of items) text += `${i.tag}.${i.data}\n`;
+	return utf8.encode(`${PROTOCOL} push\n${challenge}\n${room}\n${toBase64url(sha256(utf8.encode(text)))}`);
+}
+
+/** What the relay announces about itself in its hello. */
+export function publicLimits(l: RelayLimits): Extract<RelayMessage, { t: 'hello' }>['limits'] {
+	return { maxItemBytes: l.maxItemBytes, maxItemsPerPush: l.maxItemsPerPush, maxMessageBytes: l.maxMessageBytes, maxItemsPerRoom: l.maxItemsPerRoom, maxBytesPerRoom: l.maxBytesPerRoom, maxUnreadBytes: l.maxUnreadBytes };
+}
+
+/** Messages that carry items count against a reader's unread bytes (their JSON length: ASCII only). */
+export const carriesItems = (m: RelayMessage) => m.t === 'item' || m.t === 'items';

@@ -1,0 +1,237 @@
+/**
+ * One client connection to the relay, independent of the transport: it checks every message
+ * (shape, size, rate, proof of the room key), runs pushes and pulls against the host's store, and
+ * guards the reader (items sent and not confirmed read, bytes queued in the socket). The Node
+ * relay (node.ts) and the Durable Object (worker.ts) are hosts: they supply the socket, storage,
+ * live fan-out and the per-address limits that need more than one connection's view.
+ */
+import { verify } from '../lib/identity/ed25519';
+import {
+	CLOSE,
+	carriesItems,
+	openProof,
+	parseClientMessage,
+	PROTOCOL,
+	publicLimits,
+	pushProof,
+	RelayError,
+	roomIdOf,
+	type ClientMessage,
+	type RelayLimits,
+	type RelayMessage,
+	type StoredItem,
+	type WireItem
+} from './protocol';
+import type { AppendResult, ReadResult } from './store';
+
+export interface RelayHost {
+	readonly limits: RelayLimits;
+	/** One socket may open many rooms (Node); false: one room per socket (Durable Objects). */
+	readonly mux: boolean;
+	send(text: string): void;
+	/** Bytes queued in the socket's send buffer, where the transport can tell (0 otherwise). */
+	buffered(): number;
+	close(code: number, reason: string): void;
+	/** Per-address message rate: an error when this address is over it. */
+	admit(): RelayError | undefined;
+	/** May this connection open `room` (per-address room count, the object's own room)? */
+	mayOpen(room: string): RelayError | undefined;
+	opened(room: string, live: boolean): void;
+	left(room: string): void;
+	/** Store a push; resolves only once it is durable. Throws RelayError to refuse it. */
+	append(room: string, items: WireItem[]): Promise<AppendResult>;
+	read(room: string, after: number): Promise<ReadResult> | ReadResult;
+	head(room: string): number;
+	/** Deliver freshly stored items to the room's other live sessions. */
+	publish(room: string, items: StoredItem[]): void;
+	/** The session's state changed (a room opened or left): hosts that hibernate persist it. */
+	persist?(state: SessionState): void;
+}
+
+/** What a session must remember across hibernation: its challenge and its open rooms. */
+export interface SessionState {
+	challenge: string;
+	rooms: Record<string, { key: string; live: boolean }>;
+}
+
+export function newChallenge(): string {
+	let s = '';
+	for (const b of crypto.getRandomValues(new Uint8Array(24))) s += b.toString(16).padStart(2, '0');
+	return s;
+}
+
+export class RelaySession {
+	readonly state: SessionState;
+	/** Item-carrying bytes sent, and the count the client confirmed reading. */
+	private sent = 0;
+	private read = 0;
+	private windowStart = 0;
+	private inWindow = 0;
+	private tail: Promise<void> = Promise.resolve();
+	closed = false;
+
+	constructor(
+		private readonly host: RelayHost,
+		state?: SessionState
+	) {
+		this.state = state ?? { challenge: newChallenge(), rooms: {} };
+	}
+
+	hello(): void {
+		this.send({ t: 'hello', protocol: PROTOCOL, challenge: this.state.challenge, mux: this.host.mux, limits: publicLimits(this.host.limits) });
+	}
+
+	rooms(): string[] {
+		return Object.keys(this.state.rooms);
+	}
+
+	isLive(room: string): boolean {
+		return this.state.rooms[room]?.live === true;
+	}
+
+	/** Send one message; item-carrying ones are refused to a reader that is too far behind (dropped). */
+	send(m: RelayMessage): boolean {
+		return this.sendText(JSON.stringify(m), carriesItems(m));
+	}
+
+	sendText(text: string, items: boolean): boolean {
+		if (this.closed) return false;
+		const l = this.host.limits;
+		if (items) {
+			if (this.sent - this.read + text.length > l.maxUnreadBytes) {
+				this.drop(`reading too slowly: more than ${l.maxUnreadBytes} bytes of items sent and not confirmed read`);
+				return false;
+			}
+			this.sent += text.length;
+		}
+		if (this.host.buffered() + text.length > l.maxBufferedBytesPerSocket) {
+			this.drop(`reading too slowly: more than ${l.maxBufferedBytesPerSocket} bytes queued`);
+			return false;
+		}
+		this.host.send(text);
+		return true;
+	}
+
+	drop(reason: string, code: number = CLOSE.policy): void {
+		if (this.closed) return;
+		this.closed = true;
+		this.host.close(code, reason);
+	}
+
+	private error(e: unknown, id?: number, room?: string): void {
+		const err = e instanceof RelayError ? e : new RelayError('storage-failed', 'The relay could not store or read this just now; nothing was acknowledged. Try again.');
+		this.send({ t: 'error', id, room, code: err.code, message: err.message });
+	}
+
+	/** One message from the client. Work on a connection runs in arrival order. */
+	receive(text: string): void {
+		if (this.closed) return;
+		const l = this.host.limits;
+		const now = Date.now();
+		if (now - this.windowStart >= 1000) {
+			this.windowStart = now;
+			this.inWindow = 0;
+		}
+		let m: ClientMessage;
+		try {
+			if (++this.inWindow > l.maxMessagesPerSecond)
+				throw new RelayError('rate-limited', `Too many requests: at most ${l.maxMessagesPerSecond} messages a second on one connection. Slow down and retry.`);
+			const perAddress = this.host.admit();
+			if (perAddress) throw perAddress;
+			m = parseClientMessage(text, l);
+		} catch (e) {
+			return this.error(e, idOf(text), roomOf(text));
+		}
+		if (m.read !== undefined && m.read > this.read && m.read <= this.sent) this.read = m.read;
+		if (m.t === 'read') return;
+		if (m.t === 'ping') {
+			this.send({ t: 'pong', id: m.id });
+			return;
+		}
+		// Signatures are checked as messages arrive (in parallel); effects happen in order.
+		const check = m.t === 'open' ? this.checkOpen(m) : m.t === 'push' ? this.checkPush(m) : undefined;
+		this.tail = this.tail.then(async () => {
+			if (this.closed) return;
+			try {
+				await check;
+				await this.run(m);
+			} catch (e) {
+				this.error(e, m.id, m.room);
+			}
+		});
+	}
+
+	/** Settles once everything received so far has been handled (tests, shutdown). */
+	idle(): Promise<void> {
+		return this.tail;
+	}
+
+	private async checkOpen(m: Extract<ClientMessage, { t: 'open' }>): Promise<void> {
+		if (roomIdOf(m.key) !== m.room) throw new RelayError('wrong-room', 'This key does not belong to this room: a room id is the hash of its key.');
+		if (!(await verify(m.key, openProof(this.state.challenge, m.room), m.sig)))
+			throw new RelayError('bad-proof', 'The proof of the room key does not verify: only a holder of the link can open this room.');
+	}
+
+	private async checkPush(m: Extract<ClientMessage, { t: 'push' }>): Promise<void> {
+		const key = this.state.rooms[m.room]?.key;
+		if (!key) throw notOpen();
+		if (!(await verify(key, pushProof(this.state.challenge, m.room, m.items), m.sig)))
+			throw new RelayError('bad-signature', 'This write is not signed by the room key; nothing was stored.');
+	}
+
+	private async run(m: Exclude<ClientMessage, { t: 'read' } | { t: 'ping' }>): Promise<void> {
+		switch (m.t) {
+			case 'open': {
+				const live = m.live !== false;
+				if (!this.state.rooms[m.room]) {
+					const refused = this.host.mayOpen(m.room);
+					if (refused) throw refused;
+				}
+				this.state.rooms[m.room] = { key: m.key, live };
+				this.host.opened(m.room, live);
+				this.host.persist?.(this.state);
+				this.send({ t: 'opened', id: m.id, room: m.room, head: this.host.head(m.room) });
+				return;
+			}
+			case 'push': {
+				if (!this.state.rooms[m.room]) throw notOpen();
+				const result = await this.host.append(m.room, m.items);
+				this.send({ t: 'acked', id: m.id, room: m.room, seqs: result.seqs, head: result.head });
+				if (result.fresh.length) this.host.publish(m.room, result.fresh);
+				return;
+			}
+			case 'pull': {
+				if (!this.state.rooms[m.room]) throw notOpen();
+				const r = await this.host.read(m.room, m.after);
+				this.send({ t: 'items', id: m.id, room: m.room, items: r.items, head: r.head, more: r.more });
+				return;
+			}
+			case 'leave': {
+				if (this.state.rooms[m.room]) {
+					delete this.state.rooms[m.room];
+					this.host.left(m.room);
+					this.host.persist?.(this.state);
+				}
+				this.send({ t: 'left', id: m.id, room: m.room });
+				return;
+			}
+		}
+	}
+}
+
+const notOpen = () => new RelayError('not-open', 'Open this room first, with proof of its key: the relay serves a room only to holders of its link.');
+
+/** The request id and room of a message that failed to parse, when they can be read, to answer it. */
+function idOf(text: string): number | undefined {
+	const m = /"id"\s*:\s*(\d{1,15})/.exec(text.slice(0, 200));
+	return m ? Number(m[1]) : undefined;
+}
+function roomOf(text: string): string | undefined {
+	const m = /"room"\s*:\s*"([A-Za-z0-9_-]{43})"/.exec(text.slice(0, 300));
+	return m?.[1];
+}
+
+/** Live item message, serialised once for every receiver. */
+export function liveText(room: string, item: StoredItem): string {
+	return JSON.stringify({ t: 'item', room, seq: item.seq, tag: item.tag, data: item.data } satisfies RelayMessage);
+}

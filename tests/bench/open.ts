@@ -1,0 +1,92 @@
+/**
+ * Opening a contract against plain Yjs, in whatever runtime runs it (Node in run.ts, Chromium
+ * through browser-open.ts): the same document, interleaved runs, medians, ratios in one run.
+ *  - plain: `Y.applyUpdate` of the stored update (what loading the document costs anyway);
+ *  - cold open: the same, then every event decoded, verified and folded (a first open);
+ *  - reopen: the same apply, then the checkpoint read (a structured clone stands for IndexedDB's),
+ *    checked against the document and restored, and the document's values added (an open of a
+ *    contract this device has verified before).
+ * The hash is the WebAssembly SHA-256 the app installs before it opens a contract.
+ */
+import * as Y from 'yjs';
+import { ContractLog } from '../../src/lib/contract/log';
+import { sha256Implementation } from '../../src/lib/contract/sha256';
+import { authenticate } from '../../src/lib/identity/authenticate';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/lib/sync/checkpoint';
+import { loadWasmSha256 } from '../../src/lib/sync/wasm-sha256';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+const RULES = 'bench';
+
+export async function coldOpen(contract: string, update: Uint8Array): Promise<ContractLog> {
+	const doc = new Y.Doc();
+	Y.applyUpdate(doc, update);
+	const log = new ContractLog(contract);
+	doc.getMap<string>('events').forEach((env, id) => log.add(id, env));
+	await authenticate(log);
+	log.derive();
+	return log;
+}
+
+export async function reopen(contract: string, update: Uint8Array, stored: unknown): Promise<ContractLog> {
+	const doc = new Y.Doc();
+	Y.applyUpdate(doc, update);
+	const events = doc.getMap<string>('events');
+	const cp = await decodeCheckpoint(structuredClone(stored), contract, RULES, (id) => events.get(id));
+	if (!cp) throw new Error('the checkpoint did not decode');
+	const log = new ContractLog(contract);
+	log.restoreCheckpoint(cp);
+	events.forEach((env, id) => log.add(id, env));
+	await authenticate(log);
+	log.derive();
+	return log;
+}
+
+export async function openFigures(contract: string, update: Uint8Array, events: number, runs = 7, gc: () => void = () => {}) {
+	const wasm = await loadWasmSha256();
+	// Warm up every path once so JIT compilation is not measured.
+	Y.applyUpdate(new Y.Doc(), update);
+	const first = await coldOpen(contract, update);
+	let t = performance.now();
+	const stored = await encodeCheckpoint(first.checkpoint(), RULES);
+	const checkpointWriteMs = performance.now() - t;
+	t = performance.now();
+	first.prepareSnapshots();
+	const idleSnapshotMs = performance.now() - t;
+	await reopen(contract, update, stored);
+
+	const plain: number[] = [];
+	const cold: number[] = [];
+	const re: number[] = [];
+	for (let i = 0; i < runs; i++) {
+		gc();
+		t = performance.now();
+		const d = new Y.Doc();
+		Y.applyUpdate(d, update);
+		d.getMap('events').size;
+		plain.push(performance.now() - t);
+		gc();
+		t = performance.now();
+		const log = await coldOpen(contract, update);
+		cold.push(performance.now() - t);
+		if (log.derive().state.applied.length !== events) throw new Error(`expected ${events} applied events`);
+		gc();
+		t = performance.now();
+		const again = await reopen(contract, update, stored);
+		re.push(performance.now() - t);
+		if (again.derive().state.applied.length !== events) throw new Error(`reopen: expected ${events} applied events`);
+	}
+	return {
+		sha256: wasm && sha256Implementation() === 'installed' ? 'wasm' : 'javascript',
+		plainYjsApplyMs: round(median(plain)),
+		coldOpenMs: round(median(cold)),
+		coldOpenToPlainYjsRatio: round(median(cold) / median(plain)),
+		reopenMs: round(median(re)),
+		reopenToPlainYjsRatio: round(median(re) / median(plain)),
+		checkpointMB: round(stored.body.byteLength / 2 ** 20, 1),
+		/** Idle work after an open, off the path to the first view: writing the checkpoint, building the fold snapshot. */
+		checkpointEncodeMs: round(checkpointWriteMs),
+		idleSnapshotMs: round(idleSnapshotMs)
+	};
+}

@@ -1,0 +1,100 @@
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
+
+// The Inbox counts what still needs the person, keeps its news across a reload, and a link whose
+// contract never arrives says so (after a wait shortened here) and can be removed.
+let browsers: Browser[] = [];
+test.afterEach(async () => {
+	await Promise.all(browsers.map((b) => b.close()));
+	browsers = [];
+});
+
+async function person(name: string, baseURL: string, notFoundAfterMs?: number): Promise<Page> {
+	const browser = await chromium.launch(test.info().project.use.launchOptions ?? {});
+	browsers.push(browser);
+	const context = await browser.newContext({ baseURL });
+	// The app waits 20 s before it calls a link's contract not found; the test waits less.
+	if (notFoundAfterMs) await context.addInitScript((ms) => localStorage.setItem('milestone.notFoundAfterMs', String(ms)), notFoundAfterMs);
+	const page = await context.newPage();
+	page.on('pageerror', (e) => console.error(`[${name}] page error:`, e.message));
+	return page;
+}
+
+async function setUp(page: Page, name: string): Promise<void> {
+	await page.getByLabel('Your name, as the other party will see it').fill(name);
+	await page.getByRole('button', { name: 'Create my key' }).click();
+	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
+}
+
+const nav = (page: Page, link: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link });
+const inboxLink = (page: Page) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Inbox/ });
+/** A link that parses but names a contract nobody has: a damaged copy. */
+const damagedLink = () => `/#/join/${randomBytes(32).toString('base64url').slice(0, 43)}/${randomBytes(24).toString('base64url')}`;
+
+test('a link whose contract is not found says so after the wait, with what to check, and can be removed', async ({ baseURL }) => {
+	const ada = await person('ada', baseURL!, 3_000);
+	await ada.goto('/');
+	await setUp(ada, 'Ada');
+
+	// From the join page itself.
+	await ada.goto(damagedLink());
+	await expect(ada.getByText('Looking for the contract')).toBeVisible();
+	await expect(ada.getByRole('heading', { name: 'Contract not found' })).toBeVisible({ timeout: 15_000 });
+	await expect(ada.getByRole('alert')).toContainText('the link was copied whole');
+	await expect(ada.getByRole('alert')).toContainText('reach the relay');
+	await expect(inboxLink(ada)).toHaveText('Inbox (1)');
+	await ada.getByRole('button', { name: 'Remove this link' }).click();
+	await expect(ada.getByRole('status')).toContainText('Nothing of this link is left on this device');
+	await expect(inboxLink(ada)).toHaveText('Inbox');
+	await nav(ada, 'Contracts').click();
+	await expect(ada.getByText('No contracts on this device yet.')).toBeVisible();
+
+	// From the Inbox, after a reload: the row is there again once the wait is over, and goes with its count.
+	await ada.goto(damagedLink());
+	await expect(ada.getByRole('heading', { name: 'Contract not found' })).toBeVisible({ timeout: 15_000 });
+	await ada.goto('/#/inbox');
+	await ada.reload();
+	const row = ada.getByTestId('not-found');
+	await expect(row).toContainText('Contract not found', { timeout: 15_000 });
+	await expect(row).toContainText('copied whole');
+	await expect(inboxLink(ada)).toHaveText('Inbox (1)');
+	await row.getByRole('button', { name: 'Remove this link' }).click();
+	await expect(row).toHaveCount(0);
+	await expect(ada.getByText('Nothing needs your attention.')).toBeVisible();
+	await expect(inboxLink(ada)).toHaveText('Inbox');
+	await nav(ada, 'Contracts').click();
+	await expect(ada.getByText('No contracts on this device yet.')).toBeVisible();
+});
+
+test('the Inbox count is what still needs you: it goes down once you act, and the news stays after a reload', async ({ baseURL }) => {
+	const ada = await person('ada', baseURL!);
+	const grace = await person('grace', baseURL!);
+	await ada.goto('/');
+	await setUp(ada, 'Ada');
+	await ada.goto('/#/new');
+	await ada.locator('#title').fill('Website');
+	await ada.locator('#m0-title').fill('Design');
+	await ada.locator('#m0-amount').fill('1,200');
+	await ada.getByRole('button', { name: 'Propose contract' }).click();
+	const link = await ada.getByTestId('share-link').inputValue();
+	await expect(inboxLink(ada)).toHaveText('Inbox');
+
+	await grace.goto(link);
+	await setUp(grace, 'Grace');
+	await expect(grace.getByRole('button', { name: 'Accept contract' })).toBeVisible({ timeout: 15_000 });
+	// The proposal waits for her answer: one thing needs her.
+	await expect(inboxLink(grace)).toHaveText('Inbox (1)');
+	await grace.getByRole('button', { name: 'Accept contract' }).click();
+	await expect(grace.getByTestId('accepted-waiting')).toBeVisible();
+	// Answered: now she waits for Ada, and the count goes down.
+	await expect(inboxLink(grace)).toHaveText('Inbox');
+
+	// Ada has someone to confirm; the news of the acceptance is in her Inbox, and still there after a reload.
+	await expect(inboxLink(ada)).toHaveText('Inbox (1)', { timeout: 15_000 });
+	await inboxLink(ada).click();
+	await expect(ada.getByTestId('todo')).toContainText('Website: Confirm');
+	await expect(ada.getByTestId('recent')).toContainText('Grace accepted');
+	await ada.reload();
+	await expect(ada.getByTestId('recent')).toContainText('Grace accepted', { timeout: 15_000 });
+	await expect(inboxLink(ada)).toHaveText('Inbox (1)');
+});
