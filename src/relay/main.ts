@@ -17,6 +17,8 @@ const relay = await startRelay({
 	trustProxy: flag('trust-proxy-header', '') || undefined,
 	synchronous: flag('synchronous', 'full').toUpperCase() === 'NORMAL' ? 'NORMAL' : 'FULL',
 	limits: JSON.parse(flag('limits', '{}')),
+	// Web Push (push.ts): `--push-subject mailto:…` names the operator to push services; `--no-push` turns it off.
+	push: args.includes('--no-push') ? false : { subject: flag('push-subject', process.env.RELAY_PUSH_SUBJECT ?? '') || undefined },
 	log: console.log
 });
 const stop = () => relay.close().then(() => process.exit(0));

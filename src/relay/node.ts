@@ -14,6 +14,9 @@
  * Per-address limits (connections, open rooms, new rooms per hour, messages per second) count the
  * socket's peer address, or with `trustProxy` the right-most address of that header, exactly as
  * the signaling server does (src/signaling/server.js).
+ *
+ * Web Push (push.ts): on by default, with a VAPID key pair kept in the data folder; `push: false`
+ * turns it off (hello then announces no key and subscribes are refused).
  */
 import http from 'node:http';
 import { mkdirSync } from 'node:fs';
@@ -22,6 +25,7 @@ import Database from 'better-sqlite3';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { clientAddress } from '../signaling/server.js';
 import { checkLimits, CLOSE, DEFAULT_LIMITS, RelayError, type RelayLimits, type StoredItem, type WireItem } from './protocol';
+import { RelayPusher, type PushOptions } from './push';
 import { liveText, RelaySession, type RelayHost } from './session';
 import { RelayStore, type AppendResult, type Sql } from './store';
 
@@ -34,6 +38,8 @@ export interface RelayOptions {
 	/** Header a trusted reverse proxy puts the client address in ('x-forwarded-for'; true means that one). */
 	trustProxy?: string | boolean;
 	synchronous?: 'FULL' | 'NORMAL';
+	/** Web Push to subscribed devices (default on); false: no push. */
+	push?: PushOptions | false;
 	log?: (line: string) => void;
 }
 
@@ -42,6 +48,10 @@ export interface RunningRelay {
 	url: string;
 	/** The database file (tests read its bytes). */
 	file: string;
+	/** The VAPID public key pushes are signed with (absent with `push: false`). */
+	pushKey?: string;
+	/** Pushes waiting or in flight (tests wait for 0). */
+	pushBusy(): number;
 	stats(): Record<string, number>;
 	close(): Promise<void>;
 }
@@ -93,6 +103,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<RunningRelay>
 	const sql = sqlOver(db);
 	const store = new RelayStore(sql, limits, bufferCodec);
 	store.init();
+	const pusher = opts.push === false ? undefined : new RelayPusher(sql, dir, limits, opts.push ?? {}, log);
 	const counters = { connections: 0, pushes: 0, items: 0, commits: 0, refused: 0, dropped: 0 };
 
 	// —— group commit: every push that arrives in one turn of the event loop, one transaction ——
@@ -131,6 +142,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<RunningRelay>
 	// —— retention ——
 	const sweep = () => {
 		const gone = store.expire(Date.now());
+		pusher?.expire(gone);
 		if (gone.length) log(`relay: retention deleted ${gone.length} room(s) unused for ${Math.round(limits.retentionMs / 86_400_000)} days`);
 	};
 	sweep();
@@ -145,7 +157,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<RunningRelay>
 	const server = http.createServer((req, res) => {
 		if (req.url === '/health') {
 			res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
-			res.end(JSON.stringify({ ok: true, protocol: 'milestone-relay/1', ...counters, liveRooms: rooms.size, limits }));
+			res.end(JSON.stringify({ ok: true, protocol: 'milestone-relay/1', ...counters, ...pusher?.stats, liveRooms: rooms.size, limits, pushKey: pusher?.publicKey }));
 			return;
 		}
 		res.writeHead(404, { 'content-type': 'text/plain' });
@@ -223,6 +235,10 @@ export async function startRelay(opts: RelayOptions = {}): Promise<RunningRelay>
 			},
 			read: (room, after) => store.read(room, after),
 			head: (room) => store.room(room)?.head ?? 0,
+			pushKey: pusher?.publicKey,
+			subscribe: pusher && ((room, sub) => pusher.subscribe(room, sub)),
+			unsubscribe: pusher && ((room, endpoint) => pusher.unsubscribe(room, endpoint)),
+			notify: pusher && ((room, except) => pusher.notify(room, except)),
 			publish: (room, items: StoredItem[]) => {
 				const set = rooms.get(room);
 				if (!set) return;
@@ -272,10 +288,13 @@ export async function startRelay(opts: RelayOptions = {}): Promise<RunningRelay>
 				port,
 				url: `ws://localhost:${port}`,
 				file,
-				stats: () => ({ ...counters, liveRooms: rooms.size }),
+				pushKey: pusher?.publicKey,
+				pushBusy: () => pusher?.busy() ?? 0,
+				stats: () => ({ ...counters, ...pusher?.stats, liveRooms: rooms.size }),
 				close: () =>
 					new Promise<void>((closed) => {
 						clearInterval(sweeper);
+						pusher?.close();
 						for (const c of wss.clients) c.terminate();
 						wss.close();
 						server.close(() => {

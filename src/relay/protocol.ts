@@ -2,7 +2,7 @@
  * The relay's wire protocol, shared by the relay (Node and Durable Object builds) and the client
  * library: message shapes, the bytes each signature covers, the room id rule, limits and their
  * error messages. Pure and synchronous apart from signature checks; no transport, no storage.
- * PROTOCOL.md beside this file is the prose version.
+ * README.md ("Relay protocol") is the prose version.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64url, toBase64url, utf8 } from '../lib/contract/encoding';
@@ -49,6 +49,8 @@ export interface RelayLimits {
 	maxUnreadBytes: number;
 	/** Bytes queued in one socket's send buffer (where the transport can tell); past it the reader is dropped. */
 	maxBufferedBytesPerSocket: number;
+	/** Web Push subscriptions one room keeps (Node relay only; see push.ts). */
+	maxSubscriptionsPerRoom: number;
 	/** A room nobody wrote to or opened for this long is deleted whole. */
 	retentionMs: number;
 	pingIntervalMs: number;
@@ -71,6 +73,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
 	maxMessagesPerSecondPerAddress: 1000,
 	maxUnreadBytes: 4 * 1024 * 1024,
 	maxBufferedBytesPerSocket: 4 * 1024 * 1024,
+	maxSubscriptionsPerRoom: 20,
 	retentionMs: 400 * DAY_MS,
 	pingIntervalMs: 30_000
 };
@@ -107,21 +110,39 @@ export interface StoredItem extends WireItem {
 	seq: number;
 }
 
+/** A browser's PushSubscription as `subscription.toJSON()` gives it (keys base64url). */
+export interface WirePushSubscription {
+	endpoint: string;
+	keys: { p256dh: string; auth: string };
+}
+
 export type ClientMessage =
 	| { t: 'open'; id: number; room: string; key: string; sig: string; live?: boolean; read?: number }
-	| { t: 'push'; id: number; room: string; items: WireItem[]; sig: string; read?: number }
+	| { t: 'push'; id: number; room: string; items: WireItem[]; sig: string; read?: number; own?: string }
+	| { t: 'subscribe'; id: number; room: string; subscription: WirePushSubscription; sig: string; read?: number }
+	| { t: 'unsubscribe'; id: number; room: string; endpoint: string; sig: string; read?: number }
 	| { t: 'pull'; id: number; room: string; after: number; read?: number }
 	| { t: 'leave'; id: number; room: string; read?: number }
 	| { t: 'read'; read: number }
 	| { t: 'ping'; id: number; read?: number };
 
 export type RelayMessage =
-	| { t: 'hello'; protocol: string; challenge: string; mux: boolean; limits: Pick<RelayLimits, 'maxItemBytes' | 'maxItemsPerPush' | 'maxMessageBytes' | 'maxItemsPerRoom' | 'maxBytesPerRoom' | 'maxUnreadBytes'> }
+	| {
+			t: 'hello';
+			protocol: string;
+			challenge: string;
+			mux: boolean;
+			limits: Pick<RelayLimits, 'maxItemBytes' | 'maxItemsPerPush' | 'maxMessageBytes' | 'maxItemsPerRoom' | 'maxBytesPerRoom' | 'maxUnreadBytes'>;
+			/** Present when the relay sends Web Push: its VAPID public key (base64url, 65 bytes). */
+			push?: { key: string };
+	  }
 	| { t: 'opened'; id: number; room: string; head: number }
 	| { t: 'acked'; id: number; room: string; seqs: number[]; head: number }
 	| { t: 'items'; id: number; room: string; items: StoredItem[]; head: number; more: boolean }
 	| { t: 'item'; room: string; seq: number; tag: string; data: string }
 	| { t: 'left'; id: number; room: string }
+	| { t: 'subscribed'; id: number; room: string; subscriptions: number }
+	| { t: 'unsubscribed'; id: number; room: string }
 	| { t: 'pong'; id: number }
 	| { t: 'error'; id?: number; room?: string; code: ErrorCode; message: string };
 
@@ -138,7 +159,10 @@ export type ErrorCode =
 	| 'too-many-rooms'
 	| 'too-many-new-rooms'
 	| 'rate-limited'
-	| 'storage-failed';
+	| 'storage-failed'
+	| 'push-unavailable'
+	| 'bad-subscription'
+	| 'too-many-subscriptions';
 
 /** A refusal: its code for programs, its message for people. */
 export class RelayError extends Error {
@@ -185,8 +209,17 @@ export function parseClientMessage(text: string, limits: RelayLimits): ClientMes
 			if (m.items.length > limits.maxItemsPerPush)
 				throw new RelayError('too-many-items', `A push carries at most ${limits.maxItemsPerPush} items; this one has ${m.items.length}. Send them in several pushes.`);
 			for (const item of m.items as unknown[]) checkItem(item, limits);
+			if (m.own !== undefined && !isEndpoint(m.own)) throw bad('"own" must be the endpoint of this device’s push subscription');
 			return m as ClientMessage;
 		}
+		case 'subscribe':
+			if (typeof m.sig !== 'string') throw bad('a subscribe needs the room key’s signature');
+			checkSubscription(m.subscription);
+			return m as ClientMessage;
+		case 'unsubscribe':
+			if (typeof m.sig !== 'string') throw bad('an unsubscribe needs the room key’s signature');
+			if (!isEndpoint(m.endpoint)) throw bad('"endpoint" must be a push subscription’s https URL');
+			return m as ClientMessage;
 		case 'pull':
 			if (!int(m.after)) throw bad('"after" must be a sequence number (0 for the start)');
 			return m as ClientMessage;
@@ -212,6 +245,30 @@ function checkItem(item: unknown, limits: RelayLimits): asserts item is WireItem
 	if (bytes <= ITEM_OVERHEAD) throw bad('an item is an encrypted envelope, longer than its nonce and tag');
 }
 
+/** Push endpoints are URLs of the browser's push service, at most this long. */
+export const MAX_ENDPOINT_CHARS = 2048;
+
+const isEndpoint = (v: unknown): v is string => {
+	if (typeof v !== 'string' || v.length > MAX_ENDPOINT_CHARS) return false;
+	try {
+		const u = new URL(v);
+		return u.protocol === 'https:' || u.protocol === 'http:';
+	} catch {
+		return false;
+	}
+};
+
+/** Base64url (padding tolerated, as some browsers add it) decoding to exactly `bytes` bytes. */
+const b64Of = (v: unknown, bytes: number) => typeof v === 'string' && /^[A-Za-z0-9_-]+={0,2}$/.test(v) && base64urlBytes(v.replace(/=+$/, '')) === bytes;
+
+function checkSubscription(sub: unknown): asserts sub is WirePushSubscription {
+	const s = sub as WirePushSubscription;
+	if (!s || typeof s !== 'object' || !isEndpoint(s.endpoint)) throw bad('a subscription needs the push service’s endpoint URL');
+	if (!s.keys || typeof s.keys !== 'object') throw bad('a subscription needs its keys (p256dh and auth)');
+	if (!b64Of(s.keys.p256dh, 65)) throw bad('the subscription’s p256dh key must be 65 bytes of base64url');
+	if (!b64Of(s.keys.auth, 16)) throw bad('the subscription’s auth secret must be 16 bytes of base64url');
+}
+
 // —— what is signed ——
 
 /** Room id: a hash of the room public key, so only the holder of its private key can write or read. */
@@ -234,6 +291,16 @@ export function pushProof(challenge: string, room: string, items: readonly WireI
 	let text = '';
 	for (const i of items) text += `${i.tag}.${i.data}\n`;
 	return utf8.encode(`${PROTOCOL} push\n${challenge}\n${room}\n${toBase64url(sha256(utf8.encode(text)))}`);
+}
+
+/** The bytes a subscribe signs: challenge, room and the whole subscription. */
+export function subscribeProof(challenge: string, room: string, sub: WirePushSubscription): Uint8Array {
+	return utf8.encode(`${PROTOCOL} subscribe\n${challenge}\n${room}\n${sub.endpoint}\n${sub.keys.p256dh}\n${sub.keys.auth}`);
+}
+
+/** The bytes an unsubscribe signs. */
+export function unsubscribeProof(challenge: string, room: string, endpoint: string): Uint8Array {
+	return utf8.encode(`${PROTOCOL} unsubscribe\n${challenge}\n${room}\n${endpoint}`);
 }
 
 /** What the relay announces about itself in its hello. */

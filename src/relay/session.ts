@@ -16,11 +16,14 @@ import {
 	pushProof,
 	RelayError,
 	roomIdOf,
+	subscribeProof,
+	unsubscribeProof,
 	type ClientMessage,
 	type RelayLimits,
 	type RelayMessage,
 	type StoredItem,
-	type WireItem
+	type WireItem,
+	type WirePushSubscription
 } from './protocol';
 import type { AppendResult, ReadResult } from './store';
 
@@ -46,6 +49,16 @@ export interface RelayHost {
 	publish(room: string, items: StoredItem[]): void;
 	/** The session's state changed (a room opened or left): hosts that hibernate persist it. */
 	persist?(state: SessionState): void;
+	/**
+	 * Web Push (Node relay, push.ts). A host without it answers subscribes with `push-unavailable`.
+	 * `pushKey`: the VAPID public key announced in hello. `subscribe` resolves with the room's
+	 * subscription count, or throws RelayError (bound, endpoint policy).
+	 */
+	readonly pushKey?: string;
+	subscribe?(room: string, subscription: WirePushSubscription): number | Promise<number>;
+	unsubscribe?(room: string, endpoint: string): void | Promise<void>;
+	/** New items landed in `room`: push to its subscriptions, except the uploader's own (`except`). */
+	notify?(room: string, except: readonly string[]): void;
 }
 
 /** What a session must remember across hibernation: its challenge and its open rooms. */
@@ -68,6 +81,8 @@ export class RelaySession {
 	private windowStart = 0;
 	private inWindow = 0;
 	private tail: Promise<void> = Promise.resolve();
+	/** Push endpoints this connection subscribed: its own pushes are not announced to them. */
+	private readonly own = new Set<string>();
 	closed = false;
 
 	constructor(
@@ -78,7 +93,8 @@ export class RelaySession {
 	}
 
 	hello(): void {
-		this.send({ t: 'hello', protocol: PROTOCOL, challenge: this.state.challenge, mux: this.host.mux, limits: publicLimits(this.host.limits) });
+		const push = this.host.pushKey ? { key: this.host.pushKey } : undefined;
+		this.send({ t: 'hello', protocol: PROTOCOL, challenge: this.state.challenge, mux: this.host.mux, limits: publicLimits(this.host.limits), push });
 	}
 
 	rooms(): string[] {
@@ -149,7 +165,16 @@ export class RelaySession {
 			return;
 		}
 		// Signatures are checked as messages arrive (in parallel); effects happen in order.
-		const check = m.t === 'open' ? this.checkOpen(m) : m.t === 'push' ? this.checkPush(m) : undefined;
+		const check =
+			m.t === 'open'
+				? this.checkOpen(m)
+				: m.t === 'push'
+					? this.checkPush(m)
+					: m.t === 'subscribe'
+						? this.checkSigned(m.room, (c) => subscribeProof(c, m.room, m.subscription), m.sig)
+						: m.t === 'unsubscribe'
+							? this.checkSigned(m.room, (c) => unsubscribeProof(c, m.room, m.endpoint), m.sig)
+							: undefined;
 		this.tail = this.tail.then(async () => {
 			if (this.closed) return;
 			try {
@@ -179,6 +204,13 @@ export class RelaySession {
 			throw new RelayError('bad-signature', 'This write is not signed by the room key; nothing was stored.');
 	}
 
+	/** A write other than a push (subscribe, unsubscribe): signed by the key the room was opened with. */
+	private async checkSigned(room: string, proof: (challenge: string) => Uint8Array, sig: string): Promise<void> {
+		const key = this.state.rooms[room]?.key;
+		if (!key) throw notOpen();
+		if (!(await verify(key, proof(this.state.challenge), sig))) throw new RelayError('bad-signature', 'This request is not signed by the room key; nothing was changed.');
+	}
+
 	private async run(m: Exclude<ClientMessage, { t: 'read' } | { t: 'ping' }>): Promise<void> {
 		switch (m.t) {
 			case 'open': {
@@ -197,7 +229,25 @@ export class RelaySession {
 				if (!this.state.rooms[m.room]) throw notOpen();
 				const result = await this.host.append(m.room, m.items);
 				this.send({ t: 'acked', id: m.id, room: m.room, seqs: result.seqs, head: result.head });
-				if (result.fresh.length) this.host.publish(m.room, result.fresh);
+				if (result.fresh.length) {
+					this.host.publish(m.room, result.fresh);
+					this.host.notify?.(m.room, m.own ? [...this.own, m.own] : [...this.own]);
+				}
+				return;
+			}
+			case 'subscribe': {
+				if (!this.state.rooms[m.room]) throw notOpen();
+				if (!this.host.subscribe) throw noPush();
+				const subscriptions = await this.host.subscribe(m.room, m.subscription);
+				this.own.add(m.subscription.endpoint);
+				this.send({ t: 'subscribed', id: m.id, room: m.room, subscriptions });
+				return;
+			}
+			case 'unsubscribe': {
+				if (!this.state.rooms[m.room]) throw notOpen();
+				if (!this.host.unsubscribe) throw noPush();
+				await this.host.unsubscribe(m.room, m.endpoint);
+				this.send({ t: 'unsubscribed', id: m.id, room: m.room });
 				return;
 			}
 			case 'pull': {
@@ -219,6 +269,11 @@ export class RelaySession {
 	}
 }
 
+const noPush = () =>
+	new RelayError(
+		'push-unavailable',
+		'Push notifications are not offered by this relay (the Cloudflare Workers build leaves them to the Node relay). Items are still kept here; use a Node relay for push.'
+	);
 const notOpen = () => new RelayError('not-open', 'Open this room first, with proof of its key: the relay serves a room only to holders of its link.');
 
 /** The request id and room of a message that failed to parse, when they can be read, to answer it. */

@@ -21,6 +21,9 @@
  *    `maxConnectionsPerAddress` connections.
  *  - Retention: an alarm deletes the room's storage once it was neither written nor opened for
  *    `retentionMs`.
+ *  - No Web Push here: `web-push` needs Node (`https`, `crypto`), so push stays with the Node relay
+ *    (push.ts). The host offers no `subscribe`, so a subscribe is answered `push-unavailable`, and
+ *    hello announces no push key.
  *
  * Limits: DEFAULT_LIMITS, overridden by the `RELAY_LIMITS` variable (JSON) in wrangler.toml.
  */

@@ -35,13 +35,19 @@ export async function seed(page: Page, key: typeof CLIENT, name: string, update:
 					tx.oncomplete = () => resolve();
 					tx.onerror = () => reject(tx.error);
 				});
-			// The app's device database (src/lib/sync/device-db.ts), version 2: with the intent outbox.
-			const device = await open('milestone-device', 2, (d, from) => {
+			// The app's device database (src/lib/sync/device-db.ts), version 3: with the intent outbox and the relay queue and cursors.
+			const device = await open('milestone-device', 3, (d, from) => {
 				if (from < 1) {
 					d.createObjectStore('device');
 					d.createObjectStore('contracts', { keyPath: 'contract' });
 				}
 				if (from < 2) d.createObjectStore('outbox', { keyPath: 'id' }).createIndex('contract', 'contract');
+				if (!d.objectStoreNames.contains('relayQueue')) {
+					const q = d.createObjectStore('relayQueue', { keyPath: ['relay', 'room', 'id'] });
+					q.createIndex('order', ['relay', 'room', 'queuedAt']);
+					q.createIndex('relay', 'relay');
+				}
+				if (!d.objectStoreNames.contains('relayCursors')) d.createObjectStore('relayCursors', { keyPath: ['contract', 'relay'] }).createIndex('contract', 'contract');
 			});
 			await put(device, 'device', { key, name, createdAt: Date.now() }, 'self');
 			if (!update) return;

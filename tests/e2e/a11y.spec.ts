@@ -57,7 +57,13 @@ test('every page passes axe-core in light and dark', async ({ browser, baseURL }
 	await expect(ada.getByTestId('status-m1')).toHaveText('Funded · in progress');
 	await ada.getByRole('textbox', { name: 'Message' }).fill('Welcome!');
 	await ada.getByRole('button', { name: 'Send message' }).click();
+	// Scam warnings: the sender's hint as they type, then the receiver's warning next to the message.
+	await ada.getByRole('textbox', { name: 'Message' }).fill('Please pay me by wire transfer instead.');
+	await expect(ada.getByTestId('scam-hint')).toBeVisible();
 	for (const scheme of SCHEMES) await audit(ada, 'contract-active', scheme);
+	await ada.getByRole('button', { name: 'Send message' }).click();
+	await expect(grace.getByTestId('messages').getByTestId('scam-warning')).toBeVisible({ timeout: 15_000 });
+	for (const scheme of SCHEMES) await audit(grace, 'scam-warning', scheme);
 	await ada.getByTestId('milestone-m1').getByRole('button', { name: 'Release Payment' }).click();
 	await ada.getByTestId('milestone-m1').getByRole('button', { name: 'Release everything' }).click();
 	for (const scheme of SCHEMES) await audit(ada, 'release-confirmation', scheme);

@@ -65,6 +65,7 @@ test('Payments and Settings fit a 375 px wide phone', async ({ browser, baseURL 
 	await expect(grace.getByTestId('status-m1')).not.toHaveText('Funded · in progress', { timeout: 15_000 });
 	await nav(grace, 'Payments');
 	await expect(grace.getByTestId('pending-lots')).toBeVisible();
+	await expect(grace.getByTestId('nothing-to-withdraw')).toHaveText(/^Nothing is available to withdraw yet\. \$10,000\.00 becomes available on \d+\/\d+\/\d{4}\.$/);
 	await expectNoSidewaysScroll(grace, 'payments-pending');
 	await nav(grace, 'Settings');
 	await grace.getByLabel('Days to advance').fill('6');

@@ -131,7 +131,13 @@ test('a three-milestone contract from proposal to everything released and withdr
 	await release(ada, 'm2', '$2,000.50');
 
 	// Milestone 3: the client does not answer; after the review window the freelancer's app claims it when it opens, and says so.
+	// A bank debit takes the days its quote says, in TEST MODE too: processing until the provider's clock gets there.
 	await fund(ada, 'm3', 'Bank transfer (ACH)');
+	await expect(card(ada, 'm3')).toContainText('Processing — expected by', { timeout: 15_000 });
+	await expect(status(ada, 'm3')).not.toHaveText('Funded · in progress');
+	await advanceClock(ada, 5);
+	await openContract(ada);
+	await expect(status(ada, 'm3')).toHaveText('Funded · in progress', { timeout: 20_000 });
 	await expect(status(grace, 'm3')).toHaveText('Funded · in progress', { timeout: 15_000 });
 	await requestPayment(grace, 'm3', 'Launched.');
 	await advanceClock(grace, 15);
@@ -205,6 +211,12 @@ test('a three-milestone contract from proposal to everything released and withdr
 	await expect(ada.getByRole('heading', { name: 'As freelancer' })).toHaveCount(0);
 	await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contracts' }).click();
 	await expect(ada.getByTestId('contract-row').first()).toContainText('You are the client · with Grace');
+	// The contract's activity list is the client's too: the freelancer's withdrawal is not in it.
+	await ada.getByTestId('contract-row').first().getByRole('link').click();
+	const activity = ada.getByRole('region', { name: 'Activity' });
+	await expect(activity).toContainText('confirmed the release');
+	await expect(activity).not.toContainText('withdraw');
+	await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contracts' }).click();
 
 	// Grace hires Ada for another job: client on one contract, freelancer on the other, she sees both.
 	await grace.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New contract' }).click();

@@ -80,7 +80,8 @@ test('a link invites the counterparty; both sides work offline and converge', as
 	await ada.goto('/#/settings');
 	const adaFingerprint = await ada.getByTestId('my-fingerprint').textContent();
 	const link = await propose(ada, 'Marketing site');
-	expect(link).toMatch(/#\/join\/[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/);
+	// The proposer's relay rides along (percent-encoded), after the secret.
+	expect(link).toMatch(/#\/join\/[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+\?relay=ws%3A%2F%2Flocalhost%3A4447$/);
 
 	await grace.goto(link);
 	await setUp(grace, 'Grace');

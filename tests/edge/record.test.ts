@@ -139,13 +139,13 @@ describe('a refund of an unanswered request is judged on the record, not on the 
 		expect(s.fake.refunds.size).toBe(1);
 	});
 
-	for (const answer of ['refund.disputed', 'refund.approved'] as const) {
+	for (const answer of ['refund.declined', 'refund.approved'] as const) {
 		it(`attack: the client leaves out the freelancer's recorded answer (${answer})`, async () => {
 			const { s, c, req, claim } = await requested();
 			s.clock.now += DAY_MS;
 			const a =
-				answer === 'refund.disputed'
-					? await c.freelancer.act('refund.disputed', { request: req, reason: 'The work was delivered.' })
+				answer === 'refund.declined'
+					? await c.freelancer.act('refund.declined', { request: req, reason: 'The work was delivered.' })
 					: await c.freelancer.act('refund.approved', { request: req });
 			await c.freelancer.attest(a.id);
 			// The client's device never takes the answer in.

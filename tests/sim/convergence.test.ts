@@ -590,7 +590,7 @@ class Sim {
 				const f = this.devices.freelancer;
 				const open = [...f.state().refundRequests.values()].find((r) => r.status === 'open');
 				if (!open) return 'skipped: no open request';
-				return s.approve ? this.act(f, 'refund.approved', { request: open.id }) : this.act(f, 'refund.disputed', { request: open.id, reason: 'no' });
+				return s.approve ? this.act(f, 'refund.approved', { request: open.id }) : this.act(f, 'refund.declined', { request: open.id, reason: 'no' });
 			}
 			case 'refund': {
 				const st = await this.paying(d!);

@@ -74,7 +74,8 @@ export async function withContract<T>(d: EscrowDeps, body: EscrowRequestBody, fn
 async function load(d: EscrowDeps, body: EscrowRequestBody, rec: ContractRecord | undefined, lane: string): Promise<Opened> {
 	const recordedEnvelopes = rec ? await rec.envelopes() : [];
 	const log = new ContractLog(body.contract);
-	const { s, held } = await loadContract(log, { contract: body.contract, log: body.log, event: body.event }, d.key.publicKey, recordedEnvelopes);
+	// With the function's clock: nothing a revoked or expired device signed is acted on (devices.ts).
+	const { s, held } = await loadContract(log, { contract: body.contract, log: body.log, event: body.event }, d.key.publicKey, recordedEnvelopes, d.now());
 	const recorded = rec ? await rec.ids() : new Set<string>();
 	if (rec) {
 		const bound = await rec.binding();

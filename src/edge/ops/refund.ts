@@ -7,7 +7,7 @@ import type Stripe from 'stripe';
 import { milestone, type ContractState } from '../../lib/contract/state';
 import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
-import { executableIntent, signReceipt } from '../../lib/escrow/provider-core';
+import { executableIntent, overRelease, signReceipt } from '../../lib/escrow/provider-core';
 import { int, META, milestoneBooks, receiptMeta, storedReceipt } from '../books';
 import { assertRoom, bindIfNeeded, draw, inFlight, judgeClock, knownIntent, partKey, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps } from './context';
 import { checkAfterWrite, repairInFlight } from './guard';
@@ -35,7 +35,7 @@ export async function refund(d: EscrowDeps, body: EscrowRequestBody): Promise<Re
 		const b = books ?? (await milestoneBooks(d.stripe, s.contract, m.id));
 		const held = b.funded - b.released - b.refunded + already;
 		if (held <= 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
-		if (intent.amount! > held) throw new EscrowError('over-release', `Escrow holds ${held}; the refund asks for ${intent.amount}.`);
+		if (intent.amount! > held) throw overRelease(s, held, intent.amount!, 'refund');
 		await assertRoom(o, intent.id);
 		await bindIfNeeded(o);
 		const r = stored ?? { at: d.now(), prev: o.prev };

@@ -11,7 +11,7 @@ import { releaseAmount } from '../../lib/contract/release';
 import { milestone, type ContractState } from '../../lib/contract/state';
 import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
-import { executableIntent, signReceipt } from '../../lib/escrow/provider-core';
+import { executableIntent, overRelease, signReceipt } from '../../lib/escrow/provider-core';
 import { payableAccount } from '../accounts';
 import { int, META, milestoneBooks, receiptMeta, storedReceipt, transferGroup } from '../books';
 import { assertRoom, bindIfNeeded, draw, inFlight, judgeClock, knownIntent, lower, partKey, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps } from './context';
@@ -41,7 +41,7 @@ export async function release(d: EscrowDeps, body: EscrowRequestBody): Promise<R
 		if (held <= 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
 		const auto = intent.type === 'milestone.autoRelease';
 		const total = stored ? int(done[0]!.metadata[META.escrow]) : releaseAmount(intent, held);
-		if (total > held) throw new EscrowError('over-release', `Escrow holds ${held}; the release asks for ${total}.`);
+		if (total > held) throw overRelease(s, held, total, 'release');
 		if (b.disputed) throw new EscrowError('not-authorised', 'A chargeback dispute is open on this milestone’s payment; nothing is released until it closes.');
 		const account = await payableAccount(d, s.parties.freelancer!);
 		await assertRoom(o, intent.id);

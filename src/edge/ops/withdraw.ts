@@ -8,7 +8,7 @@ import type Stripe from 'stripe';
 import { DAY_MS, type ContractState } from '../../lib/contract/state';
 import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
-import { executableIntent, quoted, signReceipt } from '../../lib/escrow/provider-core';
+import { executableIntent, overWithdrawal, quoted, signReceipt } from '../../lib/escrow/provider-core';
 import { quoteWithdrawal, type PayoutMethod } from '../../lib/money/fees';
 import { accountOf } from '../accounts';
 import { int, META, receiptMeta, storedReceipt } from '../books';
@@ -38,7 +38,7 @@ export async function withdraw(d: EscrowDeps, body: EscrowRequestBody): Promise<
 		const paidOut = payouts.filter((p) => p.status !== 'failed' && p.status !== 'canceled').reduce((sum, p) => sum + int(p.metadata?.[META.gross]), 0);
 		const available = matured - paidOut;
 		if (intent.amount! > available)
-			throw new EscrowError('insufficient-balance', `Available to withdraw: ${available}. Released payments become available after the security period.`);
+			throw overWithdrawal(s, available);
 		const method = intent.method as PayoutMethod;
 		const q = quoted(() => quoteWithdrawal(intent.amount!, method, s.terms!.currency, now));
 		if (method !== 'bank') throw new EscrowError('invalid-request', 'Stripe pays out to the bank account on file: choose the bank method.');

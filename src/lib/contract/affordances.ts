@@ -41,7 +41,7 @@ export interface MilestoneAffordances {
 export interface RefundAffordances {
 	request: RefundRequest;
 	approve: Affordance;
-	dispute: Affordance;
+	decline: Affordance;
 	/** The client has the refund paid: approved, or unanswered past the answer window. */
 	receive: Affordance<{ amount: number; basis: 'approved-request' | 'unanswered-request'; deadline?: number }>;
 }
@@ -153,7 +153,7 @@ function refundAffordances(s: ContractState, role: Role | undefined, r: RefundRe
 	return {
 		request: r,
 		approve: allow(probe(s, role, 'refund.approved', { request: r.id }, now), {}),
-		dispute: allow(probe(s, role, 'refund.disputed', { request: r.id, reason: '-' }, now), {}),
+		decline: allow(probe(s, role, 'refund.declined', { request: r.id, reason: '-' }, now), {}),
 		receive: allow(receive, { amount: r.amount, basis, ...(deadline !== undefined ? { deadline } : {}) })
 	};
 }

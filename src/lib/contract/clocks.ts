@@ -138,7 +138,7 @@ export function describeSpan(span: ClockSpan, now: number, money: (minor: number
 		case 'refund-answer':
 			if (span.state === 'stopped') return `Refund answer window: started ${date(span.start)}, answered${span.stoppedAt === undefined ? '' : ` ${date(span.stoppedAt)}`}.`;
 			if (span.state === 'passed') return `Refund answer window: ${range}. It ended unanswered: the client can have the refund of${amount} paid.`;
-			return `Refund answer window: ${range}, ${inDays} left for the freelancer to approve or dispute the refund of${amount}.`;
+			return `Refund answer window: ${range}, ${inDays} left for the freelancer to approve or decline the refund of${amount}.`;
 		case 'security':
 			if (span.state === 'passed') return `Security period: ${range}. The released${amount} is available to withdraw.`;
 			return `Security period: ${range}, ${inDays} left. The released${amount} becomes available to withdraw then.`;

@@ -3,7 +3,7 @@
  * `id = sha256(body)` and `sig = Ed25519(author, id bytes)`. Signing bytes rather than objects means
  * there is no canonicalisation to get wrong: what was hashed is what is stored.
  */
-import { Body, MAX_ENVELOPE_BYTES, PAYLOADS, type EventBody, type EventType } from './schema';
+import { Body, MAX_ENVELOPE_BYTES, PAYLOADS, TYPE_ALIASES, type EventBody, type EventType } from './schema';
 import { fromBase64url, toBase64url, utf8 } from './encoding';
 import { sha256Utf8 } from './sha256';
 import { reject, type Rejection } from './rejections';
@@ -50,7 +50,7 @@ function decodeBody(id: string, body: string, sig: string, raw: string, contract
 	} catch {
 		return { ok: false, id, raw, rejection: reject('malformed-json', 'The signed body is not JSON.') };
 	}
-	const parsed = Body.safeParse(json);
+	const parsed = Body.safeParse(renamed(json));
 	if (!parsed.success)
 		return { ok: false, id, raw, rejection: reject('bad-schema', firstIssue(parsed.error)), body: partial(json) };
 	const payload = PAYLOADS[parsed.data.type].safeParse(parsed.data.payload);
@@ -59,13 +59,24 @@ function decodeBody(id: string, body: string, sig: string, raw: string, contract
 	// zod returned fresh objects: attach the validated payload instead of copying again.
 	const ev = parsed.data as EventBody;
 	(ev as { payload: unknown }).payload = payload.data;
-	if (ev.contract !== contract) return { ok: false, id, raw, rejection: reject('wrong-contract'), body: ev };
+	// A device certificate is its identity's, for every contract: its `contract` is the identity key (devices.ts).
+	if (ev.type === 'device.certified') {
+		if (ev.contract !== ev.author || ev.prev !== null || ev.deps.length || ev.payload.device === ev.author)
+			return { ok: false, id, raw, rejection: reject('invalid-state', 'A device certificate is signed by its identity key, for another key, and names nothing.'), body: ev };
+	} else if (ev.contract !== contract) return { ok: false, id, raw, rejection: reject('wrong-contract'), body: ev };
 	if (ev.type === 'contract.proposed') {
 		if (!proposalCreates(body, contract))
 			return { ok: false, id, raw, rejection: reject('wrong-contract', OLD_CONTRACT), body: ev };
-		if (ev.prev !== null || ev.deps.length) return { ok: false, id, raw, rejection: reject('invalid-state', 'A proposal is the first event of its contract.'), body: ev };
+		// Its one possible dep is its author's device certificate (devices.ts checks that).
+		if (ev.prev !== null || ev.deps.length > 1) return { ok: false, id, raw, rejection: reject('invalid-state', 'A proposal is the first event of its contract.'), body: ev };
 	}
 	return { ok: true, id, body: ev, sig, raw };
+}
+
+/** A body written under an old type name (TYPE_ALIASES) is read under the new one; the signed bytes are unchanged. */
+function renamed(json: unknown): unknown {
+	const type = json && typeof json === 'object' ? (json as { type?: unknown }).type : undefined;
+	return typeof type === 'string' && Object.hasOwn(TYPE_ALIASES, type) ? { ...(json as object), type: TYPE_ALIASES[type] } : json;
 }
 
 const ID = /^[A-Za-z0-9_-]{43}$/;

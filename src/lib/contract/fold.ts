@@ -3,7 +3,9 @@
  * Role checks are generic (every rule declares who may author it); everything else is the rule's.
  */
 import { amendmentRules } from './amendments';
+import { attribute, deviceRules, noteEscrowConflicts, noteSigner, proposalDepsRefusal, receiptDeviceRefusal, revokedDeviceRefusal } from './devices';
 import { conversationRules } from './conversation';
+import { disputeHoldRefusal, disputeIntentOf, disputeInvariantProblems, disputeRules, isMediatorOf } from './dispute';
 import { endingRules } from './ending';
 import { fundingRules } from './funding';
 import { hourlyInvariantProblems, hourlyRuleSet, keepRefusedSegment, startHourly } from './hourly';
@@ -16,7 +18,7 @@ import { reject, type Rejection } from './rejections';
 import { releaseRules } from './release';
 import type { Rule, RuleSet } from './rule';
 import { INTENT_TYPES, type EventType } from './schema';
-import { roleOf, type ContractState, type Ev, type Intent } from './state';
+import { partyRole, type ContractState, type Ev, type Intent } from './state';
 import { noteProviderSignature, testClockRules } from './testclock';
 import { workRules } from './work';
 
@@ -32,33 +34,60 @@ export const RULES: RuleSet = {
 	...conversationRules,
 	...endingRules,
 	...testClockRules,
-	...hourlyRuleSet
+	...hourlyRuleSet,
+	...disputeRules,
+	...deviceRules
 };
+
+/** What the log knows beyond the state (log.ts): nothing a page's `check` needs. */
+export interface FoldContext {
+	/** A refusal the log decided from the events it holds: an event of a revoked device outside the recorded revocation's past (devices.ts). */
+	refusal?: Rejection;
+	/** Is `to` in the causal past of `from`? Shows devices of one identity taking the same escrow (devices.ts). */
+	reaches?: (from: string, to: string) => boolean;
+}
 
 const INTENTS = new Set<string>(INTENT_TYPES);
 
 /** Who may author it, and is it possible now? Does not change the state. Pages ask through this. */
-export function check(s: ContractState, ev: Ev): Rejection | null {
-	const rule = RULES[ev.type] as Rule<EventType> | undefined;
-	if (!rule) return reject('bad-schema', `No rule for ${ev.type}.`);
-	const denied = checkAuthor(s, ev, rule);
+export function check(s: ContractState, signed: Ev): Rejection | null {
+	const rule = RULES[signed.type] as Rule<EventType> | undefined;
+	if (!rule) return reject('bad-schema', `No rule for ${signed.type}.`);
+	// A certified device's event is judged as its identity's (devices.ts).
+	const ev = attribute(s, signed);
+	if ('code' in ev) return ev;
+	const denied = checkAuthor(s, ev, rule) ?? deviceCheck(s, ev, rule);
 	if (denied) return denied;
-	return rule.check(s, ev as never);
+	return rule.check(s, ev as never) ?? disputeHoldRefusal(s, ev);
+}
+
+/** A revoked device, a receipt for what an expired or revoked device signed, a proposal naming more than its certificate. */
+function deviceCheck(s: ContractState, ev: Ev, rule: Rule<EventType>): Rejection | null {
+	if (rule.who !== 'anyone' && rule.who.includes('provider')) return receiptDeviceRefusal(s, ev);
+	if (ev.type === 'contract.proposed') return proposalDepsRefusal(ev);
+	return revokedDeviceRefusal(s, ev);
 }
 
 function checkAuthor(s: ContractState, ev: Ev, rule: Rule<EventType>): Rejection | null {
-	if (s.status === 'empty' && ev.type !== 'contract.proposed')
+	if (s.status === 'empty' && ev.type !== 'contract.proposed' && ev.type !== 'device.certified')
 		return reject('invalid-state', 'The contract has not been proposed yet.');
 	if (rule.who === 'anyone') return null;
-	const role = roleOf(s, ev.author);
+	// The mediator is a role only for the events of the dispute both parties accepted it for.
+	if (rule.who.includes('mediator') && isMediatorOf(s, ev)) return null;
+	// The key itself (an identity key, or the identity a certified device's event names): never a device mapping.
+	const role = partyRole(s, ev.author);
 	if (rule.who.includes('provider')) return role === 'provider' ? null : reject('not-provider');
 	if (role === 'none' || role === 'provider') return reject('not-party');
 	return rule.who.includes(role) ? null : reject('wrong-role', `It needs the ${rule.who.join(' or ')}.`);
 }
 
 /** Apply one event in fold order. Returns the rejection, if any; the state records it either way. */
-export function applyEvent(s: ContractState, ev: Ev): Rejection | null {
-	const rule = RULES[ev.type] as Rule<EventType>;
+export function applyEvent(s: ContractState, signed: Ev, ctx: FoldContext = {}): Rejection | null {
+	const rule = RULES[signed.type] as Rule<EventType>;
+	// A certified device's event is judged as its identity's (devices.ts).
+	const ev = attribute(s, signed);
+	if ('code' in ev) return record(s, signed, ev);
+	noteSigner(s, ev);
 	const denied = checkAuthor(s, ev, rule);
 	if (denied) return record(s, ev, denied);
 	// A provider-signed time is a true time even if the receipt itself is refused.
@@ -66,8 +95,13 @@ export function applyEvent(s: ContractState, ev: Ev): Rejection | null {
 		advanceProviderClock(s, ev.at, ev.id);
 		noteProviderSignature(s);
 	}
-	const rejection = rule.check(s, ev as never);
-	if (INTENTS.has(ev.type)) s.intents.set(ev.id, intentOf(ev, rejection));
+	// Money under an open dispute moves only by the dispute's split (dispute.ts).
+	const rejection = ctx.refusal ?? deviceCheck(s, ev, rule) ?? rule.check(s, ev as never) ?? disputeHoldRefusal(s, ev);
+	if (INTENTS.has(ev.type)) {
+		const intent = intentOf(ev, rejection);
+		s.intents.set(ev.id, intent);
+		if (intent.device && ctx.reaches && !ctx.refusal) noteEscrowConflicts(s, intent, ctx.reaches);
+	}
 	if (rejection) {
 		record(s, ev, rejection);
 		// A segment refused only for a concurrent one in its slot stays known (content decides what bills: hourly.ts).
@@ -75,7 +109,8 @@ export function applyEvent(s: ContractState, ev: Ev): Rejection | null {
 	} else {
 		rule.apply(s, ev as never);
 		if (ev.type === 'contract.proposed') startHourly(s);
-		s.applied.push(ev);
+		// A certificate is a fact about a person, not an activity of this contract.
+		if (ev.type !== 'device.certified') s.applied.push(ev);
 	}
 	// After every provider event, applied or refused: its time alone matures releases (pending →
 	// available), and the books must still agree.
@@ -94,6 +129,9 @@ function intentOf(ev: Ev, rejection: Rejection | null): Intent {
 	if (ev.type === 'milestone.refund') intent.refund = { basis: ev.payload.basis, request: ev.payload.request };
 	if (ev.type === 'milestone.autoRelease') intent.submission = ev.payload.submission;
 	if ('week' in ev.payload) intent.week = ev.payload.week;
+	const dispute = disputeIntentOf(ev);
+	if (dispute) intent.dispute = dispute;
+	if (ev.device) intent.device = ev.device;
 	if (rejection) intent.rejection = rejection;
 	return intent;
 }
@@ -105,9 +143,11 @@ function intentOf(ev: Ev, rejection: Rejection | null): Intent {
 export function assertContractInvariants(s: ContractState): void {
 	s.ledger.assertInvariants();
 	for (const m of s.milestones) {
-		if (m.released + m.refunded > m.funded)
-			throw new LedgerInvariantError(`milestone ${m.id}: released ${m.released} + refunded ${m.refunded} > funded ${m.funded}`);
-		if (s.ledger.balance(escrowAccount(m.id)) !== m.funded - m.released - m.refunded)
+		// Mediators' fees leave escrow too (dispute.ts).
+		const fees = m.mediationFees ?? 0;
+		if (m.released + m.refunded + fees > m.funded)
+			throw new LedgerInvariantError(`milestone ${m.id}: released ${m.released} + refunded ${m.refunded} + mediation fees ${fees} > funded ${m.funded}`);
+		if (s.ledger.balance(escrowAccount(m.id)) !== m.funded - m.released - m.refunded - fees)
 			throw new LedgerInvariantError(`milestone ${m.id}: escrow account disagrees with its counters`);
 	}
 	let pending = 0;
@@ -115,6 +155,8 @@ export function assertContractInvariants(s: ContractState): void {
 	if (s.ledger.balance('freelancer:pending') !== pending) throw new LedgerInvariantError('pending balance disagrees with unmatured releases');
 	// Hourly weeks: each week's escrow account equals its counters; no week pays beyond its timesheet or bills beyond its limit.
 	for (const problem of hourlyInvariantProblems(s)) throw new LedgerInvariantError(problem);
+	// Disputes: every split pays out exactly the disputed amount; an open dispute's amount is still in escrow; mediators hold what milestones paid them.
+	for (const problem of disputeInvariantProblems(s)) throw new LedgerInvariantError(problem);
 	const settledBy = new Set<string>();
 	for (const i of s.intents.values()) {
 		if (!i.settledBy) continue;

@@ -16,12 +16,14 @@ export type Account =
 	| `escrow:${string}`
 	| 'freelancer:pending'
 	| 'freelancer:available'
-	| 'freelancer:payouts';
+	| 'freelancer:payouts'
+	/** A dispute's mediator, by public key: what it was paid out of disputed escrow (dispute.ts). */
+	| `mediator:${string}`;
 
 export const EXTERNAL_ACCOUNT: Account = 'client:source';
 
-/** `carry`: unused escrow of an hourly week moved on to a later week; `bonus`: a one-off payment straight to pending. */
-export type TransferKind = 'fund' | 'fee' | 'release' | 'refund' | 'mature' | 'payout' | 'payout-fee' | 'carry' | 'bonus';
+/** `carry`: unused escrow of an hourly week moved on to a later week; `bonus`: a one-off payment straight to pending; `mediation-fee`: a mediator paid out of disputed escrow. */
+export type TransferKind = 'fund' | 'fee' | 'release' | 'refund' | 'mature' | 'payout' | 'payout-fee' | 'carry' | 'bonus' | 'mediation-fee';
 
 export interface Transfer {
 	/** The receipt (or derived clock event) that caused it. */
@@ -100,5 +102,6 @@ export class Ledger {
 }
 
 export const escrowAccount = (milestone: string): Account => `escrow:${milestone}`;
+export const mediatorAccount = (publicKey: string): Account => `mediator:${publicKey}`;
 /** An hourly week's escrow (weeks.ts names weeks by their Monday; a milestone id cannot contain ':'). */
 export const weekEscrowAccount = (week: string): Account => `escrow:week:${week}`;

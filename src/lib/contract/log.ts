@@ -23,12 +23,19 @@
  * highest level among `prev` and `deps`. An event that sorts after everything folded so far is
  * applied incrementally; one that sorts earlier (a late, concurrent event) refolds the cheap reducer
  * from the nearest snapshot of the derived state before its position (see `SnapshotOptions`).
+ *
+ * Revoked devices (devices.ts): once the provider's record of a device's revocation is here (a
+ * `receipt.attested` of kind 'revocation', signed by the contract's provider key, naming the
+ * revocation in deps, which names the certificate), only the device's events in the causal past of
+ * that record count; the rest are refused wherever they sort, so a stolen device cannot stay
+ * "concurrent" by choosing old deps. A record that arrives late refolds from the first event it
+ * refuses: what counts depends on the entries held, never on when they came.
  */
 import { cloneState } from './clone';
 import { decodeEnvelope, signingBytes, type Decoded } from './envelope';
-import { applyEvent } from './fold';
+import { applyEvent, type FoldContext } from './fold';
 import { reject, type Rejection } from './rejections';
-import { emptyState, type ContractState, type Ev, type RejectedEvent } from './state';
+import { emptyState, type ContractState, type Ev, type EvOf, type RejectedEvent } from './state';
 
 /** Authenticity of the body: its own signature verified, vouched for by a later event of its author, or forged. */
 type SigState = 'unchecked' | 'valid' | 'chained' | 'invalid';
@@ -139,6 +146,15 @@ export class ContractLog {
 	private readonly kept: number;
 	/** The state after the first `at` events of `foldOrder`, oldest first. Never handed out. */
 	private snaps: Snapshot[] = [];
+	/** The contract's provider key, from its proposal: whose records of revocations count. */
+	private provider?: string;
+	/** Leveled records of revocations not judged yet (the provider key may not be known yet). */
+	private revocationRecords: Entry[] = [];
+	/** Recorded revocations, by `device\0identity`: the ids of that device's events that still count. */
+	private readonly revoked = new Map<string, { records: Set<string>; allowed: Set<string> }>();
+	/** Devices with a recorded revocation. */
+	private readonly revokedDevices = new Set<string>();
+	private readonly foldContext: FoldContext = { reaches: (from, to) => this.reaches(from, to) };
 	/** How many refolds happened (late events): a figure for tests and benchmarks. */
 	refolds = 0;
 	/** How many already-folded events refolds applied again: what late events cost. */
@@ -308,7 +324,10 @@ export class ContractLog {
 			}
 			if (ev.prev && !sameAuthor(this.entries.get(ev.prev)!, e)) e.broken = reject('broken-chain');
 			e.level = level + 1;
-			if (!e.broken) this.ready.push(e);
+			if (!e.broken) {
+				this.ready.push(e);
+				this.noteLeveled(e);
+			}
 			const waiting = this.dependants.get(e.id);
 			if (waiting) {
 				this.dependants.delete(e.id);
@@ -409,16 +428,18 @@ export class ContractLog {
 
 	/** Fold every ready event that is not folded yet, and return the derived contract. */
 	derive(): DerivedContract {
-		if (this.ready.length) {
+		// A new record of a revocation refuses events already folded: refold from the first of them.
+		const revokedFrom = this.revocationRecords.length ? this.judgeRevocations() : Infinity;
+		if (this.ready.length || revokedFrom < this.foldOrder.length) {
 			const fresh = this.ready as OkEntry[];
 			this.ready = [];
 			fresh.sort(compare);
 			const order = this.foldOrder;
 			const last = order[order.length - 1];
-			if (last && compare(fresh[0]!, last) < 0) {
+			if ((last && fresh.length && compare(fresh[0]!, last) < 0) || revokedFrom < order.length) {
 				// A late event: refold from the nearest snapshot at or before the first position it takes.
 				this.refolds++;
-				const position = lowerBound(order, fresh[0]!);
+				const position = Math.min(revokedFrom, fresh.length ? lowerBound(order, fresh[0]!) : order.length);
 				let snap: Snapshot | undefined;
 				for (const s of this.snaps) if (s.at <= position) snap = s;
 				const from = snap?.at ?? 0;
@@ -443,7 +464,7 @@ export class ContractLog {
 		const end = order.length + list.length;
 		const lowest = Math.max(every, (Math.floor(end / (every || 1)) - this.kept + 1) * every);
 		for (const e of list) {
-			applyEvent(this.state, e.ev);
+			applyEvent(this.state, e.ev, this.contextOf(e));
 			e.folded = true;
 			order.push(e);
 			if (take && order.length >= lowest && order.length % every === 0) {
@@ -507,7 +528,7 @@ export class ContractLog {
 		const kept = new Set<object>();
 		for (let i = 0; i < at; i++) {
 			const ev = order[i]!.ev;
-			applyEvent(state, ev);
+			applyEvent(state, ev, this.contextOf(order[i]!));
 			kept.add(ev);
 		}
 		this.snaps = [...this.snaps.filter((s) => s.at < at), { at, state, aliased: true, kept }, ...newer].slice(-this.kept);
@@ -558,7 +579,7 @@ export class ContractLog {
 				if (!dep) throw new Error('The checkpoint names an event before it is folded.');
 				if (dep.level! > level) level = dep.level!;
 			}
-			if (ev.id !== c.id || ev.contract !== this.contract || c.level !== level + 1 || entries.has(c.id) || (c.authentic !== 'valid' && c.authentic !== 'chained'))
+			if (ev.id !== c.id || (ev.contract !== this.contract && !isCertificate(ev)) || c.level !== level + 1 || entries.has(c.id) || (c.authentic !== 'valid' && c.authentic !== 'chained'))
 				throw new Error('The checkpoint is not well formed.');
 			const e: OkEntry = {
 				id: c.id,
@@ -580,6 +601,122 @@ export class ContractLog {
 		}
 		this.foldOrder = order;
 		this.state = cp.state;
+		// What revocations the checkpointed fold applied (its state already reflects them).
+		for (const e of order) this.noteLeveled(e);
+		if (this.revocationRecords.length) this.judgeRevocations();
+	}
+
+	/** Bookkeeping for an entry that got its level: the provider key, records of revocations. */
+	private noteLeveled(e: Entry): void {
+		const ev = e.ev!;
+		if (ev.type === 'contract.proposed') this.provider = ev.payload.terms.provider.publicKey;
+		else if (ev.type === 'receipt.attested' && ev.payload.kind === 'revocation') this.revocationRecords.push(e);
+	}
+
+	/**
+	 * Judge the records of revocations that came (devices.ts): a record counts if the contract's
+	 * provider signed it, it names the revocation in deps, and the revocation names, in its deps, the
+	 * revoking identity's certificate of that device. Then the device's events attributed to that
+	 * identity count only inside the record's causal past (inside every such record's, if several).
+	 * Returns the first fold position whose event no longer counts (Infinity if none).
+	 */
+	private judgeRevocations(): number {
+		if (!this.provider) return Infinity;
+		const records = this.revocationRecords;
+		this.revocationRecords = [];
+		const changed = new Set<string>();
+		for (const a of records) {
+			const r = this.usable((a.ev as EvOf<'receipt.attested'>).payload.event);
+			if (a.ev!.author !== this.provider || !r || !a.ev!.deps.includes(r.id) || r.ev!.type !== 'device.revoked') continue;
+			const revocation = r.ev as EvOf<'device.revoked'>;
+			const c = this.usable(revocation.payload.certificate);
+			if (!c || !revocation.deps.includes(c.id) || c.ev!.type !== 'device.certified') continue;
+			const cert = c.ev as EvOf<'device.certified'>;
+			const device = revocation.payload.device;
+			if (cert.author !== revocation.author || cert.payload.device !== device) continue;
+			const key = `${device}\u0000${revocation.author}`;
+			const prior = this.revoked.get(key);
+			if (prior?.records.has(a.id)) continue;
+			const past = new Set<string>();
+			for (const id of this.pastOf(a)) {
+				const x = this.entries.get(id)!;
+				if (x.ev!.author === device) past.add(id);
+			}
+			const allowed = prior ? new Set([...prior.allowed].filter((id) => past.has(id))) : past;
+			this.revoked.set(key, { records: new Set([...(prior?.records ?? []), a.id]), allowed });
+			this.revokedDevices.add(device);
+			changed.add(device);
+		}
+		if (!changed.size) return Infinity;
+		const order = this.foldOrder;
+		for (let i = 0; i < order.length; i++) {
+			const e = order[i]!;
+			if (changed.has(e.ev.author) && this.revokedOut(e)) return i;
+		}
+		return Infinity;
+	}
+
+	/** Ids of every authentic entry `from` reaches through prev and deps, itself included. */
+	private pastOf(from: Entry): string[] {
+		const seen = new Set<string>([from.id]);
+		const stack = [from];
+		while (stack.length) {
+			const ev = stack.pop()!.ev!;
+			for (const ref of ev.prev ? [ev.prev, ...ev.deps] : ev.deps) {
+				const d = this.entries.get(ref);
+				if (d?.ev && !seen.has(ref) && isAuthentic(d)) {
+					seen.add(ref);
+					stack.push(d);
+				}
+			}
+		}
+		return [...seen];
+	}
+
+	/** Is `to` in the causal past of `from`? Only entries with a higher level than `to` can lead to it. */
+	private reaches(from: string, to: string): boolean {
+		const target = this.entries.get(to);
+		const start = this.entries.get(from);
+		if (!target?.ev || target.level === undefined || !start?.ev) return false;
+		const floor = target.level;
+		const seen = new Set<string>([from]);
+		const stack = [start];
+		while (stack.length) {
+			const ev = stack.pop()!.ev!;
+			for (const ref of ev.prev ? [ev.prev, ...ev.deps] : ev.deps) {
+				if (ref === to) return true;
+				const d = this.entries.get(ref);
+				if (d?.ev && d.level !== undefined && d.level > floor && !seen.has(ref)) {
+					seen.add(ref);
+					stack.push(d);
+				}
+			}
+		}
+		return false;
+	}
+
+	/** The identity an entry's certificate (named in deps, for its signing key) gives it; undefined for none or two. */
+	private certifiedBy(e: Entry): string | undefined {
+		let identity: string | undefined;
+		for (const dep of e.ev!.deps) {
+			const c = this.entries.get(dep);
+			if (c?.ev?.type !== 'device.certified' || !isAuthentic(c) || c.ev.payload.device !== e.ev!.author) continue;
+			if (identity !== undefined && identity !== c.ev.author) return undefined;
+			identity = c.ev.author;
+		}
+		return identity;
+	}
+
+	/** The log's refusal of an event: a revoked device's event outside every recorded revocation's past. */
+	private revokedOut(e: Entry): boolean {
+		if (!this.revokedDevices.has(e.ev!.author)) return false;
+		const identity = this.certifiedBy(e);
+		const r = identity !== undefined ? this.revoked.get(`${e.ev!.author}\u0000${identity}`) : undefined;
+		return r !== undefined && !r.allowed.has(e.id);
+	}
+
+	private contextOf(e: Entry): FoldContext {
+		return this.revokedOut(e) ? { ...this.foldContext, refusal: REVOKED } : this.foldContext;
 	}
 
 	/** The current heads: folded events no other folded event names in prev or deps. New events depend on these. */
@@ -599,7 +736,8 @@ export class ContractLog {
 	lastOf(author: string, among?: ReadonlySet<string>): string | null {
 		for (let i = this.foldOrder.length - 1; i >= 0; i--) {
 			const e = this.foldOrder[i]!;
-			if (e.ev.author === author && (!among || among.has(e.id))) return e.id;
+			// A certificate is its identity's for every contract: never a link of a chain here.
+			if (e.ev.author === author && !isCertificate(e.ev) && (!among || among.has(e.id))) return e.id;
 		}
 		return null;
 	}
@@ -622,6 +760,15 @@ function restore(s: Snapshot): ContractState {
 	// A replayed snapshot starts out assuming aliasing; a copy with the identity table tells for sure.
 	if (s.aliased && !c.aliased) s.aliased = false;
 	return c.copy;
+}
+
+const REVOKED = reject(
+	'not-party',
+	'The device that signed it was revoked, as the escrow provider recorded, and the revocation did not reach it: only what the device did before counts.'
+);
+
+function isCertificate(ev: Ev): boolean {
+	return ev.type === 'device.certified';
 }
 
 function isAuthentic(e: Entry): boolean {

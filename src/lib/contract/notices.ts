@@ -35,8 +35,8 @@ function text(s: ContractState, ev: Ev): string | undefined {
 			return `${who} requested a refund of ${money(ev.payload.amount)} on ${title(ev.payload.milestone)}: ${quote(ev.payload.reason)}`;
 		case 'refund.approved':
 			return `${who} approved the refund request`;
-		case 'refund.disputed':
-			return `${who} disputed the refund request: ${quote(ev.payload.reason)}`;
+		case 'refund.declined':
+			return `${who} declined the refund request: ${quote(ev.payload.reason)}`;
 		case 'contract.endProposed':
 			return `${who} proposes to end the contract`;
 		case 'contract.endAccepted':

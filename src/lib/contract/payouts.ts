@@ -4,6 +4,7 @@
  * measured on the provider's clock: a lot matures when a receipt signed at or after its deadline
  * is folded, so every peer matures the same lots at the same point of the fold.
  */
+import { formatAmount } from '../money/amount';
 import type { Transfer } from './ledger';
 import { reject } from './rejections';
 import type { RuleSet } from './rule';
@@ -38,7 +39,7 @@ export const payoutRules: RuleSet = {
 		check(s, ev) {
 			if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');
 			const owned = s.ledger.balance('freelancer:pending') + s.ledger.balance('freelancer:available');
-			if (ev.payload.amount > owned) return reject('insufficient-balance', `The balance is ${owned}.`);
+			if (ev.payload.amount > owned) return reject('insufficient-balance', `The balance is ${formatAmount(owned, s.terms!.currency)}.`);
 			return null;
 		},
 		apply() {}
@@ -52,7 +53,7 @@ export const payoutRules: RuleSet = {
 			if (ev.payload.fee > ev.payload.amount) return reject('amount-mismatch', 'The fee exceeds the amount.');
 			// The fold advanced the provider clock to this receipt before checking it.
 			const available = s.ledger.balance('freelancer:available');
-			if (ev.payload.amount > available) return reject('insufficient-balance', `Available is ${available}.`);
+			if (ev.payload.amount > available) return reject('insufficient-balance', `Available is ${formatAmount(available, s.terms!.currency)}.`);
 			return null;
 		},
 		apply(s, ev) {

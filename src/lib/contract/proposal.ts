@@ -10,6 +10,7 @@
  * No rule here depends on which of two concurrent events sorts first: the binding is decided by the
  * content of the countersign and the provider's record of it.
  */
+import { identityOfKey } from './devices';
 import { reject } from './rejections';
 import type { RuleSet } from './rule';
 import type { Acceptance, ContractState, Decline, Role } from './state';
@@ -126,7 +127,8 @@ export interface BindingView {
 }
 
 /** What a page shows and offers before the parties are bound, for the person holding `me`. */
-export function bindingView(s: ContractState, me: string): BindingView {
+export function bindingView(s: ContractState, key: string): BindingView {
+	const me = identityOfKey(s, key);
 	const proposer = s.proposal?.author === me;
 	const all = [...s.acceptances.values()].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
 	const mine = [...s.countersigns.values()][0];
@@ -141,7 +143,8 @@ export function bindingView(s: ContractState, me: string): BindingView {
 }
 
 /** The name a key goes by in this contract: a party's name, or the one it accepted with (unbound). */
-export function nameOf(s: ContractState, key: string): string | undefined {
+export function nameOf(s: ContractState, signer: string): string | undefined {
+	const key = identityOfKey(s, signer);
 	if (s.names[key]) return s.names[key];
 	for (const a of s.acceptances.values()) if (a.author === key) return a.name;
 	return undefined;

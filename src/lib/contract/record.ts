@@ -7,12 +7,14 @@
  * replica and the provider never disagree about a money clock, whatever else a log holds.
  */
 import { present } from './assert';
+import { applyDisputeRecord, disputeRecordRefusal, disputeRecordSubject, isDisputeKind } from './dispute';
+import { recordRevocation } from './devices';
 import { applyHourlyRecord, hourlyRecordRefusal, hourlyRecordSubject } from './hourly';
 import { bindParties } from './proposal';
 import { reject } from './rejections';
 import type { RuleSet } from './rule';
 import type { AttestedKind } from './schema';
-import type { ContractState } from './state';
+import type { ContractState, RecordedEvent } from './state';
 
 export interface RecordSubject {
 	kind: AttestedKind;
@@ -32,19 +34,25 @@ export function recordSubject(s: ContractState, event: string): RecordSubject | 
 	if (request) return { kind: 'refund-request', milestone: request.milestone };
 	for (const r of s.refundRequests.values()) if (r.answer === event) return { kind: 'refund-answer', milestone: r.milestone };
 	if (s.endEvent === event) return { kind: 'end' };
-	return hourlyRecordSubject(s, event);
+	if (s.devices.revocations.has(event)) return { kind: 'revocation' };
+	return disputeRecordSubject(s, event) ?? hourlyRecordSubject(s, event);
+}
+
+/** Does this recorded event stop the review clock of `milestone`? (A dispute opened on it does: dispute.ts.) */
+export function stopsReview(r: RecordedEvent, milestone: string): boolean {
+	if (r.kind === 'end') return true;
+	return r.milestone === milestone && (r.kind === 'change-request' || r.kind === 'refund-request' || r.kind === 'submission' || r.kind === 'milestone-dispute');
 }
 
 /**
  * Did the provider record, between provider times `from` and `to` (inclusive), anything that stops
- * the review clock of `milestone`: a change request, a refund request, a newer submission, a release
- * of part of its escrow, or the end of the contract? `except` is the submission the clock runs for.
+ * the review clock of `milestone`: a change request, a refund request, a newer submission, a dispute,
+ * a release of part of its escrow, or the end of the contract? `except` is the submission the clock runs for.
  */
 export function reviewStopped(s: ContractState, milestone: string, from: number, to: number, except: string): boolean {
 	for (const [id, r] of s.recorded) {
 		if (id === except || r.at < from || r.at > to) continue;
-		if (r.kind === 'end') return true;
-		if (r.milestone === milestone && (r.kind === 'change-request' || r.kind === 'refund-request' || r.kind === 'submission')) return true;
+		if (stopsReview(r, milestone)) return true;
 	}
 	return s.releases.some((lot) => lot.milestone === milestone && lot.releasedAt >= from && lot.releasedAt <= to);
 }
@@ -58,8 +66,8 @@ export const recordRules: RuleSet = {
 			const subject = recordSubject(s, event);
 			if (!subject || subject.kind !== kind) return reject('unknown-intent', `It records a ${kind} this contract does not have.`);
 			if (kind === 'countersign' && s.binding) return reject('invalid-state', 'The provider has already recorded another countersign.');
-			// Hourly events: when the provider may record them, judged at this receipt's provider time (hourly.ts).
-			return hourlyRecordRefusal(s, subject, event, ev.at);
+			// Hourly events and dispute steps: when the provider may record them, judged at this receipt's provider time (hourly.ts, dispute.ts).
+			return hourlyRecordRefusal(s, subject, event, ev.at) ?? disputeRecordRefusal(s, subject, event, ev.at);
 		},
 		apply(s, ev) {
 			const { event, kind } = ev.payload;
@@ -70,6 +78,8 @@ export const recordRules: RuleSet = {
 			else if (kind === 'submission') present(m().submission, 'the recorded submission').attestedAt = ev.at;
 			else if (kind === 'change-request') present(m().lastChangeRequest, 'the recorded change request').attestedAt = ev.at;
 			else if (kind === 'refund-request') present(s.refundRequests.get(event), 'the recorded refund request').attestedAt = ev.at;
+			else if (kind === 'revocation') recordRevocation(s, event, ev.at);
+			else if (isDisputeKind(kind)) applyDisputeRecord(s, subject, event, ev.at);
 			else applyHourlyRecord(s, subject, event, ev.at);
 		}
 	}

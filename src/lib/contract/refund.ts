@@ -2,10 +2,13 @@
  * Returning unreleased escrow to the client. Who may refund, and on what basis:
  * - the freelancer, any amount up to what escrow holds (giving money back needs nobody's consent);
  * - the client, for the amount of a refund request the freelancer approved;
- * - the client, for a request the freelancer neither approved nor disputed within the answer window
+ * - the client, for a request the freelancer neither approved nor declined within the answer window
  *   (checked on the provider's clock when the provider executes it);
  * - the client, for everything left in escrow once the contract ended by agreement.
+ * A declined request leaves the escrow where it is: the client may then open a dispute in the
+ * Resolution Center (dispute.ts), which is what "dispute" means from here on.
  */
+import { openDispute } from './dispute';
 import { escrowAccount } from './ledger';
 import { moneyText, reject, utcTime, type Rejection } from './rejections';
 import type { RuleSet } from './rule';
@@ -23,6 +26,10 @@ export function unansweredRefundRefusal(s: ContractState, requestId: string, at:
 	const answer = s.refundRequests.get(requestId)?.answer;
 	const answered = answer === undefined ? undefined : s.recorded.get(answer);
 	if (answered && answered.at <= at) return reject('invalid-state', 'The freelancer answered the request, as the provider recorded.');
+	// A dispute opened on the milestone stops its money clocks: the Resolution Center decides its escrow.
+	for (const r of s.recorded.values())
+		if (r.kind === 'milestone-dispute' && r.milestone === recorded.milestone && r.at >= recorded.at && r.at <= at)
+			return reject('invalid-state', 'A dispute on this milestone was opened, as the provider recorded: the Resolution Center decides its escrow.');
 	const deadline = recorded.at + s.terms!.refundAnswerDays * DAY_MS;
 	if (at < deadline) return reject('too-early', `The answer window ends ${utcTime(deadline)}.`);
 	return null;
@@ -61,6 +68,7 @@ export const refundRules: RuleSet = {
 			if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');
 			if (escrowOf(m) === 0) return reject('unfunded', 'There is no money in escrow for this milestone.');
 			if (ev.payload.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${moneyText(escrowOf(m), s.terms!.currency)}.`);
+			if (openDispute(s, m.id)) return reject('invalid-state', 'This milestone is in dispute: make an offer in the Resolution Center instead.');
 			// Several requests may stand at once: refusing "one is already open" would let whichever
 			// request sorts first decide (two devices of the client can each write one), and each refund
 			// is bounded by what escrow holds anyway.
@@ -85,7 +93,7 @@ export const refundRules: RuleSet = {
 			r.answer = ev.id;
 		}
 	},
-	'refund.disputed': {
+	'refund.declined': {
 		who: ['freelancer'],
 		check(s, ev) {
 			const r = s.refundRequests.get(ev.payload.request);
@@ -93,12 +101,11 @@ export const refundRules: RuleSet = {
 			return null;
 		},
 		apply(s, ev) {
+			// The escrow stays held and the milestone goes on; the client may open a dispute (dispute.ts).
 			const r = s.refundRequests.get(ev.payload.request)!;
-			r.status = 'disputed';
-			r.disputeReason = ev.payload.reason;
+			r.status = 'declined';
+			r.declineReason = ev.payload.reason;
 			r.answer = ev.id;
-			const m = milestone(s, r.milestone);
-			if (m) m.phase = 'disputed';
 		}
 	},
 	'milestone.refund': {
@@ -129,10 +136,7 @@ export const refundRules: RuleSet = {
 			if (escrowOf(m) === 0) m.reviewOpen = false;
 			const basis = s.intents.get(ev.payload.intent)!.refund;
 			const req = basis?.request ? s.refundRequests.get(basis.request) : undefined;
-			if (req) {
-				req.status = 'refunded';
-				if (m.phase === 'disputed') m.phase = 'in_progress';
-			}
+			if (req) req.status = 'refunded';
 			s.intents.get(ev.payload.intent)!.settledBy = ev.id;
 		}
 	}

@@ -9,7 +9,7 @@
  */
 import { escrowAccount } from './ledger';
 import { matureDue } from './payouts';
-import { reviewStopped } from './record';
+import { reviewStopped, stopsReview } from './record';
 import { unansweredRefundRefusal } from './refund';
 import { moneyText, reject, utcTime, type Rejection } from './rejections';
 import type { RuleSet } from './rule';
@@ -55,7 +55,7 @@ export function reviewWindow(s: ContractState, m: MilestoneState): ReviewWindow 
 	let stoppedAt: number | undefined;
 	for (const [id, r] of s.recorded) {
 		if (id === sub.id || r.at < startedAt) continue;
-		const stops = r.kind === 'end' || (r.milestone === m.id && (r.kind === 'change-request' || r.kind === 'refund-request' || r.kind === 'submission'));
+		const stops = stopsReview(r, m.id);
 		if (stops && (stoppedAt === undefined || r.at < stoppedAt)) stoppedAt = r.at;
 	}
 	for (const lot of s.releases)

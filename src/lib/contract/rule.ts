@@ -7,8 +7,11 @@ import type { Rejection } from './rejections';
 import type { ContractState, EvOf, Role } from './state';
 
 export interface Rule<T extends EventType> {
-	/** Roles allowed to author this event; 'provider' for receipts; 'anyone' only for the proposal and its answers. */
-	who: readonly (Role | 'provider')[] | 'anyone';
+	/**
+	 * Roles allowed to author this event; 'provider' for receipts; 'mediator' for the mediator both
+	 * parties accepted for the dispute the event names (dispute.ts); 'anyone' only for the proposal and its answers.
+	 */
+	who: readonly (Role | 'provider' | 'mediator')[] | 'anyone';
 	check(s: ContractState, ev: EvOf<T>): Rejection | null;
 	apply(s: ContractState, ev: EvOf<T>): void;
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CURRENCY_CODES } from '../money/currency';
 import { FUNDING_METHODS, PAYOUT_METHODS } from '../money/fees';
 import { MAX_AMOUNT_MINOR } from '../money/amount';
+import { MAX_MEDIATION_FEE_BPS } from '../money/mediation';
 
 /** An envelope larger than this is rejected unread: it bounds memory per event and the sync batch size. */
 export const MAX_ENVELOPE_BYTES = 32 * 1024;
@@ -58,6 +59,17 @@ export const ProviderTerms = z
 	})
 	.strict();
 
+/** A mediator both parties agree to in advance (dispute.ts): its key, its name and its fee rule. */
+export const MediatorTerms = z
+	.object({
+		publicKey: PublicKey,
+		name: Name,
+		/** The fee as a share of the disputed amount, in basis points (500 = 5 %); the currency's minimum applies. */
+		feeBps: z.number().int().min(0).max(MAX_MEDIATION_FEE_BPS)
+	})
+	.strict();
+export type MediatorTerms = z.infer<typeof MediatorTerms>;
+
 /** Fixed-price terms: paid per milestone. `kind` is absent on proposals made before hourly contracts existed. */
 export const Terms = z
 	.object({
@@ -73,7 +85,16 @@ export const Terms = z
 		provider: ProviderTerms,
 		reviewWindowDays: z.number().int().min(1).max(60),
 		securityPeriodDays: z.number().int().min(0).max(30),
-		refundAnswerDays: z.number().int().min(1).max(30)
+		refundAnswerDays: z.number().int().min(1).max(30),
+		// —— Resolution Center (dispute.ts); absent on older proposals, and then the defaults apply ——
+		/** Days the parties negotiate a dispute before no new offers can be made. Absent: 5. */
+		disputeDays: z.number().int().min(1).max(30).optional(),
+		/** A mediator named in advance; absent: the parties name one by agreement after a rejection. */
+		mediator: MediatorTerms.optional(),
+		/** Days a mediator has to rule once both parties accepted it. Absent: 7. */
+		mediatorDays: z.number().int().min(1).max(30).optional(),
+		/** Disputes below this amount split at the midpoint on a rejection. Absent: the currency's table value (money/mediation.ts). */
+		smallDisputeLimit: FeeAmount.optional()
 	})
 	.strict();
 export type FixedPriceTerms = z.infer<typeof Terms>;
@@ -163,9 +184,31 @@ export const ATTESTED_KINDS = [
 	'dispute',
 	'dispute-answer',
 	'pause',
-	'resume'
+	'resume',
+	// milestone disputes in the Resolution Center (dispute.ts): the opening, offers, the rejection
+	// that ends negotiation, and each party's acceptance of a mediator
+	'milestone-dispute',
+	'dispute-offer',
+	'dispute-rejection',
+	'mediator-acceptance',
+	// a device revoked by its identity (devices.ts): once recorded, only its events the record reaches count
+	'revocation'
 ] as const;
 export type AttestedKind = (typeof ATTESTED_KINDS)[number];
+
+/** Why a milestone dispute is opened: the client's two reasons, then the freelancer's two. */
+export const DISPUTE_REASONS = ['not-delivered', 'refund-declined', 'changes-requested', 'client-silent'] as const;
+export type DisputeReason = (typeof DISPUTE_REASONS)[number];
+
+/** On what a `dispute.settle` intent asks the provider to split the escrow (dispute.ts says when each applies). */
+export const SETTLE_BASES = ['silence', 'small-amount', 'no-mediator', 'mediator-unsigned', 'mediator-late'] as const;
+export type SettleBasis = (typeof SETTLE_BASES)[number];
+
+/**
+ * Event types that were renamed, old name → new: a log written before the rename still decodes
+ * (the signed body keeps its old name; only the fold sees the new one).
+ */
+export const TYPE_ALIASES: Readonly<Record<string, EventType>> = { 'refund.disputed': 'refund.declined' };
 
 /** Payload schema per event type. Party events first, then the provider's receipts. */
 export const PAYLOADS = {
@@ -195,7 +238,8 @@ export const PAYLOADS = {
 	'milestone.autoRelease': z.object({ milestone: MilestoneId, submission: Id }).strict(),
 	'refund.requested': z.object({ milestone: MilestoneId, amount: Amount, currency: Currency, reason: Text(5000) }).strict(),
 	'refund.approved': ref('request'),
-	'refund.disputed': z.object({ request: Id, reason: Text(5000) }).strict(),
+	/** The freelancer declines a refund request (called `refund.disputed` before the Resolution Center: see TYPE_ALIASES). */
+	'refund.declined': z.object({ request: Id, reason: Text(5000) }).strict(),
 	'milestone.refund': z
 		.object({
 			milestone: MilestoneId,
@@ -247,6 +291,34 @@ export const PAYLOADS = {
 	'hourly.reclaim': z.object({ week: WeekKey, currency: Currency }).strict(),
 	/** A one-off payment with a note, on either kind of contract: no review, only the security period. */
 	'bonus.paid': z.object({ amount: Amount, currency: Currency, method: FundingMethod, note: Text(2000) }).strict(),
+	// —— the Resolution Center (dispute.ts): amounts are the part of the disputed amount that goes to the freelancer ——
+	'dispute.opened': z
+		.object({ milestone: MilestoneId, amount: Amount, currency: Currency, reason: z.enum(DISPUTE_REASONS), details: Text(5000), offer: FeeAmount })
+		.strict(),
+	'dispute.offered': z.object({ dispute: Id, amount: FeeAmount }).strict(),
+	/** Rejects the other party's last offer (`offer`): mediation, or the midpoint for a small amount. `final`: the rejecting party's offer when it has made none. */
+	'dispute.rejected': z.object({ dispute: Id, offer: Id, final: FeeAmount.optional() }).strict(),
+	/** Accepts a mediator and its fee: the one the terms name, or one this party proposes or the other proposed. */
+	'dispute.mediatorAccepted': z
+		.object({ dispute: Id, mediator: PublicKey, name: Name, feeBps: z.number().int().min(0).max(MAX_MEDIATION_FEE_BPS), fee: FeeAmount })
+		.strict(),
+	/** Money intents: accept the other's last offer, accept the midpoint of the two last offers, have a deadline outcome executed, or rule (the mediator). */
+	'dispute.accept': z.object({ dispute: Id, milestone: MilestoneId, offer: Id, currency: Currency }).strict(),
+	'dispute.acceptMidpoint': z.object({ dispute: Id, milestone: MilestoneId, client: Id, freelancer: Id, currency: Currency }).strict(),
+	'dispute.settle': z.object({ dispute: Id, milestone: MilestoneId, basis: z.enum(SETTLE_BASES), freelancer: FeeAmount, currency: Currency }).strict(),
+	'dispute.rule': z.object({ dispute: Id, milestone: MilestoneId, offer: Id, currency: Currency }).strict(),
+	// —— one person, several devices (devices.ts) ——
+	/**
+	 * Signed by the identity key: `device` acts for this identity. Written once for every contract
+	 * (its `contract` is the identity key itself, see envelope.ts) and named in `deps` by each of the
+	 * device's events. `created` and `expires` are milliseconds; expiry is judged on the provider's clock.
+	 */
+	'device.certified': z
+		.object({ device: PublicKey, name: Name, created: Timestamp, expires: Timestamp.optional() })
+		.strict()
+		.refine((c) => c.expires === undefined || c.expires > c.created, { path: ['expires'], message: 'A certificate expires after it was made.' }),
+	/** Signed by the identity key, in one contract: `device` (certified by `certificate`, named in `deps`) no longer acts for it. */
+	'device.revoked': z.object({ device: PublicKey, certificate: Id }).strict(),
 	/** TEST MODE only (testclock.ts): move the mock provider's clock for this contract forward, or back to real time. */
 	'testmode.clockAdvanced': z.object({ ms: z.number().int().positive().max(TEST_CLOCK_MAX_ADVANCE_MS) }).strict(),
 	'testmode.clockReset': z.object({}).strict(),
@@ -278,6 +350,19 @@ export const PAYLOADS = {
 		.object({ intent: Id, week: WeekKey, amount: Amount, to: z.enum(['client', 'carry']), carriedTo: WeekKey.optional(), currency: Currency })
 		.strict(),
 	'receipt.bonusPaid': z.object({ intent: Id, amount: Amount, fee: FeeAmount, currency: Currency, method: FundingMethod }).strict(),
+	/** A dispute's outcome: the freelancer's share released (net of its part of the fee), the client's refunded, the mediator's fee paid. */
+	'receipt.split': z
+		.object({
+			intent: Id,
+			dispute: Id,
+			milestone: MilestoneId,
+			freelancer: FeeAmount,
+			client: FeeAmount,
+			fee: FeeAmount,
+			mediator: PublicKey.optional(),
+			currency: Currency
+		})
+		.strict(),
 	'receipt.paidOut': z
 		.object({ intent: Id, amount: Amount, fee: FeeAmount, currency: Currency, method: PayoutMethod, arrivesAt: Timestamp })
 		.strict()
@@ -295,7 +380,11 @@ export const INTENT_TYPES = [
 	'hourly.fund',
 	'hourly.release',
 	'hourly.reclaim',
-	'bonus.paid'
+	'bonus.paid',
+	'dispute.accept',
+	'dispute.acceptMidpoint',
+	'dispute.settle',
+	'dispute.rule'
 ] as const satisfies readonly EventType[];
 export type IntentType = (typeof INTENT_TYPES)[number];
 

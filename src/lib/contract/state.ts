@@ -2,18 +2,24 @@
  * The derived state of one contract: what the fold of its verified events produces.
  * Nothing here is stored or synced; every replica recomputes it from the event log.
  */
-import type { AttestedKind, EventBody, EventType, MilestoneChange, Terms } from './schema';
+import type { AttestedKind, DisputeReason, EventBody, EventType, MilestoneChange, SettleBasis, Terms } from './schema';
 import type { Rejection } from './rejections';
 import { Ledger } from './ledger';
 import type { Bonus, HourlyState } from './timesheet';
+import type { DeviceState } from './devices';
 
 export type Role = 'client' | 'freelancer';
 export type AuthorRole = Role | 'provider' | 'none';
 export type ContractStatus = 'empty' | 'proposed' | 'active' | 'withdrawn' | 'ended';
 
-/** A verified event as the fold sees it. */
-export type Ev = EventBody & { id: string };
-export type EvOf<T extends EventType> = Extract<EventBody, { type: T }> & { id: string };
+/**
+ * A verified event as the fold sees it. Signed by a certified device (devices.ts), the fold sees it
+ * with `author` = the identity the certificate names, `device` = the key that signed it and
+ * `certificate` = the certificate it named.
+ */
+export type Ev = EventBody & { id: string } & Attribution;
+export type EvOf<T extends EventType> = Extract<EventBody, { type: T }> & { id: string } & Attribution;
+type Attribution = { device?: string; certificate?: string };
 
 /** Where a milestone's work stands; money is tracked separately in amounts and the ledger. */
 export type WorkPhase = 'in_progress' | 'submitted' | 'changes_requested' | 'disputed';
@@ -46,6 +52,8 @@ export interface MilestoneState {
 	changeRequests: number;
 	/** The latest change request, and when the provider timestamped it (a provider needs it to judge auto-release). */
 	lastChangeRequest?: { id: string; at: number; attestedAt?: number };
+	/** Paid out of its escrow to mediators of its disputes (dispute.ts); absent while none was. */
+	mediationFees?: number;
 }
 
 export interface Intent {
@@ -59,7 +67,11 @@ export interface Intent {
 		| 'hourly.fund'
 		| 'hourly.release'
 		| 'hourly.reclaim'
-		| 'bonus.paid';
+		| 'bonus.paid'
+		| 'dispute.accept'
+		| 'dispute.acceptMidpoint'
+		| 'dispute.settle'
+		| 'dispute.rule';
 	author: string;
 	at: number;
 	milestone?: string;
@@ -72,8 +84,12 @@ export interface Intent {
 	refund?: { basis: 'freelancer' | 'approved-request' | 'unanswered-request' | 'ended-by-agreement'; request?: string };
 	/** The receipt that settled it. */
 	settledBy?: string;
+	/** The certified device that signed it, when not the identity key itself (devices.ts). */
+	device?: string;
 	/** Hourly intents: the week they fund, release or reclaim. */
 	week?: string;
+	/** Dispute intents (dispute.ts): the dispute they settle, and what they name. */
+	dispute?: DisputeIntent;
 	/** Set when the intent was authorised but not valid at its position; it is then never executable. */
 	rejection?: Rejection;
 }
@@ -85,10 +101,73 @@ export interface RefundRequest {
 	reason: string;
 	at: number;
 	attestedAt?: number;
-	status: 'open' | 'approved' | 'disputed' | 'refunded';
-	disputeReason?: string;
-	/** The freelancer's answer (approval or dispute): it stops the answer clock once the provider recorded it. */
+	status: 'open' | 'approved' | 'declined' | 'refunded';
+	declineReason?: string;
+	/** The freelancer's answer (approval or decline): it stops the answer clock once the provider recorded it. */
 	answer?: string;
+}
+
+/** What a dispute intent names: the offer accepted or ruled for, the two offers of a midpoint, or the deadline outcome asked. */
+export interface DisputeIntent {
+	id: string;
+	offer?: string;
+	midpoint?: { client: string; freelancer: string };
+	basis?: SettleBasis;
+	/** A deadline outcome: the freelancer's share (before any fee) the intent asks for. */
+	share?: number;
+}
+
+/** An offer in a dispute: how much of the disputed amount goes to the freelancer (the rest to the client). */
+export interface DisputeOffer {
+	/** The event that made it: the opening, an offer, or a rejection naming the rejecting party's final offer. */
+	id: string;
+	by: Role;
+	amount: number;
+	/** Provider time it was recorded. */
+	at: number;
+}
+
+/** A step of a dispute a party wrote; it counts once the provider recorded it (`recordedAt`). */
+export interface DisputeStep {
+	id: string;
+	kind: 'offer' | 'rejection' | 'mediator-acceptance';
+	by: Role;
+	at: number;
+	recordedAt?: number;
+	/** An offer's amount, or a rejection's final offer. */
+	amount?: number;
+	/** A rejection: the offer it rejects. */
+	offer?: string;
+	/** A mediator acceptance: the mediator and its fee. */
+	mediator?: { publicKey: string; name: string; feeBps: number; fee: number };
+}
+
+/**
+ * A dispute on a milestone's escrow (dispute.ts). Only what the provider recorded moves it on:
+ * `offers`, `last`, `rejection` and `mediator` are set from recorded steps, in the order of the
+ * provider's record.
+ */
+export interface Dispute {
+	id: string;
+	milestone: string;
+	opener: Role;
+	reason: DisputeReason;
+	details: string;
+	/** The amount in dispute (minor units). */
+	amount: number;
+	/** The opener's claimed time; `openedAt` is the provider's. */
+	at: number;
+	openedAt?: number;
+	/** Every step written for it, by event id. */
+	steps: Map<string, DisputeStep>;
+	/** Each party's last recorded offer. */
+	offers: Partial<Record<Role, DisputeOffer>>;
+	/** Whose recorded offer is the latest: the other party faces it. */
+	last?: Role;
+	rejection?: { id: string; by: Role; at: number };
+	/** The mediator both parties accepted, and the provider time the second acceptance was recorded. */
+	mediator?: { publicKey: string; name: string; feeBps: number; fee: number; acceptedAt: number };
+	settlement?: { intent: string; receipt: string; basis: SettleBasis | 'accepted' | 'midpoint' | 'ruling'; freelancer: number; client: number; fee: number; at: number };
 }
 
 /** Someone holding the link accepted the proposal: a candidate until the proposer countersigns it. */
@@ -222,6 +301,10 @@ export interface ContractState {
 	hourly?: HourlyState;
 	/** One-off payments with a note, on either kind of contract (hourly.ts). */
 	bonuses: Bonus[];
+	/** Milestone disputes in the Resolution Center, by the id of the event that opened them (dispute.ts). */
+	disputes: Map<string, Dispute>;
+	/** One person, several devices (devices.ts): certificates, revocations, which device signed what. */
+	devices: DeviceState;
 	/** Applied events in fold order: the activity timeline. */
 	applied: Ev[];
 	rejected: RejectedEvent[];
@@ -250,12 +333,35 @@ export function emptyState(contract: string): ContractState {
 		feedback: {},
 		testClock: { offsetMs: 0, signedUnder: false },
 		bonuses: [],
+		disputes: new Map(),
+		devices: { certificates: new Map(), revocations: new Map(), signedBy: new Map(), escrowConflicts: [] },
 		applied: [],
 		rejected: []
 	};
 }
 
+/**
+ * The role of a key: a party's identity key, the provider's key, or a device certified by exactly one
+ * party's identity and not revoked as the provider recorded (devices.ts). What pages ask about "me";
+ * the fold judges an event by the identity its certificate names (`partyRole`), never by this mapping.
+ */
 export function roleOf(s: ContractState, author: string): AuthorRole {
+	const role = partyRole(s, author);
+	if (role !== 'none') return role;
+	let found: AuthorRole = 'none';
+	for (const c of s.devices.certificates.values()) {
+		if (c.device !== author || c.revokedAt !== undefined) continue;
+		const r = partyRole(s, c.identity);
+		if (r === 'client' || r === 'freelancer') {
+			if (found !== 'none' && found !== r) return 'none';
+			found = r;
+		}
+	}
+	return found;
+}
+
+/** The role of a key itself: a party's identity key or the provider's key, no device mapping. */
+export function partyRole(s: ContractState, author: string): AuthorRole {
 	if (s.parties.client === author) return 'client';
 	if (s.parties.freelancer === author) return 'freelancer';
 	if (s.terms && s.terms.provider.publicKey === author) return 'provider';
@@ -268,7 +374,7 @@ export function milestone(s: ContractState, id: string): MilestoneState | undefi
 
 /** Money currently held in escrow for a milestone. */
 export function escrowOf(m: MilestoneState): number {
-	return m.funded - m.released - m.refunded;
+	return m.funded - m.released - m.refunded - (m.mediationFees ?? 0);
 }
 
 /** What the client still has to pay in to cover the milestone's amount. */

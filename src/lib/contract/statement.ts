@@ -207,3 +207,12 @@ export function checkWithdrawal(s: ContractState, f: FreelancerStatement, amount
 	if (Object.keys(errors).length || !p.ok) return { ok: false, errors };
 	return { ok: true, amount: p.minor };
 }
+
+/**
+ * Is an event part of this role's story? Withdrawals are the freelancer's own money after it left
+ * escrow: the client's activity list leaves them out (as its Payments page does). Anything else is
+ * both parties' business.
+ */
+export function seenBy(type: string, role: Role | undefined): boolean {
+	return role === 'freelancer' || (type !== 'withdrawal.requested' && type !== 'receipt.paidOut');
+}

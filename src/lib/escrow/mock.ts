@@ -13,13 +13,15 @@ import { ContractLog } from '../contract/log';
 import { toBase64url, utf8 } from '../contract/encoding';
 import { weekReclaimTerms, weekReleaseTerms } from '../contract/hourly';
 import { releaseAmount } from '../contract/release';
+import { DISPUTE_INTENTS, isDisputeIntent } from '../contract/dispute';
 import { weekFigures } from '../contract/timesheet';
 import type { EventType, Payload } from '../contract/schema';
-import { DAY_MS, milestone, type ContractState, type Intent } from '../contract/state';
+import { DAY_MS, milestone, roleOf, type ContractState, type Intent } from '../contract/state';
 import { authenticate } from '../identity/authenticate';
 import { publicKeyFromSeed, verifySync, type DeviceKey } from '../identity/ed25519';
 import { recordRequestMessage } from './protocol';
 import type { CurrencyCode } from '../money/currency';
+import { formatAmount } from '../money/amount';
 import { quoteFunding, quoteWithdrawal, type FundingMethod, type PayoutMethod } from '../money/fees';
 import {
 	EscrowError,
@@ -30,7 +32,7 @@ import {
 	type ProviderInfo,
 	type Receipt,
 	type WithdrawalQuote, type RecordRequest } from './adapter';
-import { attestationKind, clockRefusal, executableIntent, isClockJudged, loadContract, quoted, signReceipt } from './provider-core';
+import { attestationKind, clockRefusal, disputeHold, disputeSplit, executableIntent, isClockJudged, loadContract, overRelease, overWithdrawal, quoted, signReceipt } from './provider-core';
 
 /** Published on purpose — see the module comment. Anyone can sign "receipts" with it. */
 export const TEST_MODE_SEED = toBase64url(sha256(utf8.encode('milestone mock escrow provider - TEST MODE - not a secret')));
@@ -77,6 +79,9 @@ interface ContractBook {
 	weeks: Map<string, WeekCounters>;
 	/** Bonuses paid, in total. */
 	bonuses: number;
+	/** Disputes: what each milestone's escrow paid mediators, and what each mediator (by key) was paid. */
+	mediationFees: Map<string, number>;
+	mediators: Map<string, number>;
 	/** Released money by receipt id, held until the security period has passed on this provider's clock. */
 	lots: Map<string, { amount: number; availableAt: number }>;
 	paidOut: number;
@@ -101,6 +106,9 @@ export interface MockStatement {
 	/** Hourly weeks, by week. */
 	weeks: Record<string, WeekCounters>;
 	bonuses: number;
+	/** Paid to mediators out of each milestone's escrow, by milestone; and to each mediator, by key. */
+	mediationFees: Record<string, number>;
+	mediators: Record<string, number>;
 }
 
 // Never "nothing was charged" for a failure without an answer: the request may have been executed
@@ -148,8 +156,10 @@ export class MockEscrowProvider implements EscrowAdapter {
 	/** Its books for one contract (see MockStatement). */
 	statement(contract: string): MockStatement {
 		const book = this.books.get(contract);
-		const out: MockStatement = { milestones: {}, paidOut: book?.paidOut ?? 0, executed: {}, processing: {}, weeks: {}, bonuses: book?.bonuses ?? 0 };
+		const out: MockStatement = { milestones: {}, paidOut: book?.paidOut ?? 0, executed: {}, processing: {}, weeks: {}, bonuses: book?.bonuses ?? 0, mediationFees: {}, mediators: {} };
 		if (!book) return out;
+		out.mediationFees = Object.fromEntries(book.mediationFees);
+		out.mediators = Object.fromEntries(book.mediators);
 		for (const [week, w] of book.weeks) out.weeks[week] = { ...w };
 		for (const [id, mb] of book.milestones) out.milestones[id] = { ...mb };
 		for (const [event, r] of book.issued) if (!book.attested.has(event)) out.executed[event] = r.id;
@@ -209,15 +219,18 @@ export class MockEscrowProvider implements EscrowAdapter {
 	}
 
 	async release(req: EscrowRequest): Promise<Receipt> {
-		return this.settle(req, ['milestone.release', 'milestone.autoRelease', 'hourly.release'], (s, intent, book) => {
+		// A dispute's settlement or ruling is a release of part with a refund of the rest: one split.
+		return this.settle(req, ['milestone.release', 'milestone.autoRelease', 'hourly.release', ...DISPUTE_INTENTS], (s, intent, book) => {
 			if (intent.type === 'hourly.release') return this.releaseWeek(s, intent, book);
+			if (isDisputeIntent(intent)) return this.split(s, intent, book);
 			const m = milestone(s, intent.milestone!)!;
 			const mb = this.milestoneBook(book, m.id);
-			const held = mb.funded - mb.released - mb.refunded;
+			const held = heldIn(book, m.id);
 			if (held === 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
 			const auto = intent.type === 'milestone.autoRelease';
 			const amount = releaseAmount(intent, held);
-			if (amount > held) throw new EscrowError('over-release', `Escrow holds ${held}; the release asks for ${amount}.`);
+			if (amount > held) throw overRelease(s, held, amount, 'release');
+			disputeHold(s, m.id, auto ? Infinity : amount);
 			// Judged on this provider's record (every log it was ever sent) and clock, as every replica judges the receipt.
 			if (auto) clockRefusal(s, intent, this.clock());
 			mb.released += amount;
@@ -232,9 +245,10 @@ export class MockEscrowProvider implements EscrowAdapter {
 			if (intent.type === 'hourly.reclaim') return this.reclaimWeek(s, intent, book);
 			const m = milestone(s, intent.milestone!)!;
 			const mb = this.milestoneBook(book, m.id);
-			const held = mb.funded - mb.released - mb.refunded;
+			const held = heldIn(book, m.id);
 			if (held === 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
-			if (intent.amount! > held) throw new EscrowError('over-release', `Escrow holds ${held}; the refund asks for ${intent.amount}.`);
+			if (intent.amount! > held) throw overRelease(s, held, intent.amount!, 'refund');
+			disputeHold(s, m.id, intent.amount!);
 			if (isClockJudged(intent)) clockRefusal(s, intent, this.clock());
 			mb.refunded += intent.amount!;
 			return this.receipt(s, book, intent.id, 'receipt.refunded', { intent: intent.id, milestone: m.id, amount: intent.amount!, currency: s.terms!.currency });
@@ -248,7 +262,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			for (const l of book.lots.values()) if (l.availableAt <= now) matured += l.amount;
 			const available = matured - book.paidOut;
 			if (intent.amount! > available)
-				throw new EscrowError('insufficient-balance', `Available to withdraw: ${available}. Released payments become available after the security period.`);
+				throw overWithdrawal(s, available);
 			const method = intent.method as PayoutMethod;
 			const q = quoted(() => quoteWithdrawal(intent.amount!, method, s.terms!.currency, now));
 			book.paidOut += intent.amount!;
@@ -272,7 +286,9 @@ export class MockEscrowProvider implements EscrowAdapter {
 		if (book) await authenticate(book.log);
 		const s = book?.log.derive().state;
 		if (!book || !s?.binding) throw new EscrowError('invalid-request', 'This provider holds no record of that contract.');
-		if (req.publicKey !== s.parties.client && req.publicKey !== s.parties.freelancer) throw new EscrowError('not-authorised', 'Only a party of the contract may read its record.');
+		// A party's identity key, or a device it certified and did not revoke (devices.ts).
+		const role = roleOf(s, req.publicKey);
+		if (role !== 'client' && role !== 'freelancer') throw new EscrowError('not-authorised', 'Only a party of the contract may read its record.');
 		if (Math.abs(this.clock() - req.at) > RECORD_PROOF_WINDOW_MS) throw new EscrowError('not-authorised', 'The record request is too old; sign a fresh one.');
 		if (!verifySync(req.publicKey, utf8.encode(recordRequestMessage(req.contract, req.publicKey, req.at, req.nonce)), req.signature))
 			throw new EscrowError('not-authorised', 'The record request is not signed by that party.');
@@ -338,10 +354,10 @@ export class MockEscrowProvider implements EscrowAdapter {
 	private async load(req: EscrowRequest): Promise<{ s: ContractState; book: ContractBook }> {
 		let book = this.books.get(req.contract);
 		if (!book) {
-			book = { log: new ContractLog(req.contract), milestones: new Map(), weeks: new Map(), bonuses: 0, lots: new Map(), paidOut: 0, issued: new Map(), attested: new Set(), processing: new Map() };
+			book = { log: new ContractLog(req.contract), milestones: new Map(), weeks: new Map(), bonuses: 0, mediationFees: new Map(), mediators: new Map(), lots: new Map(), paidOut: 0, issued: new Map(), attested: new Set(), processing: new Map() };
 			this.books.set(req.contract, book);
 		}
-		const { s } = await loadContract(book.log, req, this.key.publicKey);
+		const { s } = await loadContract(book.log, req, this.key.publicKey, [], this.clock());
 		this.reconcile(book, s);
 		return { s, book };
 	}
@@ -358,6 +374,12 @@ export class MockEscrowProvider implements EscrowAdapter {
 			mb.funded = Math.max(mb.funded, m.funded);
 			mb.released = Math.max(mb.released, m.released);
 			mb.refunded = Math.max(mb.refunded, m.refunded);
+			book.mediationFees.set(m.id, Math.max(book.mediationFees.get(m.id) ?? 0, m.mediationFees ?? 0));
+		}
+		for (const [account, paid] of s.ledger.balances) {
+			if (!account.startsWith('mediator:')) continue;
+			const key = account.slice('mediator:'.length);
+			book.mediators.set(key, Math.max(book.mediators.get(key) ?? 0, paid));
 		}
 		for (const lot of s.releases) if (!book.lots.has(lot.receipt)) book.lots.set(lot.receipt, { amount: lot.amount, availableAt: lot.maturesAt });
 		book.paidOut = Math.max(book.paidOut, s.payouts.reduce((sum, p) => sum + p.amount, 0));
@@ -366,6 +388,40 @@ export class MockEscrowProvider implements EscrowAdapter {
 			for (const k of ['funded', 'carriedIn', 'released', 'carriedOut', 'refunded'] as const) wb[k] = Math.max(wb[k], w[k]);
 		}
 		book.bonuses = Math.max(book.bonuses, s.bonuses.reduce((sum, b) => sum + (b.receipt ? b.amount : 0), 0));
+	}
+
+	// —— disputes (contract/dispute.ts) ——
+
+	/**
+	 * A dispute's outcome, judged on this provider's record and clock with the rule every replica
+	 * applies to the receipt: the freelancer's share released (it waits the security period), the
+	 * client's refunded, the mediator paid (its own account in these books), all from the one escrow.
+	 */
+	private split(s: ContractState, intent: Intent, book: ContractBook): Receipt {
+		const now = this.clock();
+		const x = disputeSplit(s, intent, now);
+		const d = s.disputes.get(intent.dispute!.id)!;
+		const mb = this.milestoneBook(book, d.milestone);
+		const held = heldIn(book, d.milestone);
+		if (d.amount > held) throw overRelease(s, held, d.amount, 'release');
+		mb.released += x.freelancer;
+		mb.refunded += x.client;
+		if (x.fee > 0) {
+			book.mediationFees.set(d.milestone, (book.mediationFees.get(d.milestone) ?? 0) + x.fee);
+			book.mediators.set(x.mediator!, (book.mediators.get(x.mediator!) ?? 0) + x.fee);
+		}
+		const receipt = this.receipt(s, book, intent.id, 'receipt.split', {
+			intent: intent.id,
+			dispute: d.id,
+			milestone: d.milestone,
+			freelancer: x.freelancer,
+			client: x.client,
+			fee: x.fee,
+			...(x.mediator ? { mediator: x.mediator } : {}),
+			currency: s.terms!.currency
+		});
+		if (x.freelancer > 0) book.lots.set(receipt.id, { amount: x.freelancer, availableAt: now + s.terms!.securityPeriodDays * DAY_MS });
+		return receipt;
 	}
 
 	// —— hourly contracts and bonuses ——
@@ -404,7 +460,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 		const t = weekReleaseTerms(s, week, now);
 		const wb = this.weekBook(book, week);
 		const held = weekHeld(wb);
-		if (t.amount + t.carried > held) throw new EscrowError('over-release', `The week's escrow holds ${held}; the release moves ${t.amount + t.carried}.`);
+		if (t.amount + t.carried > held) throw new EscrowError('over-release', `The week's escrow holds ${money(s, held)}; the release moves ${money(s, t.amount + t.carried)}.`);
 		wb.released += t.amount;
 		if (t.carried > 0) this.carry(book, week, t.carriedTo!, t.carried);
 		const receipt = this.receipt(s, book, intent.id, 'receipt.weekReleased', { intent: intent.id, week, ...t, currency: s.terms!.currency });
@@ -419,7 +475,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 		clockRefusal(s, intent, now);
 		const t = weekReclaimTerms(s, week, now);
 		const wb = this.weekBook(book, week);
-		if (t.amount > weekHeld(wb)) throw new EscrowError('over-release', `The week's escrow holds ${weekHeld(wb)}; the reclaim asks for ${t.amount}.`);
+		if (t.amount > weekHeld(wb)) throw new EscrowError('over-release', `The week's escrow holds ${money(s, weekHeld(wb))}; the reclaim asks for ${money(s, t.amount)}.`);
 		if (t.to === 'client') wb.refunded += t.amount;
 		else this.carry(book, week, t.carriedTo!, t.amount);
 		return this.receipt(s, book, intent.id, 'receipt.weekReclaimed', { intent: intent.id, week, ...t, currency: s.terms!.currency });
@@ -462,6 +518,12 @@ function issue(book: ContractBook, event: string, receipt: Receipt): void {
 	book.tip = receipt.id;
 }
 
+/** What a milestone's escrow holds in these books: in, less released, refunded and mediators' fees. */
+function heldIn(book: ContractBook, milestone: string): number {
+	const mb = book.milestones.get(milestone);
+	return mb ? mb.funded - mb.released - mb.refunded - (book.mediationFees.get(milestone) ?? 0) : 0;
+}
+
 function weekHeld(w: WeekCounters): number {
 	return w.funded + w.carriedIn - w.released - w.carriedOut - w.refunded;
 }
@@ -478,4 +540,9 @@ function processing(expectedAt: number): EscrowError {
 		`The bank debit is processing (TEST MODE); it is expected to clear by ${new Date(expectedAt).toISOString()}.`,
 		{ expectedAt }
 	);
+}
+
+/** Money in a refusal a person reads: formatted in the contract's currency, never raw minor units. */
+function money(s: ContractState, minor: number): string {
+	return formatAmount(minor, s.terms!.currency);
 }

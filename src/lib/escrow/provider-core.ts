@@ -4,10 +4,13 @@
  * check that the intent is one this provider may execute, and sign the receipt event.
  * Keeping it in one place means the mock and the real provider cannot drift apart on the rules.
  */
+import { formatAmount } from '../money/amount';
 import { ContractLog } from '../contract/log';
 import type { Draft } from '../contract/envelope';
 import { hourlyClockRefusal, hourlyRecordRefusal, isHourlyClockJudged, isHourlyKind } from '../contract/hourly';
 import { recordSubject } from '../contract/record';
+import { deviceRefusal } from '../contract/devices';
+import { disputeRecordRefusal, heldRefusal, isDisputeIntent, isDisputeKind, splitDecision, type Split } from '../contract/dispute';
 import { deadlineRefusal, isDeadlineJudged } from '../contract/release';
 import type { AttestedKind, EventType, Payload } from '../contract/schema';
 import type { ContractState, Intent } from '../contract/state';
@@ -29,7 +32,14 @@ export interface LoadedContract {
  * `recorded` is the provider's own record of the contract (what it attested or executed, with their
  * causal past): merged in first, so a requester who leaves a recorded event out changes nothing.
  */
-export async function loadContract(log: ContractLog, req: EscrowRequest, providerKey: string, recorded: readonly string[] = []): Promise<LoadedContract> {
+export async function loadContract(
+	log: ContractLog,
+	req: EscrowRequest,
+	providerKey: string,
+	recorded: readonly string[] = [],
+	/** The provider's clock: with it, nothing a revoked or expired device signed is acted on (`refuseDevice`). */
+	now?: number
+): Promise<LoadedContract> {
 	for (const envelope of recorded) {
 		const id = idOf(envelope);
 		if (id) log.add(id, envelope);
@@ -49,7 +59,19 @@ export async function loadContract(log: ContractLog, req: EscrowRequest, provide
 	// Before the binding the only thing the provider does is record the countersign that makes it.
 	if ((s.status === 'proposed' || s.status === 'withdrawn') && !s.binding && s.countersigns.has(req.event)) return { s, held };
 	if (!s.binding) throw new EscrowError('not-authorised', 'The contract is not bound yet: the proposer has not countersigned an acceptance the provider recorded.');
+	if (now !== undefined) refuseDevice(s, req.event, now);
 	return { s, held };
+}
+
+/**
+ * The provider executes no money intent and records no event that a certified device signed once, on
+ * its own clock, the device's certificate has expired or its revocation was recorded (devices.ts):
+ * every replica refuses such a receipt too. A retry of what it already did still gets its receipt.
+ */
+export function refuseDevice(s: ContractState, event: string, now: number): void {
+	if (s.intents.get(event)?.settledBy || s.recorded.has(event)) return;
+	const r = deviceRefusal(s, event, now);
+	if (r) throw new EscrowError('not-authorised', r.message);
 }
 
 /** The intent `id` as the fold sees it, if it is of one of `types`, authorised and not settled yet. */
@@ -79,6 +101,12 @@ export function attestationKind(s: ContractState, event: string, now?: number): 
 		const refusal = hourlyRecordRefusal(s, subject, event, now);
 		if (refusal) throw new EscrowError(refusal.code === 'too-early' ? 'too-early' : 'not-authorised', refusal.message);
 	}
+	// Dispute steps count in the order and at the times of this provider's record (contract/dispute.ts).
+	if (isDisputeKind(subject.kind)) {
+		if (now === undefined) throw new EscrowError('invalid-request', 'This provider does not record disputes yet.');
+		const refusal = disputeRecordRefusal(s, subject, event, now);
+		if (refusal) throw new EscrowError('not-authorised', refusal.message);
+	}
 	return subject.kind;
 }
 
@@ -92,8 +120,24 @@ export function clockRefusal(s: ContractState, intent: Intent, now: number): voi
 	if (r) throw new EscrowError(r.code === 'too-early' ? 'too-early' : 'not-authorised', r.message);
 }
 
-/** Is this intent judged on a clock (and so on the provider's record)? */
-export const isClockJudged = (intent: Intent): boolean => isDeadlineJudged(intent) || isHourlyClockJudged(intent);
+/** Is this intent judged on a clock (and so on the provider's record)? Every dispute intent is. */
+export const isClockJudged = (intent: Intent): boolean => isDeadlineJudged(intent) || isHourlyClockJudged(intent) || isDisputeIntent(intent);
+
+/**
+ * A dispute intent judged on the provider's record and clock with the rule every replica applies to
+ * its `receipt.split` (contract/dispute.ts): what the split pays, or the provider's refusal.
+ */
+export function disputeSplit(s: ContractState, intent: Intent, now: number): Split {
+	const r = splitDecision(s, intent, now);
+	if ('split' in r) return r.split;
+	throw new EscrowError(r.code === 'too-early' ? 'too-early' : r.code === 'already-settled' ? 'already-settled' : 'not-authorised', r.message);
+}
+
+/** Money of a milestone with an open dispute moves only by the dispute's split (`amount` Infinity: all of it). */
+export function disputeHold(s: ContractState, milestone: string, amount: number): void {
+	const r = heldRefusal(s, milestone, amount);
+	if (r) throw new EscrowError('not-authorised', r.message);
+}
 
 export interface ReceiptDraft<T extends EventType> {
 	contract: string;
@@ -129,4 +173,18 @@ export function idOf(envelope: string): string | undefined {
 	} catch {
 		return undefined;
 	}
+}
+
+/** A release or refund asking for more than the escrow holds, in words with money formatted. */
+export function overRelease(s: ContractState, held: number, asked: number, what: 'release' | 'refund'): EscrowError {
+	const c = s.terms!.currency;
+	return new EscrowError('over-release', `Escrow holds ${formatAmount(held, c)}; the ${what} asks for ${formatAmount(asked, c)}.`);
+}
+
+/** A withdrawal above what has matured. */
+export function overWithdrawal(s: ContractState, available: number): EscrowError {
+	return new EscrowError(
+		'insufficient-balance',
+		`Available to withdraw: ${formatAmount(available, s.terms!.currency)}. Released payments become available after the security period.`
+	);
 }

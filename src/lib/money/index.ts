@@ -34,3 +34,12 @@ export {
 	type PayoutMethod,
 	type WithdrawalFeeQuote
 } from './fees';
+export {
+	DEFAULT_MEDIATION_FEE_BPS,
+	MAX_MEDIATION_FEE_BPS,
+	MEDIATION_FEE_MINIMUM,
+	SMALL_DISPUTE_LIMIT,
+	feeShares,
+	mediationFee,
+	midpoint
+} from './mediation';

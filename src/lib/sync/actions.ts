@@ -7,6 +7,10 @@
  */
 import { amountWithin, type ContractAffordances, type MilestoneAffordances, type RefundAffordances } from '../contract/affordances';
 import { reject } from '../contract/rejections';
+import { checkWithdrawal, type FreelancerStatement } from '../contract/statement';
+import type { ContractState } from '../contract/state';
+import type { PayoutMethod } from '../money/fees';
+import type { Receipt } from '../escrow/adapter';
 import { PAYLOADS, type EventType, type Payload } from '../contract/schema';
 import { toDecimalString } from '../money/amount';
 import type { CurrencyCode } from '../money/currency';
@@ -142,11 +146,11 @@ export function approveRefund(session: ActingSession, r: RefundAffordances): Pro
 	return run(() => session.party.act('refund.approved', { request: r.request.id }));
 }
 
-export function disputeRefund(session: ActingSession, r: RefundAffordances, reason: string): Promise<Outcome> {
-	const no = notAllowed(r.dispute);
+export function declineRefund(session: ActingSession, r: RefundAffordances, reason: string): Promise<Outcome> {
+	const no = notAllowed(r.decline);
 	if (no) return Promise.resolve(no);
-	if (!reason.trim()) return Promise.resolve(refused({ reason: 'Say why you dispute the refund: the client sees it.' }));
-	return run(() => session.party.act('refund.disputed', { request: r.request.id, reason }));
+	if (!reason.trim()) return Promise.resolve(refused({ reason: 'Say why you decline the refund: the client sees it.' }));
+	return run(() => session.party.act('refund.declined', { request: r.request.id, reason }));
 }
 
 /** The client has an approved (or unanswered, past its window) refund paid back from escrow. */
@@ -231,4 +235,26 @@ export function leaveFeedback(session: ActingSession, c: ContractAffordances, fo
 	Object.assign(errors, Object.fromEntries(Object.entries(schemaErrors('feedback.left', payload, undefined, {})).filter(([k]) => k !== 'rating')));
 	if (has(errors)) return Promise.resolve(refused(errors));
 	return run(() => session.party.act('feedback.left', payload));
+}
+
+// —— payments ——
+
+/**
+ * Withdraw from one contract's available balance: the form checked against what has matured at
+ * the provider time the statement was made for (statement.ts), then the provider pays out. The
+ * receipt says what it charged and when the money should arrive.
+ */
+export async function withdraw(
+	session: ActingSession,
+	s: ContractState,
+	statement: FreelancerStatement,
+	form: { amount: string; method: string }
+): Promise<{ ok: true; receipt: Receipt } | Extract<Outcome, { ok: false }>> {
+	const checked = checkWithdrawal(s, statement, form.amount, form.method);
+	if (!checked.ok) return { ok: false, errors: checked.errors, pending: false };
+	let receipt: Receipt | undefined;
+	const out = await run(async () => {
+		({ receipt } = await session.party.settle('withdrawal.requested', { amount: checked.amount, currency: s.terms!.currency, method: form.method as PayoutMethod }));
+	});
+	return out.ok ? { ok: true, receipt: receipt! } : { ok: false, errors: out.errors, pending: out.pending };
 }

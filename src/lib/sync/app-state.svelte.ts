@@ -48,6 +48,8 @@ export async function remember(entry: ContractEntry): Promise<void> {
 	// A link to a contract this device already has opens it; keep the first secret and title.
 	if (!known) await saveContract(entry);
 	else if (entry.title && entry.title !== known.title) await saveContract({ ...known, title: entry.title });
+	// A link naming relays this device does not use for the contract yet adds them (the session opens them).
+	else if (entry.relays?.some((r) => !known.relays?.includes(r))) await saveContract({ ...known, relays: [...new Set([...(known.relays ?? []), ...entry.relays])] });
 	app.contracts = await listContracts();
 }
 

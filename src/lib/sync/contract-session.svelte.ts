@@ -1,8 +1,8 @@
 /**
- * One open contract: its Yjs document persisted in IndexedDB, its peers, a Party to act, and its
- * escrow provider with that provider's clock (real time; for the TEST MODE mock, real time plus the
- * contract's shared test clock offset). Pages read derived state from here and dispatch through
- * `session.party`; they decide nothing.
+ * One open contract: its Yjs document persisted in IndexedDB, its peers, its relays (sync later,
+ * relay-sync.ts), a Party to act, and its escrow provider with that provider's clock (real time;
+ * for the TEST MODE mock, real time plus the contract's shared test clock offset). Pages read
+ * derived state from here and dispatch through `session.party`; they decide nothing.
  */
 import * as Y from 'yjs';
 import { clearDocument, type IndexeddbPersistence } from 'y-indexeddb';
@@ -14,14 +14,15 @@ import { DAY_MS } from '../contract/state';
 import type { EscrowAdapter } from '../escrow/adapter';
 import { app, notify, remember, unlist } from './app-state.svelte';
 import { ContractDoc } from './contract-doc';
-import { getContract, listContracts, loadDevice, outboxStorage, type ContractEntry, type Device } from './device-db';
+import { getContract, listContracts, loadDevice, outboxStorage, relayCursorStorage, relayQueue, saveContract, type ContractEntry, type Device } from './device-db';
 import { forwardEscrow } from './forward-escrow';
 import { retryDelay, type OutboxEntry } from './outbox';
 import { Party } from './party';
 import type { PeerState, PeerSync } from './peers';
 import { persist } from './persistence';
 import { chosenEscrow, escrowFor } from './provider-choice';
-import { loadSettings } from './settings';
+import { RelayPool, RelaySync, type RelaySyncState } from './relay-sync';
+import { contractRelays, loadSettings } from './settings';
 import { testModeEscrow } from './test-mode';
 
 /** How long a link's contract may take to arrive before the page says it was not found. */
@@ -40,9 +41,14 @@ function notFoundAfterMs(): number {
 
 const contractDb = (contract: string) => `milestone-contract-${contract}`;
 
+/** One connection per relay for every contract open in this page. */
+const relayPool = new RelayPool();
+
 export class ContractSession {
 	derived = $state.raw<DerivedContract>(undefined as never);
 	peer = $state.raw<PeerState>({ status: 'connecting', peers: 0 });
+	/** The relay channel: reachable or not, what waits to upload, last pull, catch-up progress. */
+	relay = $state.raw<RelaySyncState>({ relays: [], paused: false, offline: false, queueing: false });
 	/** Still no contract this long after opening: the link is damaged or the other party unreachable. */
 	missing = $state(false);
 	readonly party: Party;
@@ -53,6 +59,8 @@ export class ContractSession {
 	/** This contract's escrow provider (from its terms): quotes and provider time come from here too. */
 	readonly escrow: EscrowAdapter;
 	private readonly peers: PeerSync;
+	/** Sync later: this contract's events through its relays (entry.relays). */
+	readonly relaySync: RelaySync;
 	private retry: ReturnType<typeof setTimeout> | undefined;
 	private notFound: ReturnType<typeof setTimeout> | undefined;
 	private readonly onOnline = () => void this.resumePending();
@@ -73,13 +81,24 @@ export class ContractSession {
 			if (!provider) return chosenEscrow();
 			return provider.id === 'mock' ? mock : escrowFor(provider);
 		});
+		// Before anything writes: every event written from here on is queued for the relays.
+		this.relaySync = new RelaySync({ cdoc, secret: entry.secret, relays: entry.relays ?? [], pool: relayPool, queue: relayQueue, cursors: relayCursorStorage });
+		this.relaySync.subscribe((s) => (this.relay = s));
+		void this.relaySync.start();
 		this.party = new Party(device.key, cdoc.log, this.escrow, cdoc.sink, undefined, outboxStorage);
 		this.party.outbox.subscribe((entries) => {
 			this.pending = entries;
 			if (entries.length && !this.retry) this.retryLater();
 		});
 		let seen = cdoc.derived.state.applied.length;
+		let offset = testClockOffset(cdoc.derived.state);
 		cdoc.subscribe((d) => {
+			// A TEST MODE clock step (from either party) may make a pending bank debit due: ask again now.
+			const moved = testClockOffset(d.state);
+			if (moved !== offset) {
+				offset = moved;
+				if (this.party?.pending().length) void this.resumePending();
+			}
 			// The fold mutates in place: hand Svelte a fresh snapshot so every page notices the change.
 			this.derived = snapshot(d);
 			const news = noticesFor(d.state, device.key.publicKey, seen);
@@ -141,16 +160,24 @@ export class ContractSession {
 		this.retry = undefined;
 		const left = this.party.pending();
 		if (!left.length) return;
-		const now = Date.now();
+		// Provider time: a processing debit's expected date is on the provider's (TEST MODE: shifted) clock.
+		const now = this.now();
 		this.retry = setTimeout(() => void this.resumePending(), Math.min(...left.map((e) => retryDelay(e, now))));
+	}
+
+	/** The relays this contract uses (what its share link names). */
+	get relays(): string[] {
+		return this.relaySync.relays;
 	}
 
 	pause(): void {
 		this.peers.pause();
+		this.relaySync.pause();
 	}
 
 	resume(): void {
 		this.peers.resume();
+		this.relaySync.resume();
 	}
 
 	/** Stop syncing and let go of the stored document (before the contract is removed). */
@@ -160,6 +187,7 @@ export class ContractSession {
 		this.retry = this.notFound = undefined;
 		if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline);
 		this.peers.destroy();
+		await this.relaySync.stop();
 		await this.persistence?.destroy();
 		this.cdoc.doc.destroy();
 	}
@@ -171,8 +199,13 @@ export function openSession(contract: string): Promise<ContractSession> {
 	let s = sessions.get(contract);
 	if (!s) {
 		s = (async () => {
-			const entry = await getContract(contract);
-			if (!entry) throw new Error('This device does not hold that contract. Open its share link to join it.');
+			const stored = await getContract(contract);
+			if (!stored) throw new Error('This device does not hold that contract. Open its share link to join it.');
+			// The link's relays and this device's; kept with the contract, so a relay removed from
+			// Settings later still serves the contracts that already use it.
+			const relays = contractRelays(stored.relays);
+			const entry = relays.join('\n') === (stored.relays ?? []).join('\n') ? stored : { ...stored, relays };
+			if (entry !== stored) await saveContract(entry).catch(() => {});
 			if (!app.device) throw new Error('Set up this device first.');
 			const doc = new Y.Doc();
 			// WebRTC (y-webrtc, simple-peer) loads with the first contract, not with the first page.
@@ -204,6 +237,8 @@ export async function forgetContract(contract: string): Promise<void> {
 	const open = sessions.get(contract);
 	sessions.delete(contract);
 	const session = await open?.catch(() => undefined);
+	// Nothing of it stays queued for a relay, and its cursors go too.
+	await session?.relaySync.forget();
 	await session?.close();
 	await unlist(contract);
 	await clearDocument(contractDb(contract));

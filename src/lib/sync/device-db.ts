@@ -1,12 +1,16 @@
 /**
  * This device's own records in IndexedDB: its key pair and display name, the contracts it holds with
- * their link secrets, and its outbox — money intents signed and not yet written with their receipt
- * (outbox.ts). (Contract contents live in one y-indexeddb database per contract.)
+ * their link secrets, its outbox — money intents signed and not yet written with their receipt
+ * (outbox.ts) — and what it owes and has read from relays: the upload queue (relay-queue.ts) and a
+ * cursor per contract and relay (relay-sync.ts). (Contract contents live in one y-indexeddb
+ * database per contract.)
  * IndexedDB can fail to open (private mode, quota, a blocked upgrade): every call then rejects
  * with StorageUnavailable after a timeout instead of waiting forever.
  */
 import type { DeviceKey } from '../identity/ed25519';
 import type { OutboxEntry, OutboxStorage } from './outbox';
+import { IndexedDbUploadQueue, QUEUE_STORE } from './relay-queue';
+import type { RelayCursor, RelayCursorStore } from './relay-sync';
 
 export interface Device {
 	key: DeviceKey;
@@ -19,6 +23,8 @@ export interface ContractEntry {
 	secret: string;
 	title: string;
 	addedAt: number;
+	/** Relays this contract uses (from its share link, and this device's); absent before relays. */
+	relays?: string[];
 }
 
 export class StorageUnavailable extends Error {
@@ -29,6 +35,7 @@ export class StorageUnavailable extends Error {
 }
 
 const DB = 'milestone-device';
+const CURSOR_STORE = 'relayCursors';
 let opening: Promise<IDBDatabase> | undefined;
 
 function open(timeoutMs = 4000): Promise<IDBDatabase> {
@@ -36,7 +43,7 @@ function open(timeoutMs = 4000): Promise<IDBDatabase> {
 		const timer = setTimeout(() => reject(new StorageUnavailable('IndexedDB did not open in time')), timeoutMs);
 		let req: IDBOpenDBRequest;
 		try {
-			req = indexedDB.open(DB, 2);
+			req = indexedDB.open(DB, 3);
 		} catch (e) {
 			clearTimeout(timer);
 			return reject(new StorageUnavailable(String(e)));
@@ -49,6 +56,14 @@ function open(timeoutMs = 4000): Promise<IDBDatabase> {
 			}
 			// Version 2: the outbox, by intent id, with an index by contract.
 			if (e.oldVersion < 2) db.createObjectStore('outbox', { keyPath: 'id' }).createIndex('contract', 'contract');
+			// Version 3: the relay upload queue, by [relay, room, event id], listed oldest first per relay
+			// and room; the relay cursors, by [contract, relay]. Created when missing, whatever the version.
+			if (!db.objectStoreNames.contains(QUEUE_STORE)) {
+				const queue = db.createObjectStore(QUEUE_STORE, { keyPath: ['relay', 'room', 'id'] });
+				queue.createIndex('order', ['relay', 'room', 'queuedAt']);
+				queue.createIndex('relay', 'relay');
+			}
+			if (!db.objectStoreNames.contains(CURSOR_STORE)) db.createObjectStore(CURSOR_STORE, { keyPath: ['contract', 'relay'] }).createIndex('contract', 'contract');
 		};
 		req.onsuccess = () => {
 			clearTimeout(timer);
@@ -102,4 +117,24 @@ export const outboxStorage: OutboxStorage = {
 	put: (entry) => run('outbox', 'readwrite', (s) => s.put(entry)).then(() => undefined),
 	delete: (id) => run('outbox', 'readwrite', (s) => s.delete(id)).then(() => undefined),
 	list: (contract) => run<OutboxEntry[]>('outbox', 'readonly', (s) => (contract === undefined ? s.getAll() : s.index('contract').getAll(contract)))
+};
+
+/** One relay's upload queue, stored here (relay-queue.ts). */
+export const relayQueue = (relay: string) => new IndexedDbUploadQueue(relay, () => open());
+
+/** Relay cursors per contract and relay. */
+export const relayCursorStorage: RelayCursorStore = {
+	get: (contract, relay) => run<RelayCursor | undefined>(CURSOR_STORE, 'readonly', (s) => s.get([contract, relay])),
+	put: (c) => run(CURSOR_STORE, 'readwrite', (s) => s.put(c)).then(() => undefined),
+	remove: (contract) =>
+		run(CURSOR_STORE, 'readwrite', (s) => {
+			const req = s.index('contract').openCursor(IDBKeyRange.only(contract));
+			req.onsuccess = () => {
+				const c = req.result;
+				if (!c) return;
+				c.delete();
+				c.continue();
+			};
+			return req;
+		}).then(() => undefined)
 };

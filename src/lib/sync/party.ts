@@ -23,11 +23,12 @@ import { ContractLog, type DerivedContract } from '../contract/log';
 import { needsRecord, unrecordedOf } from '../contract/record';
 import { reject, type Rejection } from '../contract/rejections';
 import { PAYLOADS, type EventType, type Payload } from '../contract/schema';
-import { emptyState, type Ev } from '../contract/state';
+import type { Ev } from '../contract/state';
 import { EscrowError, isTransient, type EscrowAdapter, type EscrowErrorCode, type Receipt } from '../escrow/adapter';
 import { authenticate } from '../identity/authenticate';
 import type { DeviceKey } from '../identity/ed25519';
 import { signEvent, type SignedEvent } from '../identity/sign-event';
+import { readCertificate, type CertificateInfo } from '../identity/certificate';
 import { MemoryOutboxStorage, Outbox, type OutboxEntry, type OutboxStorage, type ProviderCall } from './outbox';
 import { fieldErrors, type FieldContext, type SchemaIssue } from '../ui/field-errors';
 
@@ -79,7 +80,12 @@ const CALL_FOR: Partial<Record<EventType, ProviderCall>> = {
 	'hourly.fund': 'fund',
 	'hourly.release': 'release',
 	'hourly.reclaim': 'refund',
-	'bonus.paid': 'fund'
+	'bonus.paid': 'fund',
+	// A dispute's settlement or ruling: a release of part with a refund of the rest (contract/dispute.ts).
+	'dispute.accept': 'release',
+	'dispute.acceptMidpoint': 'release',
+	'dispute.settle': 'release',
+	'dispute.rule': 'release'
 };
 
 /** What one pending money action is about, for "one at a time": a milestone, an hourly week, or a bonus. */
@@ -101,6 +107,8 @@ export class Party {
 	readonly outbox: Outbox;
 	/** Provider calls under way, by intent id: a second request for the same intent joins the first. */
 	private readonly inFlight = new Map<string, Promise<{ intent: SignedEvent; receipt: Receipt }>>();
+	/** The certificate this device acts under (contract/devices.ts); absent: its key is its own identity. */
+	private certificate?: CertificateInfo;
 
 	constructor(
 		readonly key: DeviceKey,
@@ -117,28 +125,59 @@ export class Party {
 	/**
 	 * Propose a new contract. Its id is the hash of this proposal (contract/envelope.ts), so the log
 	 * and the Party are made here, around the signed proposal; a fresh random nonce makes the id new.
+	 * With `certificate`, this device proposes for the identity that certified it.
 	 */
 	static async propose(
 		key: DeviceKey,
 		escrow: EscrowAdapter,
 		payload: Omit<Payload<'contract.proposed'>, 'nonce'>,
 		sink: Sink = () => {},
-		clock: () => number = () => Date.now()
+		clock: () => number = () => Date.now(),
+		certificate?: CertificateInfo
 	): Promise<{ party: Party; proposal: SignedEvent }> {
-		const proposal = await Party.signProposal(key, payload, clock());
+		const proposal = await Party.signProposal(key, payload, clock(), certificate);
 		const party = new Party(key, new ContractLog(proposal.contract), escrow, sink, clock);
+		if (certificate) await party.actAs(certificate);
 		await party.write([proposal]);
 		return { party, proposal };
 	}
 
 	/** The signed proposal alone, with the id of the contract it creates (for callers that make their own log). */
-	static async signProposal(key: DeviceKey, payload: Omit<Payload<'contract.proposed'>, 'nonce'>, at: number): Promise<SignedEvent & { contract: string }> {
+	static async signProposal(
+		key: DeviceKey,
+		payload: Omit<Payload<'contract.proposed'>, 'nonce'>,
+		at: number,
+		certificate?: CertificateInfo
+	): Promise<SignedEvent & { contract: string }> {
 		const parsed = PAYLOADS['contract.proposed'].safeParse({ ...payload, nonce: toBase64url(crypto.getRandomValues(new Uint8Array(16))) });
 		if (!parsed.success) throw refusedBySchema(parsed.error, { type: 'contract.proposed', currency: payload.terms?.currency });
-		const draft = withDerivedContract<Draft>({ contract: '', author: key.publicKey, prev: null, deps: [], at, type: 'contract.proposed', payload: parsed.data });
-		const rejection = check(emptyState(draft.contract), { ...draft, id: encodeBody(draft).id } as unknown as Ev);
+		// A certified device's proposal names its certificate: the one dep a proposal may have.
+		const deps = certificate ? [readCertificate(certificate.envelope, key.publicKey).id] : [];
+		const draft = withDerivedContract<Draft>({ contract: '', author: key.publicKey, prev: null, deps, at, type: 'contract.proposed', payload: parsed.data });
+		const before = new ContractLog(draft.contract);
+		if (certificate) {
+			before.add(certificate.id, certificate.envelope);
+			await authenticate(before);
+		}
+		const rejection = check(before.derive().state, { ...draft, id: encodeBody(draft).id } as unknown as Ev);
 		if (rejection) throw new ActionRefused(rejection);
 		return { ...(await signEvent(key, draft)), contract: draft.contract };
+	}
+
+	/**
+	 * Act as a certified device of an identity (contract/devices.ts): the certificate goes into this
+	 * contract's log (and out to the peers), and every event this device signs names it in `deps`.
+	 * Throws CertificateError if it is not a certificate of this device's key signed by its identity.
+	 */
+	async actAs(certificate: CertificateInfo | string): Promise<this> {
+		this.certificate = readCertificate(typeof certificate === 'string' ? certificate : certificate.envelope, this.key.publicKey);
+		if (!this.log.has(this.certificate.id)) await this.write([this.certificate]);
+		return this;
+	}
+
+	/** The identity this device acts for: its certificate's, or its own key's. */
+	get identity(): string {
+		return this.certificate?.identity ?? this.key.publicKey;
 	}
 
 	/**
@@ -160,7 +199,7 @@ export class Party {
 	 */
 	async recordPending(): Promise<number> {
 		let left = 0;
-		for (const id of unrecordedOf(this.log.derive().state, this.key.publicKey)) {
+		for (const id of unrecordedOf(this.log.derive().state, this.identity)) {
 			await this.attest(id).catch(() => left++);
 		}
 		return left;
@@ -173,8 +212,9 @@ export class Party {
 	 */
 	async fetchRecord(): Promise<number> {
 		const s = this.log.derive().state;
+		// Signed by this device's key: the provider maps a certified device to its identity.
 		const me = this.key.publicKey;
-		if (!this.escrow.record || !s.binding || (s.parties.client !== me && s.parties.freelancer !== me)) return 0;
+		if (!this.escrow.record || !s.binding || (s.parties.client !== this.identity && s.parties.freelancer !== this.identity)) return 0;
 		const at = this.clock();
 		const nonce = toBase64url(crypto.getRandomValues(new Uint8Array(16)));
 		const signature = await sign(this.key, utf8.encode(recordRequestMessage(this.log.contract, me, at, nonce)));
@@ -410,6 +450,12 @@ export class Party {
 		const parsed = PAYLOADS[type].safeParse(payload);
 		if (!parsed.success) return { draft: undefined as never, refused: refusedBySchema(parsed.error, { type, currency: this.log.derive().state.terms?.currency }) };
 		const draft = compose(this.log, this.key.publicKey, type, parsed.data as Payload<T>, this.clock());
+		// A certified device names its certificate in every event (contract/devices.ts), and never a
+		// certificate someone else wrote for its key (a head like any other, which would make it theirs).
+		const cert = this.certificate?.id;
+		const certificates = this.log.derive().state.devices.certificates;
+		draft.deps = draft.deps.filter((d) => d === cert || certificates.get(d)?.device !== this.key.publicKey);
+		if (cert && !draft.deps.includes(cert)) draft.deps.push(cert);
 		const { id } = encodeBody(draft);
 		const rejection = check(this.log.derive().state, { ...draft, id } as unknown as Ev);
 		return { draft, refused: rejection && new ActionRefused(rejection) };

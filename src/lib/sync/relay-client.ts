@@ -1,5 +1,5 @@
 /**
- * Client of the relay (src/relay/PROTOCOL.md): derives a contract's relay keys from its link
+ * Client of the relay (README.md, "Relay protocol"): derives a contract's relay keys from its link
  * secret, encrypts each signed envelope into one item, pushes, pulls after a cursor and receives
  * live items. No Svelte, no storage: the session keeps the cursor (`onCursor`) and the upload
  * queue (relay-queue.ts) and hands decrypted envelopes to the same verification and fold as
@@ -98,6 +98,8 @@ export interface RelayClientOptions {
 	reconnect?: boolean;
 	requestTimeoutMs?: number;
 	onError?: (error: Error, room?: string) => void;
+	/** This device's push subscription endpoint (push.ts `ownPushEndpoint`): the relay does not wake it for its own uploads. */
+	ownPushEndpoint?: () => string | undefined;
 }
 
 export interface ReceivedEnvelope {
@@ -363,6 +365,11 @@ export class RelayClient {
 	}
 
 	/** @internal */
+	ownPushEndpoint(): string | undefined {
+		return this.opts.ownPushEndpoint?.();
+	}
+
+	/** @internal */
 	reportError(e: Error, room: string): void {
 		this.opts.onError?.(e, room);
 	}
@@ -532,7 +539,7 @@ export class RelayRoom {
 			this.inFlight += items.length;
 			let acked: Extract<RelayMessage, { t: 'acked' }>;
 			try {
-				acked = await ch.request<Extract<RelayMessage, { t: 'acked' }>>({ t: 'push', room: this.keys.room, items, sig });
+				acked = await ch.request<Extract<RelayMessage, { t: 'acked' }>>({ t: 'push', room: this.keys.room, items, sig, own: this.client.ownPushEndpoint() });
 			} finally {
 				this.inFlight -= items.length;
 			}

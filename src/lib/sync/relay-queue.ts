@@ -1,8 +1,10 @@
 /**
  * Events waiting to reach the relay. Every event written on this device is queued (per relay
- * room) and removed only once the relay acknowledged it, which means it is durable there; a queue
- * that survives a reload (IndexedDB, later) makes "written offline, uploaded when online" hold
- * across restarts. Queueing the same event twice keeps one entry.
+ * room) and removed only once the relay acknowledged it, which means it is durable there; the
+ * IndexedDB queue survives a reload, so "written offline, uploaded when online" holds across
+ * restarts. Queueing the same event twice keeps one entry. One queue serves one relay: a contract
+ * that uses two relays has the same room id on both, and an event acknowledged by one still waits
+ * for the other.
  */
 
 export interface QueuedUpload {
@@ -53,5 +55,67 @@ export class MemoryUploadQueue implements UploadQueue {
 		let n = 0;
 		for (const r of this.rooms.values()) n += r.size;
 		return n;
+	}
+}
+
+/** The object store that holds every relay's queue (device-db.ts creates it). */
+export const QUEUE_STORE = 'relayQueue';
+
+/**
+ * One relay's queue in IndexedDB: records `{relay, room, id, envelope, queuedAt}` keyed by
+ * [relay, room, id], listed oldest first through the [relay, room, queuedAt] index. Every write
+ * resolves once its transaction has committed.
+ */
+export class IndexedDbUploadQueue implements UploadQueue {
+	constructor(
+		private readonly relay: string,
+		private readonly db: () => Promise<IDBDatabase>
+	) {}
+
+	private async tx<T>(mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest<T> | void): Promise<T | undefined> {
+		const db = await this.db();
+		return new Promise<T | undefined>((resolve, reject) => {
+			const tx = db.transaction(QUEUE_STORE, mode);
+			const req = op(tx.objectStore(QUEUE_STORE));
+			tx.oncomplete = () => resolve(req ? req.result : undefined);
+			tx.onerror = tx.onabort = () => reject(tx.error ?? new Error('The relay queue could not be written.'));
+		});
+	}
+
+	private range(room: string): IDBKeyRange {
+		return IDBKeyRange.bound([this.relay, room, -Infinity], [this.relay, room, Infinity]);
+	}
+
+	async add(entries: readonly QueuedUpload[]): Promise<void> {
+		if (!entries.length) return;
+		await this.tx('readwrite', (s) => {
+			for (const e of entries) {
+				// add, not put: an event already waiting keeps its entry (and its place in the order).
+				const req = s.add({ relay: this.relay, room: e.room, id: e.id, envelope: e.envelope, queuedAt: e.queuedAt });
+				req.onerror = (ev) => {
+					if (req.error?.name !== 'ConstraintError') return;
+					ev.preventDefault();
+					ev.stopPropagation();
+				};
+			}
+		});
+	}
+
+	async list(room: string, limit?: number): Promise<QueuedUpload[]> {
+		const rows = (await this.tx<(QueuedUpload & { relay: string })[]>('readonly', (s) => s.index('order').getAll(this.range(room), limit))) ?? [];
+		return rows.map(({ room, id, envelope, queuedAt }) => ({ room, id, envelope, queuedAt }));
+	}
+
+	async remove(room: string, ids: readonly string[]): Promise<void> {
+		if (!ids.length) return;
+		await this.tx('readwrite', (s) => {
+			for (const id of ids) s.delete([this.relay, room, id]);
+		});
+	}
+
+	async count(room?: string): Promise<number> {
+		return (
+			(await this.tx<number>('readonly', (s) => (room === undefined ? s.index('relay').count(this.relay) : s.index('order').count(this.range(room))))) ?? 0
+		);
 	}
 }

@@ -40,3 +40,55 @@ export function loadSettings(): NetworkSettings {
 export function saveSettings(s: NetworkSettings): void {
 	localStorage.setItem(KEY, JSON.stringify(NetworkSettings.parse(s)));
 }
+
+/**
+ * This device's relays: where it keeps the encrypted events of its contracts for the other party to
+ * pick up later (src/relay/). A new contract uses them and its share link names them; a contract
+ * joined by link also uses the relays the link names (see `contractRelays`). Stored apart from the
+ * network settings, so either form saves without the other.
+ */
+export const RelayUrl = z
+	.string()
+	.trim()
+	.regex(/^wss?:\/\/[^\s/?#&]+(\/[^\s?#&]*)?$/, 'must be a ws:// or wss:// URL (no ?, # or & in it)')
+	.transform((u) => u.replace(/\/+$/, ''));
+export const MAX_RELAYS = 4;
+export const RelaySettings = z.object({ relays: z.array(RelayUrl).max(MAX_RELAYS, `at most ${MAX_RELAYS} relays`) });
+export type RelaySettings = z.infer<typeof RelaySettings>;
+
+const RELAYS_KEY = 'milestone.relays';
+
+/** Build-time default: `VITE_RELAY_URL`, else the relay `npm start` runs beside the app. */
+export function defaultRelays(): string[] {
+	const fromBuild = import.meta.env?.VITE_RELAY_URL as string | undefined;
+	const host = typeof location === 'undefined' ? 'localhost' : location.hostname;
+	return [(fromBuild || `ws://${host}:4446`).replace(/\/+$/, '')];
+}
+
+export function loadRelays(): string[] {
+	try {
+		const parsed = RelaySettings.safeParse(JSON.parse(localStorage.getItem(RELAYS_KEY) ?? 'null'));
+		return parsed.success ? parsed.data.relays : defaultRelays();
+	} catch {
+		return defaultRelays();
+	}
+}
+
+export function saveRelays(relays: readonly string[]): void {
+	localStorage.setItem(RELAYS_KEY, JSON.stringify(RelaySettings.parse({ relays })));
+}
+
+/**
+ * The relays one contract uses on this device: those it already had (the share link's, or this
+ * device's when it was created) and this device's own, without duplicates, at most MAX_RELAYS * 2.
+ * A relay removed from Settings stays with the contracts that already use it: the other party may
+ * rely on it.
+ */
+export function contractRelays(stored: readonly string[] | undefined, device: readonly string[] = loadRelays()): string[] {
+	const out: string[] = [];
+	for (const r of [...(stored ?? []), ...device]) {
+		const u = r.replace(/\/+$/, '');
+		if (!out.includes(u)) out.push(u);
+	}
+	return out.slice(0, MAX_RELAYS * 2);
+}

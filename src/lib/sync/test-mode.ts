@@ -24,7 +24,8 @@ function takeArmedFailure(): 'declined' | 'unavailable' | undefined {
 
 /** A mock escrow provider whose clock runs `offsetMs()` ahead of real time. */
 export function testModeEscrow(offsetMs: () => number = () => 0): EscrowAdapter {
-	const mock = new MockEscrowProvider({ latencyMs: 250, now: () => Date.now() + offsetMs() });
+	// Bank debits take the days the quote says, on the mock's clock, as they would with a real provider.
+	const mock = new MockEscrowProvider({ latencyMs: 250, now: () => Date.now() + offsetMs(), bankDebitsProcess: true });
 	return forwardEscrow(
 		() => mock,
 		(call) => {

@@ -143,7 +143,7 @@ describe('affordances: what a role may do now, with the reason when not', () => 
 		const request = await w.emit(CLIENT, 'refund.requested', { milestone: 'design', amount: 30_000, currency: 'USD', reason: 'Less work.' });
 		await w.emit(PROVIDER, 'receipt.attested', { event: request, kind: 'refund-request' });
 		const forFreelancer = contract(w, 'freelancer').refunds[0]!;
-		expect(forFreelancer.approve.allowed && forFreelancer.dispute.allowed).toBe(true);
+		expect(forFreelancer.approve.allowed && forFreelancer.decline.allowed).toBe(true);
 		const forClient = contract(w, 'client').refunds[0]!;
 		refused(forClient.approve, 'wrong-role');
 		// Unanswered: not before the answer window ends, then on the provider's clock.

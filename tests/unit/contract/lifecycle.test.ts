@@ -215,13 +215,14 @@ describe('refunds', () => {
 		expect(status(w, 'design')).toBe('refunded');
 	});
 
-	it('a disputed request puts the milestone in dispute; the freelancer may always refund', async () => {
+	it('a declined request leaves the escrow held and is no dispute (the Resolution Center opens those); the freelancer may always refund', async () => {
 		const w = new World();
 		await w.active();
 		await w.fund('design', 100_000);
 		const req = await w.emit(CLIENT, 'refund.requested', { milestone: 'design', amount: 100_000, currency: 'USD', reason: 'Not satisfied.' });
-		await w.emit(FREELANCER, 'refund.disputed', { request: req, reason: 'The work was delivered.' });
-		expect(status(w, 'design')).toBe('disputed');
+		await w.emit(FREELANCER, 'refund.declined', { request: req, reason: 'The work was delivered.' });
+		expect(w.state.refundRequests.get(req)!.status).toBe('declined');
+		expect(status(w, 'design')).not.toBe('disputed');
 		const intent = await w.emit(FREELANCER, 'milestone.refund', { milestone: 'design', amount: 20_000, currency: 'USD', basis: 'freelancer' });
 		await w.emit(PROVIDER, 'receipt.refunded', { intent, milestone: 'design', amount: 20_000, currency: 'USD' });
 		expect(milestone(w.state, 'design')!.refunded).toBe(20_000);

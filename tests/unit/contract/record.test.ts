@@ -76,7 +76,7 @@ describe('the provider’s record decides money clocks', () => {
 		const req = await w.emit(CLIENT, 'refund.requested', { milestone: 'design', amount: 40_000, currency: 'USD', reason: 'Less work' });
 		await w.emit(PROVIDER, 'receipt.attested', { event: req, kind: 'refund-request' });
 		w.advance(1);
-		const answer = await w.emit(FREELANCER, 'refund.disputed', { request: req, reason: 'It was done' });
+		const answer = await w.emit(FREELANCER, 'refund.declined', { request: req, reason: 'It was done' });
 		expect(recordSubject(w.state, answer)).toEqual({ kind: 'refund-answer', milestone: 'design' });
 		await w.emit(PROVIDER, 'receipt.attested', { event: answer, kind: 'refund-answer' });
 		w.advance(8);

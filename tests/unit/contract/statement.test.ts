@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { balances } from '../../../src/lib/contract/balances';
-import { balanceSeries, checkWithdrawal, clientStatement, freelancerStatement, payoutMethods, statement, sumSeries, type BalancePoint } from '../../../src/lib/contract/statement';
+import { balanceSeries, checkWithdrawal, clientStatement, freelancerStatement, payoutMethods, seenBy, statement, sumSeries, type BalancePoint } from '../../../src/lib/contract/statement';
 import { DAY_MS, escrowOf, milestone, type ContractState } from '../../../src/lib/contract/state';
 import { CLIENT, FREELANCER, PROVIDER, T0, World, terms } from '../../support/world';
 
@@ -202,6 +202,22 @@ describe('withdrawal form check', () => {
 		const f = freelancerStatement(w.state, w.now + 5 * DAY_MS);
 		expect(checkWithdrawal(w.state, f, '100', 'paypal')).toEqual({ ok: false, errors: { method: "This contract's escrow provider pays out only by Direct to local bank." } });
 		expect(payoutMethods((await released()).state)).toEqual(['bank', 'paypal', 'wire']);
+	});
+});
+
+describe('whose story an event is', () => {
+	it("keeps the freelancer's withdrawals out of the client's activity, and everything else in both", async () => {
+		const w = new World();
+		await w.active();
+		await w.fund('design', 100_000);
+		await w.release('design', 100_000);
+		w.advance(6);
+		await withdraw(w, 50_000, 99);
+		const types = (role: 'client' | 'freelancer') => w.state.applied.filter((e) => seenBy(e.type, role)).map((e) => e.type);
+		expect(types('freelancer')).toEqual(w.state.applied.map((e) => e.type));
+		expect(types('client')).toEqual(w.state.applied.map((e) => e.type).filter((t) => t !== 'withdrawal.requested' && t !== 'receipt.paidOut'));
+		expect(types('freelancer')).toContain('receipt.paidOut');
+		expect(types('client')).toContain('receipt.released');
 	});
 });
 

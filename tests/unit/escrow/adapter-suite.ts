@@ -176,7 +176,10 @@ export function escrowAdapterSuite(name: string, make: () => Promise<AdapterHarn
 			const other = new Party(CLIENT, new ContractLog(c.client.log.contract), h.adapter);
 			await other.receive(c.client.log.envelopes());
 			await c.client.settle('milestone.release', { milestone: 'a', amount: 60_000, currency: 'USD', method: 'card' });
-			await expect(other.settle('milestone.release', { milestone: 'a', amount: 60_000, currency: 'USD', method: 'card' })).rejects.toMatchObject({ code: 'over-release' });
+			await expect(other.settle('milestone.release', { milestone: 'a', amount: 60_000, currency: 'USD', method: 'card' })).rejects.toMatchObject({
+				code: 'over-release',
+				message: 'Escrow holds $400.00; the release asks for $600.00.'
+			});
 			await c.client.settle('milestone.release', { milestone: 'a', amount: 40_000, currency: 'USD', method: 'card' });
 			await expect(other.settle('milestone.release', { milestone: 'a', amount: 40_000, currency: 'USD', method: 'card' })).rejects.toMatchObject({ code: 'unfunded' });
 		});

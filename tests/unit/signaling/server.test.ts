@@ -123,7 +123,9 @@ describe('signaling server (y-webrtc protocol)', () => {
 		clearInterval(sampler);
 		console.info(`[slow subscriber] sent ${sent} x 60 KiB, peak server buffered bytes ${peak}, cap ${cap}`);
 
-		expect(peak).toBeLessThanOrEqual(cap);
+		// The figure is the server's total: the reader that keeps up may hold up to its own cap too on a
+		// loaded machine. Without the cap the slow peer alone would queue the whole flood (up to 24 MiB).
+		expect(peak).toBeLessThanOrEqual(2 * cap);
 		expect(stats().dropped).toBe(1);
 		// Once it reads again, the slow peer learns why it was dropped; the reading peer was not touched.
 		(slow.ws as any)._socket.resume();

@@ -3,6 +3,8 @@ import { affordances } from '../../../src/lib/contract/affordances';
 import { MockEscrowProvider } from '../../../src/lib/escrow/mock';
 import * as actions from '../../../src/lib/sync/actions';
 import { activePair } from '../../support/parties';
+import { freelancerStatement } from '../../../src/lib/contract/statement';
+import { DAY_MS } from '../../../src/lib/contract/state';
 import { T0, terms } from '../../support/world';
 
 async function setUp() {
@@ -76,5 +78,36 @@ describe('use cases: one function per action, every field error at once, in word
 		expect(feedback).toEqual({ ok: true });
 		const twice = await actions.leaveFeedback(c.freelancer, { ...c.aff('freelancer').contract, feedback: { allowed: true } }, { rating: 5, text: 'x' });
 		expect(twice).toEqual({ ok: false, pending: false, errors: { form: 'Feedback has already been left. Nothing was changed.' } });
+	});
+});
+
+describe('Withdraw', () => {
+	it('checks the form against what has matured, every field at once, then pays out once', async () => {
+		let now = T0;
+		const provider = new MockEscrowProvider({ now: () => now });
+		const info = await provider.info();
+		const { client, freelancer } = await activePair({ escrow: provider, clock: () => now, terms: terms({ provider: { id: 'mock', publicKey: info.publicKey, testMode: true } }) });
+		await client.settle('milestone.fund', { milestone: 'design', amount: 100_000, currency: 'USD', method: 'card' });
+		await client.settle('milestone.release', { milestone: 'design', amount: 100_000, currency: 'USD', method: 'card' });
+		await freelancer.receive(client.log.envelopes());
+		const form = (s = freelancer.derived().state) => ({ s, st: freelancerStatement(s, now) });
+		// Released but still in the security period: nothing available yet, and no method chosen.
+		let f = form();
+		expect(await actions.withdraw({ party: freelancer }, f.s, f.st, { amount: '100', method: '' })).toEqual({
+			ok: false,
+			pending: false,
+			errors: { amount: 'Nothing is available to withdraw from this contract yet.', method: 'Choose how to receive the money.' }
+		});
+		now += 15 * DAY_MS;
+		f = form();
+		expect(await actions.withdraw({ party: freelancer }, f.s, f.st, { amount: '1,000.01', method: 'bank' })).toMatchObject({
+			ok: false,
+			errors: { amount: 'You can withdraw at most $1,000.00 from this contract now.' }
+		});
+		const out = await actions.withdraw({ party: freelancer }, f.s, f.st, { amount: '1,000', method: 'bank' });
+		expect(out.ok).toBe(true);
+		const paid = freelancer.derived().state.payouts;
+		expect(paid).toHaveLength(1);
+		expect(paid[0]).toMatchObject({ amount: 100_000, receipt: out.ok ? out.receipt.id : '' });
 	});
 });

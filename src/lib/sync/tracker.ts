@@ -1,0 +1,287 @@
+/**
+ * The time tracker of hourly contracts. While it runs it keeps the spans of time it tracked and,
+ * per 10-minute slot of the UTC grid (contract/weeks.ts), the minutes with keyboard or pointer input
+ * in this app's window; once a slot has ended, it hands the slot to the log as one 'hourly.segment'
+ * (the rules accept a segment only after its slot ended, so a slot is never written early).
+ *
+ * A slot is logged when the tracker ran for at least half of it (5 of its 10 minutes): starting at
+ * 10:03 logs 10:00–10:10, stopping at 10:34 logs 10:30–10:40 once 10:40 has passed, a run of four
+ * minutes inside one slot logs nothing. A gap longer than MAX_GAP_MS between heartbeats (the app was
+ * closed, the device slept) is not tracked: the tracker counts only time the app saw pass.
+ *
+ * Everything survives a reload: the record lives in localStorage, one key per contract (device-local,
+ * never synced; the segments it writes go into the contract's Yjs document, which persists offline
+ * and syncs later). The pure functions come first; `Trackers` runs them on a timer.
+ */
+import { SEGMENT_MS, slotOf } from '../contract/weeks';
+
+/** How often a running tracker notes that time passed (and writes the slots that ended). */
+export const BEAT_MS = 15_000;
+/** Longer than this between two heartbeats, the time in between is not tracked. */
+export const MAX_GAP_MS = 2 * 60_000;
+/** A slot is logged when the tracker ran for at least this much of it. */
+export const MIN_COVERAGE_MS = SEGMENT_MS / 2;
+const MINUTE_MS = 60_000;
+const MINUTES_PER_SLOT = SEGMENT_MS / MINUTE_MS;
+
+export interface TrackerRecord {
+	contract: string;
+	/** What the freelancer is working on: the memo of the segments written from now on. */
+	memo: string;
+	running: boolean;
+	/** When the current run started (for the display). */
+	since?: number;
+	/** Tracked time not yet decided, [from, to] in device milliseconds; the last span grows while running. */
+	spans: [number, number][];
+	/** Slot start → bit mask of its minutes (0–9) with keyboard or pointer input in the app. */
+	activity: Record<string, number>;
+}
+
+/** A slot ready to be logged. */
+export interface DueSlot {
+	start: number;
+	/** Minutes with input, 0–10. */
+	activity: number;
+	memo: string;
+}
+
+export function startTracker(rec: TrackerRecord | undefined, contract: string, memo: string, now: number): TrackerRecord {
+	if (rec?.running) return rec;
+	return { contract, memo, running: true, since: now, spans: [...(rec?.spans ?? []), [now, now]], activity: { ...(rec?.activity ?? {}) } };
+}
+
+/** Time passed while running: the open span grows to `now`, or a new one starts after a gap. */
+export function beat(rec: TrackerRecord, now: number): TrackerRecord {
+	if (!rec.running) return rec;
+	const spans = rec.spans.map((s) => [...s] as [number, number]);
+	const last = spans[spans.length - 1];
+	if (!last || now - last[1] > MAX_GAP_MS) spans.push([now, now]);
+	// A clock that went back (the device's time was corrected) tracks nothing until it catches up.
+	else if (now > last[1]) last[1] = now;
+	return { ...rec, spans };
+}
+
+export function stopTracker(rec: TrackerRecord, now: number): TrackerRecord {
+	const { since: _since, ...rest } = beat(rec, now);
+	return { ...rest, running: false };
+}
+
+/** Keyboard or pointer input in the app at `now`: its minute counts as active (while running). */
+export function noteInput(rec: TrackerRecord, now: number): TrackerRecord {
+	if (!rec.running) return rec;
+	const slot = slotOf(now);
+	const minute = Math.floor((now - slot) / MINUTE_MS);
+	const mask = rec.activity[slot] ?? 0;
+	if (mask & (1 << minute)) return rec;
+	return { ...rec, activity: { ...rec.activity, [slot]: mask | (1 << minute) } };
+}
+
+/** How much of the slot starting at `slot` the spans cover. */
+export function coverage(spans: readonly [number, number][], slot: number): number {
+	let ms = 0;
+	for (const [from, to] of spans) ms += Math.max(0, Math.min(to, slot + SEGMENT_MS) - Math.max(from, slot));
+	return ms;
+}
+
+function bits(mask: number): number {
+	let n = 0;
+	for (let i = 0; i < MINUTES_PER_SLOT; i++) if (mask & (1 << i)) n++;
+	return n;
+}
+
+/** The slots that ended by `now` and were tracked for at least half their length, earliest first. */
+export function dueSlots(rec: TrackerRecord, now: number): DueSlot[] {
+	const starts = new Set<number>();
+	for (const [from, to] of rec.spans) for (let s = slotOf(from); s < to; s += SEGMENT_MS) if (s + SEGMENT_MS <= now) starts.add(s);
+	return [...starts]
+		.filter((s) => coverage(rec.spans, s) >= MIN_COVERAGE_MS)
+		.sort((a, b) => a - b)
+		.map((start) => ({ start, activity: bits(rec.activity[start] ?? 0), memo: rec.memo }));
+}
+
+/** Forget every slot that ended by `now` (written or too short): only the current slot's time is kept. */
+export function settleUpTo(rec: TrackerRecord, now: number): TrackerRecord {
+	const cut = slotOf(now);
+	const spans = rec.spans.filter(([, to]) => to > cut).map(([from, to]) => [Math.max(from, cut), to] as [number, number]);
+	// The open span is kept even when empty: it is where the next heartbeat continues.
+	if (rec.running && !spans.length) spans.push([Math.max(cut, rec.spans.at(-1)?.[1] ?? cut), Math.max(cut, rec.spans.at(-1)?.[1] ?? cut)]);
+	const activity = Object.fromEntries(Object.entries(rec.activity).filter(([slot]) => Number(slot) >= cut));
+	return { ...rec, spans, activity };
+}
+
+/** The slot the tracker is in now, and how much of it is tracked so far (for the display). */
+export function currentSlot(rec: TrackerRecord, now: number): { start: number; tracked: number; activity: number } | undefined {
+	if (!rec.running) return undefined;
+	const start = slotOf(now);
+	return { start, tracked: coverage(rec.spans, start), activity: bits(rec.activity[start] ?? 0) };
+}
+
+// —— storage ——————————————————————————————————————————————————————————————————————————————
+
+export const TRACKER_KEY_PREFIX = 'milestone.tracker.';
+export type TrackerStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>;
+
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** A stored record, or undefined when it is missing or not one (storage is device-local, but still read with care). */
+export function parseTracker(text: string | null): TrackerRecord | undefined {
+	if (!text) return undefined;
+	try {
+		const r = JSON.parse(text) as Partial<TrackerRecord>;
+		if (typeof r.contract !== 'string' || typeof r.memo !== 'string' || typeof r.running !== 'boolean') return undefined;
+		if (!Array.isArray(r.spans) || !r.spans.every((s) => Array.isArray(s) && s.length === 2 && isNum(s[0]) && isNum(s[1]) && s[0] <= s[1])) return undefined;
+		const activity: Record<string, number> = {};
+		for (const [k, v] of Object.entries(r.activity ?? {})) if (isNum(Number(k)) && isNum(v)) activity[k] = v;
+		return { contract: r.contract, memo: r.memo, running: r.running, ...(r.running && isNum(r.since) ? { since: r.since } : {}), spans: r.spans as [number, number][], activity };
+	} catch {
+		return undefined;
+	}
+}
+
+export function readTracker(storage: TrackerStorage, contract: string): TrackerRecord | undefined {
+	const r = parseTracker(storage.getItem(TRACKER_KEY_PREFIX + contract));
+	return r?.contract === contract ? r : undefined;
+}
+
+export function storedTrackers(storage: TrackerStorage): TrackerRecord[] {
+	const out: TrackerRecord[] = [];
+	for (let i = 0; i < storage.length; i++) {
+		const key = storage.key(i);
+		if (!key?.startsWith(TRACKER_KEY_PREFIX)) continue;
+		const r = readTracker(storage, key.slice(TRACKER_KEY_PREFIX.length));
+		if (r) out.push(r);
+	}
+	return out;
+}
+
+// —— the running engine ————————————————————————————————————————————————————————————————————
+
+/**
+ * Writes the slots to the contract's log. It may refuse some (the week locked, the slot taken): it
+ * returns why, and those slots are dropped. A throw (the contract could not be opened) keeps them for the next beat.
+ */
+export type SlotWriter = (contract: string, slots: DueSlot[]) => Promise<{ refused: string[] }>;
+
+/** Every tracker of this device: start, stop, memo, input, and a heartbeat that writes the slots that ended. */
+export class Trackers {
+	private readonly records = new Map<string, TrackerRecord>();
+	private readonly listeners = new Set<() => void>();
+	private readonly writing = new Set<string>();
+	/** The latest refusal per contract, for the tracker to show. */
+	readonly problems = new Map<string, string>();
+
+	constructor(
+		private readonly storage: TrackerStorage,
+		private readonly now: () => number,
+		private readonly write: SlotWriter
+	) {
+		for (const r of storedTrackers(storage)) this.records.set(r.contract, r);
+	}
+
+	get(contract: string): TrackerRecord | undefined {
+		return this.records.get(contract);
+	}
+
+	running(): TrackerRecord[] {
+		return [...this.records.values()].filter((r) => r.running);
+	}
+
+	start(contract: string, memo: string): void {
+		this.problems.delete(contract);
+		this.put(startTracker(this.records.get(contract), contract, memo.trim(), this.now()));
+	}
+
+	stop(contract: string): void {
+		const r = this.records.get(contract);
+		if (r?.running) this.put(stopTracker(r, this.now()));
+		void this.tick();
+	}
+
+	setMemo(contract: string, memo: string): void {
+		const r = this.records.get(contract) ?? { contract, memo: '', running: false, spans: [], activity: {} };
+		this.put({ ...r, memo: memo.trim() });
+	}
+
+	/** Keyboard or pointer input in the app: noted for every running tracker (saved with the next heartbeat). */
+	input(): void {
+		const now = this.now();
+		for (const r of this.running()) this.records.set(r.contract, noteInput(r, now));
+	}
+
+	/** Another tab changed a tracker: read it again. */
+	reload(contract: string): void {
+		const r = readTracker(this.storage, contract);
+		if (r) this.records.set(contract, r);
+		else this.records.delete(contract);
+		this.emit();
+	}
+
+	/** The heartbeat: running trackers note the time, and every slot that ended is written. */
+	async tick(): Promise<void> {
+		const now = this.now();
+		for (const r of [...this.records.values()]) {
+			const rec = beat(r, now);
+			this.records.set(rec.contract, rec);
+			const due = dueSlots(rec, now);
+			if (!due.length || this.writing.has(rec.contract)) {
+				if (!due.length) this.put(settleUpTo(rec, now));
+				continue;
+			}
+			this.writing.add(rec.contract);
+			try {
+				const { refused } = await this.write(rec.contract, due);
+				if (refused.length) this.problems.set(rec.contract, refused.join(' '));
+				else this.problems.delete(rec.contract);
+				// Settled on the latest record: the memo or the running state may have changed meanwhile.
+				this.put(settleUpTo(this.records.get(rec.contract) ?? rec, now));
+			} catch (e) {
+				this.problems.set(rec.contract, `The tracked time could not be written yet: ${e instanceof Error ? e.message : String(e)} It is kept and written on the next try.`);
+				this.emit();
+			} finally {
+				this.writing.delete(rec.contract);
+			}
+		}
+	}
+
+	subscribe(fn: () => void): () => void {
+		this.listeners.add(fn);
+		return () => this.listeners.delete(fn);
+	}
+
+	private put(r: TrackerRecord): void {
+		this.records.set(r.contract, r);
+		try {
+			this.storage.setItem(TRACKER_KEY_PREFIX + r.contract, JSON.stringify(r));
+		} catch {
+			// Storage full or blocked: the tracker keeps running in memory.
+		}
+		this.emit();
+	}
+
+	private emit(): void {
+		for (const fn of this.listeners) fn();
+	}
+}
+
+let shared: Trackers | undefined;
+
+/**
+ * This browser's trackers, with their heartbeat and the input listeners on the app's window. The
+ * slots go to the contract's session (opened if needed), written by the use case in hourly-actions.
+ */
+export function sharedTrackers(): Trackers {
+	if (shared) return shared;
+	const engine = new Trackers(localStorage, () => Date.now(), async (contract, slots) => {
+		const [{ openSession }, { logTrackedSlots }] = await Promise.all([import('./session.svelte'), import('./hourly-actions')]);
+		return logTrackedSlots(await openSession(contract), slots);
+	});
+	shared = engine;
+	const onInput = () => engine.input();
+	for (const type of ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart'] as const) window.addEventListener(type, onInput, { passive: true, capture: true });
+	window.addEventListener('storage', (e) => {
+		if (e.key?.startsWith(TRACKER_KEY_PREFIX)) engine.reload(e.key.slice(TRACKER_KEY_PREFIX.length));
+	});
+	setInterval(() => void engine.tick(), BEAT_MS);
+	void engine.tick();
+	return engine;
+}

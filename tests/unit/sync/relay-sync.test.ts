@@ -1,0 +1,463 @@
+/**
+ * Sync later (relay-sync.ts) against a real Node relay started here: two devices that are never
+ * running at the same time converge through it; what each writes waits in its queue until a relay
+ * acknowledges it (across a restart of the device and of the relay); pulls start from the stored
+ * cursor; what arrives goes through the same verification and fold as a peer's update; pause and
+ * offline stop the flow; a long catch-up reports progress; a second relay covers for a missing one;
+ * a gap in an author's chain is named.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import * as Y from 'yjs';
+import { nameOf } from '../../../src/lib/contract/proposal';
+import { MockEscrowProvider } from '../../../src/lib/escrow/mock';
+import type { DeviceKey } from '../../../src/lib/identity/ed25519';
+import { ContractDoc } from '../../../src/lib/sync/contract-doc';
+import { parseJoinLink, randomId, shareLink } from '../../../src/lib/sync/links';
+import { contractRelays } from '../../../src/lib/sync/settings';
+import { Party } from '../../../src/lib/sync/party';
+import { RelayClient, type SocketFactory } from '../../../src/lib/sync/relay-client';
+import { MemoryUploadQueue } from '../../../src/lib/sync/relay-queue';
+import { MemoryCursorStore, missingEarlier, RelayPool, RelaySync, type RelaySyncState } from '../../../src/lib/sync/relay-sync';
+import { DEFAULT_LIMITS, type RelayLimits } from '../../../src/relay/protocol';
+import { startRelay, type RunningRelay } from '../../../src/relay/node';
+import { envelope as junkEnvelope } from '../../relay/harness';
+import { CLIENT, FREELANCER, terms } from '../../support/world';
+
+/** A relay on its own port and data folder, which a test can stop and start again. */
+class Relay {
+	readonly dir = mkdtempSync(join(tmpdir(), 'relay-sync-'));
+	relay?: RunningRelay;
+	port = 0;
+	constructor(private readonly limits: Partial<RelayLimits> = {}) {}
+	get url(): string {
+		return `ws://127.0.0.1:${this.port}`;
+	}
+	async start(): Promise<this> {
+		this.relay = await startRelay({ port: this.port, dataDir: this.dir, limits: { ...DEFAULT_LIMITS, ...this.limits }, trustProxy: true });
+		this.port = this.relay.port;
+		return this;
+	}
+	async stop(): Promise<void> {
+		await this.relay?.close();
+		this.relay = undefined;
+	}
+	async dispose(): Promise<void> {
+		await this.stop();
+		rmSync(this.dir, { recursive: true, force: true });
+	}
+}
+
+let addresses = 0;
+/** Each simulated device connects from its own address, as two people's devices would. */
+function socketFrom(): SocketFactory {
+	const address = `198.19.${Math.floor(++addresses / 250)}.${(addresses % 250) + 1}`;
+	return (url) => new WebSocket(url, { headers: { 'x-forwarded-for': address } }) as unknown as ReturnType<SocketFactory>;
+}
+
+async function until(what: string, ok: () => boolean, timeoutMs = 8000): Promise<void> {
+	const end = Date.now() + timeoutMs;
+	while (!ok()) {
+		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 20));
+	}
+}
+
+/**
+ * One device of one party: its stored document, its persistent queues and cursors (kept across
+ * "app runs"), and — while the app runs — a RelaySync on its own connection.
+ */
+class Device {
+	readonly queues = new Map<string, MemoryUploadQueue>();
+	readonly cursors = new MemoryCursorStore();
+	readonly events = new EventTarget();
+	cdoc!: ContractDoc;
+	party!: Party;
+	sync?: RelaySync;
+	states: RelaySyncState[] = [];
+
+	constructor(
+		readonly key: DeviceKey,
+		readonly escrow: MockEscrowProvider
+	) {}
+
+	/** The stored document (what y-indexeddb would load): a new ContractDoc over its bytes. */
+	load(contract: string, stored?: Uint8Array): void {
+		const doc = new Y.Doc();
+		if (stored) Y.applyUpdate(doc, stored, 'storage');
+		this.cdoc = new ContractDoc(contract, doc);
+		this.party = new Party(this.key, this.cdoc.log, this.escrow, this.cdoc.sink);
+	}
+
+	stored(): Uint8Array {
+		return Y.encodeStateAsUpdate(this.cdoc.doc);
+	}
+
+	/** Open the app: sync with these relays. */
+	async open(secret: string, relays: string[], options: { pullEveryMs?: number } = {}): Promise<RelaySync> {
+		this.states = [];
+		this.sync = new RelaySync({
+			cdoc: this.cdoc,
+			secret,
+			relays,
+			pool: new RelayPool({ socket: socketFrom(), requestTimeoutMs: 5000 }),
+			queue: (url) => {
+				let q = this.queues.get(url);
+				if (!q) this.queues.set(url, (q = new MemoryUploadQueue()));
+				return q;
+			},
+			cursors: this.cursors,
+			events: this.events,
+			offline: false,
+			retryMaxMs: 500,
+			pullEveryMs: options.pullEveryMs ?? 60_000
+		});
+		this.sync.subscribe((s) => this.states.push(s));
+		await this.sync.start();
+		return this.sync;
+	}
+
+	/** Everything this device wrote is acknowledged by every relay it can reach. */
+	async saved(): Promise<void> {
+		await until('all saved to the relay', () => !!this.sync && !this.sync.queueing && this.sync.state.relays.every((r) => r.waiting === 0 && r.reachable));
+	}
+
+	/** Close the app. */
+	async close(): Promise<void> {
+		await this.sync?.stop();
+		this.sync = undefined;
+	}
+
+	applied(): string[] {
+		return this.cdoc.derived.state.applied.map((e) => e.id);
+	}
+
+	async has(what: string, ok: () => boolean, timeoutMs?: number): Promise<void> {
+		await until(what, () => {
+			void this.cdoc.settled();
+			return ok();
+		}, timeoutMs);
+		await this.cdoc.settled();
+	}
+}
+
+let escrow: MockEscrowProvider;
+let contractTerms: ReturnType<typeof terms>;
+beforeAll(async () => {
+	escrow = new MockEscrowProvider();
+	const info = await escrow.info();
+	contractTerms = terms({ title: 'Harbour Bakery logo', provider: { id: 'mock', publicKey: info.publicKey, testMode: true } });
+});
+
+const relays: Relay[] = [];
+async function relay(limits: Partial<RelayLimits> = {}): Promise<Relay> {
+	const r = await new Relay(limits).start();
+	relays.push(r);
+	return r;
+}
+const devices: Device[] = [];
+function device(key: DeviceKey): Device {
+	const d = new Device(key, escrow);
+	devices.push(d);
+	return d;
+}
+afterEach(async () => {
+	for (const d of devices.splice(0)) await d.close();
+});
+afterAll(async () => {
+	for (const r of relays.splice(0)) await r.dispose();
+});
+
+/** The client proposes on its device (the document starts empty, as in the app), with the app running. */
+async function propose(ada: Device, secret: string, urls: string[]): Promise<string> {
+	const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
+	ada.load(proposal.contract);
+	await ada.open(secret, urls);
+	await ada.party.publish([proposal]);
+	return proposal.contract;
+}
+
+describe('two devices never running at the same time', () => {
+	it('converge through the relay: propose, accept, countersign, fund, message', async () => {
+		const r = await relay();
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const grace = device(FREELANCER);
+
+		// The client proposes and closes the app once the proposal is saved to the relay.
+		const contract = await propose(ada, secret, [r.url]);
+		await ada.saved();
+		const adaStored = ada.stored();
+		await ada.close();
+
+		// The freelancer opens the link later: the contract comes from the relay, verified and folded.
+		grace.load(contract);
+		await grace.open(secret, [r.url]);
+		await grace.has('the proposal', () => grace.cdoc.derived.state.terms?.title === 'Harbour Bakery logo');
+		const proposal = grace.cdoc.derived.state.applied[0]!.id;
+		const acceptance = await grace.party.act('contract.accepted', { proposal, name: 'Grace' });
+		await grace.saved();
+		const graceStored = grace.stored();
+		await grace.close();
+
+		// The client opens again: it reads from its cursor (its own proposal is not sent back to it).
+		expect((await ada.cursors.get(contract, r.url))?.cursor).toBe(1);
+		ada.load(contract, adaStored);
+		await ada.open(secret, [r.url]);
+		await ada.has('the acceptance', () => ada.cdoc.log.has(acceptance.id));
+		const { recorded } = await ada.party.countersign(acceptance.id);
+		expect(recorded).toBe(true);
+		await ada.party.settle('milestone.fund', { milestone: 'design', amount: 100_000, currency: 'USD', method: 'card' });
+		await ada.party.act('message.posted', { text: 'Welcome aboard, Grace!' });
+		await ada.saved();
+		await ada.close();
+
+		// The freelancer opens again and sees all of it: the same state as the client's.
+		grace.load(contract, graceStored);
+		await grace.open(secret, [r.url]);
+		await grace.has('everything the client did', () => grace.applied().length === ada.applied().length);
+		const s = grace.cdoc.derived.state;
+		expect(s.status).toBe('active');
+		expect(s.parties).toEqual({ client: CLIENT.publicKey, freelancer: FREELANCER.publicKey });
+		expect(s.messages.map((m) => m.text)).toContain('Welcome aboard, Grace!');
+		expect(s.milestones.find((m) => m.id === 'design')?.funded).toBe(100_000);
+		expect(grace.applied()).toEqual(ada.applied());
+		expect(grace.cdoc.derived.waiting).toEqual([]);
+		expect(grace.sync!.state.relays[0]).toMatchObject({ reachable: true, waiting: 0, cursor: ada.applied().length });
+		expect(grace.sync!.state.relays[0]!.lastPullAt).toBeGreaterThan(0);
+	});
+
+	it('what a device wrote with the relay down waits in its queue, across a restart of the app and of the relay', async () => {
+		const r = await relay();
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const contract = await propose(ada, secret, [r.url]);
+		await ada.saved();
+
+		await r.stop();
+		await ada.party.act('message.posted', { text: 'Written while the relay was down' });
+		await until('the write to count as waiting', () => ada.sync!.state.relays[0]!.waiting === 1 && ada.sync!.state.relays[0]!.reachable === false);
+		const stored = ada.stored();
+		await ada.close();
+
+		// The app opens again from storage (nothing is "written" now: the queue alone remembers).
+		await r.start();
+		ada.load(contract, stored);
+		await ada.open(secret, [r.url]);
+		await ada.saved();
+		expect(await ada.queues.get(r.url)!.count()).toBe(0);
+		await ada.close();
+
+		const grace = device(FREELANCER);
+		grace.load(contract);
+		await grace.open(secret, [r.url]);
+		await grace.has('the message written while the relay was down', () => grace.cdoc.derived.state.messages.some((m) => m.text === 'Written while the relay was down'));
+	});
+
+	it('a relay restarted while both run: the writer reconnects and uploads, the reader reconnects and pulls', async () => {
+		const r = await relay();
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const contract = await propose(ada, secret, [r.url]);
+		const grace = device(FREELANCER);
+		grace.load(contract);
+		await grace.open(secret, [r.url]);
+		await grace.has('the proposal', () => grace.cdoc.derived.state.terms !== undefined);
+
+		await r.stop();
+		await ada.party.act('message.posted', { text: 'During the restart' });
+		await until('the relay to be seen down', () => ada.sync!.state.relays[0]!.reachable === false && grace.sync!.state.relays[0]!.reachable === false);
+		await r.start();
+		await grace.has('the message after the restart', () => grace.cdoc.derived.state.messages.some((m) => m.text === 'During the restart'), 10_000);
+		await ada.saved();
+	});
+});
+
+describe('what arrives from the relay', () => {
+	it('a contract from before relays is uploaded whole the first time its device uses a relay', async () => {
+		const r = await relay();
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
+		ada.load(proposal.contract);
+		await ada.party.publish([proposal]);
+		for (const text of ['one', 'two', 'three']) await ada.party.act('message.posted', { text });
+		await ada.open(secret, [r.url]);
+		await ada.saved();
+		const grace = device(FREELANCER);
+		grace.load(proposal.contract);
+		await grace.open(secret, [r.url]);
+		await grace.has('the whole contract', () => grace.applied().length === 4);
+		expect(grace.applied()).toEqual(ada.applied());
+	});
+
+	it('goes through the same verification and fold: a link holder’s junk is kept and refused, never applied', async () => {
+		const r = await relay();
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const contract = await propose(ada, secret, [r.url]);
+		await ada.saved();
+		// Someone holding the link writes an item the relay must accept (it cannot read it).
+		const junk = junkEnvelope('Pay Mallory instead');
+		const mallory = new RelayClient({ url: r.url, socket: socketFrom(), reconnect: false });
+		await (await mallory.room(secret)).push([junk]);
+		mallory.close();
+
+		const grace = device(FREELANCER);
+		grace.load(contract);
+		await grace.open(secret, [r.url]);
+		await grace.has('the junk to be judged', () => grace.cdoc.derived.rejected.some((x) => x.id === junk.id));
+		expect(grace.applied()).toEqual(ada.applied());
+		expect(grace.sync!.state.relays[0]!.cursor).toBe(2);
+	});
+
+	it('pause and offline stop the flow; resume and online pull what was missed', async () => {
+		const r = await relay();
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const contract = await propose(ada, secret, [r.url]);
+		const grace = device(FREELANCER);
+		grace.load(contract);
+		await grace.open(secret, [r.url]);
+		await grace.has('the proposal', () => grace.cdoc.derived.state.terms !== undefined);
+		const text = () => grace.cdoc.derived.state.messages.map((m) => m.text);
+
+		// Live items flow while both run.
+		await ada.party.act('message.posted', { text: 'live' });
+		await grace.has('the live message', () => text().includes('live'));
+
+		grace.sync!.pause();
+		await ada.party.act('message.posted', { text: 'during the pause' });
+		await ada.saved();
+		await new Promise((r) => setTimeout(r, 600));
+		expect(text()).not.toContain('during the pause');
+		expect(grace.sync!.state.paused).toBe(true);
+		grace.sync!.resume();
+		await grace.has('the message sent during the pause', () => text().includes('during the pause'));
+
+		grace.events.dispatchEvent(new Event('offline'));
+		await ada.party.act('message.posted', { text: 'while offline' });
+		await ada.saved();
+		await new Promise((r) => setTimeout(r, 600));
+		expect(text()).not.toContain('while offline');
+		expect(grace.sync!.state.offline).toBe(true);
+		grace.events.dispatchEvent(new Event('online'));
+		await grace.has('the message sent while offline', () => text().includes('while offline'));
+
+		// The writer offline: its write waits, and goes when it is back online.
+		ada.events.dispatchEvent(new Event('offline'));
+		await ada.party.act('message.posted', { text: 'written offline' });
+		await until('the offline write to wait', () => ada.sync!.state.relays[0]!.waiting === 1);
+		await new Promise((r) => setTimeout(r, 300));
+		expect(ada.sync!.state.relays[0]!.waiting).toBe(1);
+		ada.events.dispatchEvent(new Event('online'));
+		await ada.saved();
+		await grace.has('the message written offline', () => text().includes('written offline'));
+	});
+
+	it('a long catch-up reports its progress, page by page', async () => {
+		const r = await relay({ maxPullItems: 10 });
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const contract = await propose(ada, secret, [r.url]);
+		for (let i = 0; i < 60; i++) await ada.party.act('message.posted', { text: `message ${i}` });
+		await ada.saved();
+		await ada.close();
+
+		const grace = device(FREELANCER);
+		grace.load(contract);
+		await grace.open(secret, [r.url]);
+		await grace.has('all 61 events', () => grace.applied().length === 61);
+		const progress = grace.states.map((s) => s.relays[0]!.catchUp).filter((c) => c !== undefined);
+		expect(progress.some((c) => c.total === 61 && c.done > 0 && c.done < c.total)).toBe(true);
+		const done = progress.map((c) => c.done);
+		expect(done).toEqual([...done].sort((a, b) => a - b));
+		expect(grace.sync!.state.relays[0]!.catchUp).toBeUndefined();
+	});
+
+	it('with two relays, one that is down (or withholds) is covered by the other', async () => {
+		const [r1, r2] = [await relay(), await relay()];
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const contract = await propose(ada, secret, [r1.url, r2.url]);
+		await ada.party.act('message.posted', { text: 'on both relays' });
+		await ada.saved();
+		await ada.close();
+
+		await r1.stop();
+		const grace = device(FREELANCER);
+		grace.load(contract);
+		await grace.open(secret, [r1.url, r2.url]);
+		await grace.has('the contract from the second relay', () => grace.applied().length === 2);
+		await until('the first relay to be seen down', () => grace.sync!.state.relays[0]!.reachable === false);
+		expect(grace.sync!.state.relays[1]).toMatchObject({ url: r2.url, reachable: true, cursor: 2 });
+	});
+});
+
+describe('completeness', () => {
+	it('an author’s chain with a gap is named, not hidden; a missing dependency is reported too', async () => {
+		const ada = device(CLIENT);
+		const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
+		ada.load(proposal.contract);
+		await ada.party.publish([proposal]);
+		const one = await ada.party.act('message.posted', { text: 'one' });
+		const two = await ada.party.act('message.posted', { text: 'two' });
+		const grace = device(FREELANCER);
+		grace.load(proposal.contract);
+		await grace.party.receive([
+			[proposal.id, proposal.envelope],
+			[two.id, two.envelope]
+		]);
+		let d = grace.party.derived();
+		expect(d.waiting).toEqual([two.id]);
+		const missing = missingEarlier(grace.cdoc.log, d.waiting);
+		expect(missing).toEqual([{ author: CLIENT.publicKey, events: 1 }]);
+		expect(nameOf(d.state, missing[0]!.author!)).toBe('Ada');
+
+		// The freelancer's acceptance without the proposal it depends on: the author of what is missing is unknown.
+		const carol = device(FREELANCER);
+		const acceptance = await grace.party.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
+		carol.load(proposal.contract);
+		await carol.party.receive([[acceptance.id, acceptance.envelope]]);
+		d = carol.party.derived();
+		expect(missingEarlier(carol.cdoc.log, d.waiting)).toEqual([{ author: undefined, events: 1 }]);
+
+		// Once the gap closes, nothing is reported.
+		await grace.party.receive([[one.id, one.envelope]]);
+		d = grace.party.derived();
+		expect(missingEarlier(grace.cdoc.log, d.waiting)).toEqual([]);
+	});
+});
+
+describe('share links name the relays', () => {
+	const contract = 'AAAAAAAAAAAAAAAAAAAAAA';
+	const secret = 'c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0';
+
+	it('carry the proposer’s relays after the secret, and read them back (encoded or as the router decoded them)', () => {
+		const link = { contract, secret, relays: ['wss://relay.example/milestone', 'ws://localhost:4446'] };
+		const url = shareLink('https://app.example/', link);
+		expect(url).toBe(`https://app.example/#/join/${contract}/${secret}?relay=wss%3A%2F%2Frelay.example%2Fmilestone&relay=ws%3A%2F%2Flocalhost%3A4446`);
+		expect(parseJoinLink(url)).toEqual({ ok: true, link });
+		expect(parseJoinLink(decodeURIComponent(new URL(url).hash))).toEqual({ ok: true, link });
+	});
+
+	it('keep old links working: no relay named, none added', () => {
+		expect(parseJoinLink(`https://app.example/#/join/${contract}/${secret}`)).toEqual({ ok: true, link: { contract, secret } });
+		expect(shareLink('https://app.example', { contract, secret, relays: [] })).toBe(`https://app.example/#/join/${contract}/${secret}`);
+	});
+
+	it('a damaged relay address is reported, not dropped', () => {
+		for (const bad of ['https://relay.example', 'ws://', 'javascript:alert(1)']) {
+			const r = parseJoinLink(`#/join/${contract}/${secret}?relay=${encodeURIComponent(bad)}`);
+			expect(r).toMatchObject({ ok: false, message: expect.stringMatching(/relay address/) });
+		}
+	});
+
+	it('a contract uses the link’s relays and this device’s, once each', () => {
+		expect(contractRelays(['ws://a.example/', 'ws://b.example'], ['ws://b.example', 'ws://c.example'])).toEqual(['ws://a.example', 'ws://b.example', 'ws://c.example']);
+		expect(contractRelays(undefined, ['ws://localhost:4446'])).toEqual(['ws://localhost:4446']);
+	});
+});
