@@ -120,6 +120,21 @@ test('hourly: two weeks logged, two segments disputed and accepted, week 1 paid 
 	await openDiary(grace, W2);
 	await addManualTime(grace, W2, '09:00', '10:00', 'Wrote the tests');
 	await expect(grace.getByTestId('diary-logged')).toContainText('1 h');
+	// Then she tracks time: the tracker survives a reload, shows in the header, and logs the slot it ran in.
+	await openContract(grace);
+	await grace.getByLabel('Memo — what you are working on').fill('Reviewed the pull request');
+	await grace.getByRole('button', { name: 'Start tracking' }).click();
+	await expect(grace.getByTestId('tracker-badge')).toContainText('Tracking Support retainer');
+	await grace.reload();
+	await expect(grace.getByTestId('tracker-running')).toBeVisible({ timeout: 15_000 });
+	await expect(grace.getByLabel('Memo — what you are working on')).toHaveValue('Reviewed the pull request');
+	// Eleven minutes pass on both machines (timers fire: the tracker's heartbeat every 15 s).
+	await Promise.all([adaContext.clock.runFor(11 * 60_000), graceContext.clock.runFor(11 * 60_000)]);
+	await grace.getByRole('button', { name: 'Stop tracking', exact: true }).click();
+	await expect(grace.getByTestId('tracker-badge')).toBeHidden();
+	await openDiary(grace, W2);
+	await expect(grace.getByTestId('diary-logged')).toContainText('1 h 10 min (10 min tracked, 1 h manual)');
+	await expect(grace.locator('[data-testid="segment"]').filter({ hasText: 'Reviewed the pull request' })).toHaveCount(1);
 	await openContract(ada);
 	await ada.getByRole('button', { name: 'Fund the week of 11 Jan 2027 ($600.00)' }).click();
 	await ada.getByRole('button', { name: 'Fund $600.00' }).click();
@@ -164,28 +179,28 @@ test('hourly: two weeks logged, two segments disputed and accepted, week 1 paid 
 	// Week 2: its timesheet after its lock, then paid in full after its review window.
 	await advanceTestClock(grace, 2);
 	await openDiary(grace, W2);
-	await expect(grace.getByTestId('diary-auto')).toContainText('this app submitted its timesheet for you: 1 h billing $60.00', { timeout: 15_000 });
+	await expect(grace.getByTestId('diary-auto')).toContainText('this app submitted its timesheet for you: 1 h 10 min billing $70.00', { timeout: 15_000 });
 	await advanceTestClock(grace, 5);
-	await expect(grace.getByTestId('diary-auto')).toContainText('this app claimed the week’s payment for you: $60.00 released', { timeout: 15_000 });
+	await expect(grace.getByTestId('diary-auto')).toContainText('this app claimed the week’s payment for you: $70.00 released', { timeout: 15_000 });
 
 	// Both browsers agree: the diaries, and the balances on Payments.
 	for (const p of [ada, grace]) {
 		await openDiary(p, W2);
-		await expect(p.getByTestId('diary-status')).toHaveText('Released $60.00.', { timeout: 15_000 });
-		await expect(p.getByTestId('diary-amount')).toContainText('$60.00');
-		// Week 2's unused $540.00 was carried on to a later week, as week 1's $560.00 was.
-		await expect(p.getByTestId('diary-escrow')).toHaveText('$0.00 held · $60.00 released');
+		await expect(p.getByTestId('diary-status')).toHaveText('Released $70.00.', { timeout: 15_000 });
+		await expect(p.getByTestId('diary-amount')).toContainText('$70.00');
+		// Week 2's unused $530.00 was carried on to a later week, as week 1's $560.00 was.
+		await expect(p.getByTestId('diary-escrow')).toHaveText('$0.00 held · $70.00 released');
 		await openDiary(p, W1);
 		await expect(p.getByTestId('diary-status')).toHaveText('Released $40.00.');
 		await expect(p.getByTestId('diary-refunded')).toContainText('20 min');
 		await expect(p.getByTestId('diary-escrow')).toHaveText('$0.00 held · $40.00 released');
 	}
-	// Week 1's $40 has passed its 5-day security period on the provider's clock; week 2's $60 has not.
+	// Week 1's $40 has passed its 5-day security period on the provider's clock; week 2's $70 has not.
 	await nav(grace, 'Payments');
 	await expect(grace.getByTestId('available-USD')).toHaveText('$40.00', { timeout: 15_000 });
-	await expect(grace.getByTestId('pending-USD')).toHaveText('$60.00');
+	await expect(grace.getByTestId('pending-USD')).toHaveText('$70.00');
 	await nav(ada, 'Payments');
-	await expect(ada.getByTestId('released-USD')).toHaveText('$100.00', { timeout: 15_000 });
+	await expect(ada.getByTestId('released-USD')).toHaveText('$110.00', { timeout: 15_000 });
 	await expect(ada.getByTestId('funded-USD')).toHaveText('$1,200.00');
 });
 

@@ -1,29 +1,10 @@
-import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { confirmCounterparty } from './binding';
+import { person, setUp } from './people';
 
 // Client and freelancer in two browsers: the money story on one milestone as each of them reads it —
 // the reason for a change request, a release amount that must be valid before its confirmation,
 // "Release everything" as its own choice, and an ending that is confirmed with what happens to escrow.
-let browsers: Browser[] = [];
-test.afterEach(async () => {
-	await Promise.all(browsers.map((b) => b.close()));
-	browsers = [];
-});
-
-async function person(name: string, baseURL: string): Promise<Page> {
-	const browser = await chromium.launch(test.info().project.use.launchOptions ?? {});
-	browsers.push(browser);
-	const page = await (await browser.newContext({ baseURL })).newPage();
-	page.on('pageerror', (e) => console.error(`[${name}]`, e.message));
-	return page;
-}
-
-async function setUp(page: Page, name: string) {
-	await page.getByLabel('Your name, as the other party will see it').fill(name);
-	await page.getByRole('button', { name: 'Create my key' }).click();
-	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
-}
-
 const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
 
 test('the freelancer reads why changes were asked; a release amount is checked first; ending is confirmed', async ({ baseURL }) => {

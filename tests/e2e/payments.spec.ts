@@ -1,29 +1,9 @@
-import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { confirmCounterparty } from './binding';
+import { person, setUp } from './people';
 
 // Client and freelancer in two browsers: a three-milestone contract from proposal to all released
 // and withdrawn, with a declined card, one change request, a message exchange and an auto-release.
-let browsers: Browser[] = [];
-test.afterEach(async () => {
-	await Promise.all(browsers.map((b) => b.close()));
-	browsers = [];
-});
-
-async function person(name: string, baseURL: string): Promise<Page> {
-	const browser = await chromium.launch(test.info().project.use.launchOptions ?? {});
-	browsers.push(browser);
-	const page = await (await browser.newContext({ baseURL })).newPage();
-	page.on('pageerror', (e) => console.error(`[${name}]`, e.message));
-	return page;
-}
-
-async function setUp(page: Page, name: string) {
-	await page.getByLabel('Your name, as the other party will see it').fill(name);
-	await page.getByRole('button', { name: 'Create my key' }).click();
-	// The key is stored before the app moves on: navigating earlier would reload the page without it.
-	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
-}
-
 const card = (page: Page, m: string) => page.getByTestId(`milestone-${m}`);
 const status = (page: Page, m: string) => page.getByTestId(`status-${m}`);
 

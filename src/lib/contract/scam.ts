@@ -58,6 +58,9 @@ const NEGATION = String.raw`\b(?:never|don'?t|do not|won'?t|will not|shouldn'?t|
 const GAP3 = String.raw`(?: [^\s,;:]+){0,3}`;
 /** Code and product words: a sentence about building a payments feature is not a request to be paid. */
 const TECH = /\b(?:integrat\w*|gateway|api|sdk|checkout|users?|customers?|exchange|dashboard|plugin|module|feature|support for|library|smart contracts?|dapp|testnet|webhooks?)\b/;
+const GIFT_CARD = String.raw`\b(?:gift ?cards?|itunes|google play|steam|razer gold|apple card|amazon card|ebay card|vanilla)\b`;
+/** What a job-fee scam charges for. */
+const FEE_FOR = String.raw`(?:registration|application|onboarding|training|activation|membership|verification|admin|administrative|equipment|starter|clearance|placement|enrollment|enrolment|joining)`;
 const re = (source: string) => new RegExp(source);
 /** The words just before a match refuse it rather than ask it: "never share your bank details", "I won't start before…". */
 const REFUSED = re(NEGATION + GAP3 + ' $');
@@ -99,10 +102,10 @@ export const SCAM_PATTERNS: readonly ScamPattern[] = [
 		match: [
 			re(String.raw`\b(?:pay|paying|payment)\b(?: \S+){0,4} (?:in|with|via|using|by|through) (?:\S+ ){0,2}gift ?cards?\b`),
 			re(String.raw`\b(?:buy|get|purchase|pick up|grab)(?: me| us)(?: \S+){0,4} gift ?cards?\b`),
-			re(String.raw`\b(?:send|give|share|text|email|read)(?: me| us)(?: the| a| your)? (?:\S+ ){0,2}(?:codes|code|pins?|card numbers?)\b`),
-			re(String.raw`\bscratch (?:off )?the (?:back|strip|silver)`)
+			// The codes and the scratch strip count in a sentence that names the cards ("send me the code" alone is code).
+			re(String.raw`\b(?:send|give|share|text|email|read)(?: me| us)(?: the| a| your)? (?:\S+ ){0,2}(?:codes|code|pins?|card numbers?)\b(?=.*` + GIFT_CARD + String.raw`)|` + GIFT_CARD + String.raw`.*\b(?:send|give|share|text|email|read)(?: me| us)(?: the| a| your)? (?:\S+ ){0,2}(?:codes|code|pins?|card numbers?)\b`),
+			re(String.raw`\bscratch (?:off )?the (?:back|strip|silver)\b(?=.*` + GIFT_CARD + ')|' + GIFT_CARD + String.raw`.*\bscratch (?:off )?the (?:back|strip|silver)`)
 		],
-		with: /\b(?:gift ?cards?|itunes|google play|steam|razer gold|apple card|amazon card|ebay card|vanilla)\b/,
 	},
 	{
 		id: 'crypto',
@@ -156,7 +159,7 @@ export const SCAM_PATTERNS: readonly ScamPattern[] = [
 		reason: 'Outside the app nothing is held in escrow, there is no signed record of what was agreed, and the Resolution Center cannot help if something goes wrong.',
 		match: [
 			/\b(?:pay|paying|payment|deal|work|transact|settle|continue|send|talk|communicate|chat|move|take this|take it)\b(?: \S+){0,5} (?:outside|off|away from) (?:of )?(?:the |this )?(?:app|platform|site|escrow|system)\b/,
-			/\b(?:pay|send|transfer)(?: the (?:money|payment|rest|balance))? (?:me|us) directly\b/,
+			/\b(?:pay|send|transfer)(?: the (?:money|payment|rest|balance))? (?:me|us)(?: there| instead| via \S+| on \S+| through \S+)? directly\b/,
 			/\bpay(?:ing)? directly to (?:me|us)\b/,
 			/\b(?:skip|avoid|bypass|cut out|get around|go around|save on|dodge)(?: the| all the| any| those)? (?:escrow|middleman|(?:app|platform|escrow|service)(?:'s)? fees?)\b/,
 			/\bcancel (?:the|this|our) (?:contract|milestone|escrow)\b.{0,40}\b(?:pay|send|directly)\b/
@@ -170,10 +173,11 @@ export const SCAM_PATTERNS: readonly ScamPattern[] = [
 		match: [
 			/\b(?:you|u)(?: will| would|'ll)?(?: need to| must| have to| should| are required to| first need to| just need to| only need to| need)? (?:pay|send|deposit|cover|transfer)(?: us| me| the company| our team)?(?: a| an| the| your| our| this)?(?: small| one-?time| refundable| little| nominal| \S*\d\S*)? (?:registration|application|onboarding|training|activation|membership|verification|security|admin|administrative|equipment|starter|clearance|background check|placement|enrollment|enrolment|joining)(?: fee| fees| deposit| kit| charge| cost| payment)\b/,
 			/(?:^|\b(?:please|kindly|first,?|just|simply) )(?:pay|send|deposit|transfer)(?: us| me)?(?: a| an| the| your)?(?: small| one-?time| refundable| \S*\d\S*)? (?:registration|application|onboarding|training|activation|membership|verification|admin|administrative|equipment|starter|clearance|placement|enrollment|enrolment|joining)(?: fee| fees| deposit| kit| charge| cost)\b/,
+			re(String.raw`\b(?:pay|send|deposit|transfer)\b(?: \S+){0,3} (?:for|toward|towards|to cover) (?:the |your |a |an |our )?` + FEE_FOR + String.raw` (?:fee|fees|deposit|kit|charge|cost|payment)\b`),
 			/\b(?:pay|send|deposit|transfer|buy|purchase)\b(?: \S+){0,6} (?:to|in order to|so (?:that )?you can|before you can|and you'?ll|and you will|then you'?ll|then you will) (?:get|secure|unlock|receive|land|win|be)(?: \S+){0,2} (?:job|position|role|gig|hired|selected|assigned|approved|onboarded)\b/,
 			/\b(?:buy|purchase|order)(?: the| your| some)? (?:equipment|software|laptop|kit|starter kit|supplies|license|licence|training|course)(?: \S+){0,4} from (?:our|my) (?:vendor|supplier|partner|approved|designated|preferred|recommended|store)/
 		],
-		unless: [/\b(?:milestone|escrow|fund|funded|funding)\b/]
+		unless: [/\b(?:milestone|escrow|fund|funded|funding)\b/, TECH]
 	},
 	{
 		id: 'overpayment',

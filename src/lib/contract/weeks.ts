@@ -113,5 +113,6 @@ export const utcTime = (ms: number): string => `${new Date(ms).toISOString().sli
 export function hoursText(minutes: number): string {
 	const h = Math.floor(minutes / 60);
 	const m = minutes % 60;
+	if (!h) return `${m} min`;
 	return m ? `${h} h ${m} min` : `${h} h`;
 }

@@ -270,7 +270,8 @@ export function weekOffers(session: HourlySession, role: Role | undefined, week:
 						: 'The week is funded.'
 					: refusal(session, 'hourly.fund', { week, amount: due, currency, method: 'card' });
 
-	const draft = s.hourly ? timesheetDraft(s, week) : { segments: [], minutes: 0, amount: 0 };
+	// The draft walks every segment: drawn up only when a timesheet could still be signed.
+	const draft = role === 'freelancer' && !sheet && s.hourly ? timesheetDraft(s, week) : { segments: [] as string[], minutes: 0, amount: 0 };
 	const lock = lockAt(s, week);
 	const mine = [...(s.hourly?.timesheets.values() ?? [])].some((t) => t.week === week);
 	const submitWhy =
@@ -372,11 +373,12 @@ export async function runWeeklyDuties(
 		onNote(week, text);
 	};
 	try {
+		const logged = new Set<string>();
+		for (const x of s.hourly.segments.values()) if (x.status === 'live') logged.add(x.week);
 		for (const week of contractWeeks(s, providerNow)) {
 			if (weekStart(week) > providerNow) continue;
 			const o = weekOffers(session, role, week, providerNow, deviceNow, session.pending);
-			const live = [...s.hourly.segments.values()].some((x) => x.week === week && x.status === 'live');
-			if (o.submit.allowed && live && !d.done.has(`sheet:${week}`)) {
+			if (o.submit.allowed && logged.has(week) && !d.done.has(`sheet:${week}`)) {
 				d.done.add(`sheet:${week}`);
 				const r = await submitTimesheet(session, week);
 				say(

@@ -20,6 +20,7 @@ import { ContractLog } from '../contract/log';
 import { authenticate } from '../identity/authenticate';
 import { sign } from '../identity/ed25519';
 import { openProof, subscribeProof, unsubscribeProof, type RelayMessage, type WirePushSubscription } from '../../relay/protocol';
+import { setOwnPushEndpoint } from './push-endpoint';
 import { getContract, listContracts, loadDevice, relayCursorStorage, type ContractEntry } from './device-db';
 import { deriveRelayKeys, RelayClient, RelayError, type ReceivedEnvelope, type RelayKeys } from './relay-client';
 import { contractRelays, loadRelays } from './settings';
@@ -96,12 +97,7 @@ const clearPush = async () => {
 	await tx('rooms', 'readwrite', (s) => s.clear());
 };
 
-let ownEndpoint: string | undefined;
-/**
- * This device's push endpoint, once known (after `refreshPush`/`enablePush` on this page): the
- * relay client sends it with each upload so the relay does not wake this device for its own events.
- */
-export const ownPushEndpoint = (): string | undefined => ownEndpoint;
+export { ownPushEndpoint } from './push-endpoint';
 
 // —— what the browser offers ——
 
@@ -289,7 +285,7 @@ export async function enablePush(): Promise<PushResult> {
 	const wire = wireSubscription(sub);
 	const state: PushState = { relay: relay.relay, key: relay.key, endpoint: wire.endpoint, enabledAt: Date.now() };
 	await savePushState(state);
-	ownEndpoint = wire.endpoint;
+	setOwnPushEndpoint(wire.endpoint);
 	const { rooms, problems } = await subscribeRooms(state, wire);
 	void registerPeriodicSync(reg);
 	return { permission, enabled: true, relay: relay.relay, rooms, problems };
@@ -307,7 +303,7 @@ export async function refreshPush(): Promise<PushResult | undefined> {
 	const sub = await reg.pushManager.getSubscription();
 	if (!sub) return enablePush(); // the browser dropped it: subscribe again
 	const wire = wireSubscription(sub);
-	ownEndpoint = wire.endpoint;
+	setOwnPushEndpoint(wire.endpoint);
 	const known = new Set((await listPushRooms()).map((r) => r.contract));
 	const changed = wire.endpoint !== state.endpoint;
 	if (changed) await savePushState({ ...state, endpoint: wire.endpoint });
@@ -347,7 +343,7 @@ export async function disablePush(): Promise<void> {
 		await (await reg?.pushManager.getSubscription())?.unsubscribe();
 		await (reg as PeriodicSyncRegistration | undefined)?.periodicSync?.unregister(PERIODIC_TAG).catch(() => undefined);
 	}
-	ownEndpoint = undefined;
+	setOwnPushEndpoint(undefined);
 	await clearPush();
 }
 

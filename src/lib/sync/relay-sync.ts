@@ -14,6 +14,7 @@
  *
  * No Svelte: the session (contract-session.svelte.ts) subscribes to the state and shows it.
  */
+import { ownPushEndpoint } from './push-endpoint';
 import type * as Y from 'yjs';
 import type { ContractLog } from '../contract/log';
 import type { ContractDoc } from './contract-doc';
@@ -107,6 +108,8 @@ export class RelayPool {
 				socket: this.options.socket,
 				reconnect: false,
 				requestTimeoutMs: this.options.requestTimeoutMs ?? 20_000,
+				// This device's own uploads never wake it through push.
+				ownPushEndpoint,
 				// Errors about one room's items (junk a link holder wrote) are skipped by the client; an error
 				// with no room is the connection: every contract on it opens its room again.
 				onError: (error, room) => {

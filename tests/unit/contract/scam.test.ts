@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PAY_SCOPE_THRESHOLDS, SCAM_PATTERNS, payAboveScope, proposalWarnings, scamContext, warningsFor, type ProposalText } from '../../../src/lib/contract/scam';
 import { emptyState, type ContractState } from '../../../src/lib/contract/state';
@@ -33,6 +34,9 @@ const POSITIVES: [text: string, id: string][] = [
 	['You need to pay a $50 registration fee before we can assign the project.', 'pay-a-fee'],
 	['Send the training fee to get the job and we will onboard you tomorrow.', 'pay-a-fee'],
 	['Please buy the equipment from our approved vendor; we reimburse you later.', 'pay-a-fee'],
+	['Congratulations, you are hired! Please send $100 for the onboarding kit to get started.', 'pay-a-fee'],
+	['I prefer Payoneer, pay me there directly.', 'outside-the-app'],
+	['Our company will send you a check: deposit it and send the difference to our vendor.', 'overpayment'],
 	['I accidentally overpaid you, please send back the difference.', 'overpayment'],
 	['Refund the excess amount to me by PayPal.', 'overpayment'],
 	['Email me at grace.hopper@example.com so we can talk there.', 'contact-details'],
@@ -88,7 +92,10 @@ const NEGATIVES: string[] = [
 	'Send photos to friends and family from the app.',
 	'Add me to the GitHub repo please.',
 	'We will pay you once the work is approved, through escrow.',
-	'Please update my payment details in the profile mockup.'
+	'Please update my payment details in the profile mockup.',
+	'Users pay for the membership fee at checkout.',
+	'Can we hop on a Zoom call in the app to discuss the scope?',
+	'I never take payments outside the app.'
 ];
 
 describe('scam patterns', () => {
@@ -143,6 +150,25 @@ describe('scam patterns', () => {
 		expect(ids('I will never ask you to pay into my bank account.')).toEqual([]);
 		expect(ids('Please do not send money to my bank account, use the escrow.')).toEqual([]);
 		expect(ids('Don’t use the escrow, just pay me via PayPal.')).toContain('payment-app');
+	});
+
+	it('property: ordinary sentences stay quiet together, and a request among them is still found', () => {
+		const negative = fc.constantFrom(...NEGATIVES);
+		const joiner = fc.constantFrom(' ', '\n', '\n\n', '  ');
+		fc.assert(
+			fc.property(fc.array(negative, { minLength: 1, maxLength: 5 }), joiner, (parts, j) => {
+				expect(warningsFor(parts.join(j), UNFUNDED)).toEqual([]);
+			}),
+			{ numRuns: 500 }
+		);
+		// On separate lines: some positives end without a full stop, and run on into the next sentence otherwise.
+		const line = fc.constantFrom('\n', '\n\n', ' \n ');
+		fc.assert(
+			fc.property(fc.array(negative, { maxLength: 3 }), fc.constantFrom(...POSITIVES), fc.array(negative, { maxLength: 3 }), line, (before, [text, id], after, j) => {
+				expect(ids([...before, text, ...after].join(j))).toContain(id);
+			}),
+			{ numRuns: 500 }
+		);
 	});
 
 	it('empty and whitespace-only text raises nothing', () => {

@@ -1,0 +1,26 @@
+/**
+ * People for the browser tests: each in a browser of their own (separate storage, separate keys),
+ * closed after every test, with a device set up the way a person does it on the first screen.
+ */
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+
+const browsers: Browser[] = [];
+test.afterEach(async () => {
+	await Promise.all(browsers.splice(0).map((b) => b.close()));
+});
+
+/** A new browser for `name`, its page errors printed with the name. */
+export async function person(name: string, baseURL: string): Promise<Page> {
+	const browser = await chromium.launch(test.info().project.use.launchOptions ?? {});
+	browsers.push(browser);
+	const page = await (await browser.newContext({ baseURL })).newPage();
+	page.on('pageerror', (e) => console.error(`[${name}]`, e.message));
+	return page;
+}
+
+/** The first screen: a name, then "Create my key". */
+export async function setUp(page: Page, name: string): Promise<void> {
+	await page.getByLabel('Your name, as the other party will see it').fill(name);
+	await page.getByRole('button', { name: 'Create my key' }).click();
+	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
+}
