@@ -95,7 +95,7 @@ test('a push wakes the service worker: it pulls, verifies and folds, then names 
 	// What the relay would send: the room id, nothing else.
 	const room = deriveRelayKeys(secretOf(link)).room;
 	await cdp.send('ServiceWorker.deliverPushMessage', { origin: new URL(baseURL!).origin, registrationId: registrations[0]!, data: JSON.stringify({ room }) });
-	await expect.poll(() => notifications(page), { timeout: 30_000 }).toEqual([{ title, body: 'Ada released $500.00 on Design', contract }]);
+	await expect.poll(() => notifications(page), { timeout: 60_000 }).toEqual([{ title, body: 'Ada released $500.00 on Design', contract }]);
 
 	// The worker kept what it pulled: the contract opens with the release while nobody can send it
 	// (Ada's app is closed, the relay out of reach).
