@@ -1,9 +1,8 @@
 /** Balances as each party sees them, read straight from the ledger (never stored separately). */
-import { escrowAccount } from './ledger';
 import type { ContractState } from './state';
 
 export interface Balances {
-	/** In escrow across all milestones. */
+	/** In escrow across all milestones and hourly weeks. */
 	escrow: number;
 	/** Released, waiting out the security period. */
 	pending: number;
@@ -19,7 +18,8 @@ export interface Balances {
 export function balances(s: ContractState): Balances {
 	const l = s.ledger;
 	return {
-		escrow: s.milestones.reduce((sum, m) => sum + l.balance(escrowAccount(m.id)), 0),
+		// Every escrow account: milestones (`escrow:<id>`) and hourly weeks (`escrow:week:<Monday>`).
+		escrow: [...l.balances].reduce((sum, [account, v]) => (account.startsWith('escrow:') ? sum + v : sum), 0),
 		pending: l.balance('freelancer:pending'),
 		available: l.balance('freelancer:available'),
 		paidOut: l.balance('freelancer:payouts'),

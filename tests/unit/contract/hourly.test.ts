@@ -4,6 +4,7 @@
  * them, then a property: any delivery order of the same hourly events derives the same state, and
  * no week bills more than its limit × rate.
  */
+import { balances } from '../../../src/lib/contract/balances';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertContractInvariants } from '../../../src/lib/contract/fold';
@@ -511,6 +512,8 @@ describe('the TEST MODE mock provider', () => {
 		const fund = await w.emit(CLIENT, 'hourly.fund', { week: W1, amount: 50_000, currency: 'USD', method: 'card' });
 		const funded = await put(await mock.fund(req(fund)));
 		expect((await mock.fund(req(fund))).id).toBe(funded.id);
+		// What pages show as "in escrow" counts the week's escrow, not only milestones.
+		expect(balances(w.state).escrow).toBe(50_000);
 		const ids = await logRun(w, MON, 18);
 		at(LOCK1);
 		const sheet = await w.emit(FREELANCER, 'hourly.timesheet', { week: W1, segments: ids, minutes: 180, amount: 15_000, currency: 'USD' });
