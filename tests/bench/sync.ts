@@ -21,6 +21,8 @@ export async function seed(page: Page, key: typeof CLIENT, name: string, update:
 	await page.evaluate(
 		async ({ key, name, contract, secret, update, signaling }) => {
 			localStorage.setItem('milestone.network', JSON.stringify({ signaling: [signaling], iceServers: [] }));
+			// BENCH_NO_RELAY=1: this device uses no relay (what WebRTC alone costs).
+			if ((globalThis as { __benchNoRelay?: boolean }).__benchNoRelay) localStorage.setItem('milestone.relays', JSON.stringify({ relays: [] }));
 			const open = (db: string, version: number, upgrade: (d: IDBDatabase, from: number) => void) =>
 				new Promise<IDBDatabase>((resolve, reject) => {
 					const r = indexedDB.open(db, version);
@@ -90,7 +92,7 @@ export async function syncBench(entries: [string, string][]): Promise<Record<str
 		// tsx compiles the evaluated functions with esbuild's __name helper; give the pages a no-op one.
 		const context = async (browser: typeof a) => {
 			const c = await browser.newContext();
-			await c.addInitScript('globalThis.__name = (f) => f;');
+			await c.addInitScript('globalThis.__name = (f) => f;' + (process.env.BENCH_NO_RELAY ? ' globalThis.__benchNoRelay = true;' : ''));
 			return c.newPage();
 		};
 		const ada = await context(a);

@@ -82,7 +82,16 @@ export class ContractSession {
 			return provider.id === 'mock' ? mock : escrowFor(provider);
 		});
 		// Before anything writes: every event written from here on is queued for the relays.
-		this.relaySync = new RelaySync({ cdoc, secret: entry.secret, relays: entry.relays ?? [], pool: relayPool, queue: relayQueue, cursors: relayCursorStorage });
+		this.relaySync = new RelaySync({
+			cdoc,
+			secret: entry.secret,
+			relays: entry.relays ?? [],
+			pool: relayPool,
+			queue: relayQueue,
+			cursors: relayCursorStorage,
+			// A relay new to this contract gets its past once the page is open and peers had their turn.
+			seedAfterMs: 10_000
+		});
 		this.relaySync.subscribe((s) => (this.relay = s));
 		void this.relaySync.start();
 		this.party = new Party(device.key, cdoc.log, this.escrow, cdoc.sink, undefined, outboxStorage);

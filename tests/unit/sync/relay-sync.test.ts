@@ -97,7 +97,7 @@ class Device {
 	}
 
 	/** Open the app: sync with these relays. */
-	async open(secret: string, relays: string[], options: { pullEveryMs?: number } = {}): Promise<RelaySync> {
+	async open(secret: string, relays: string[], options: { pullEveryMs?: number; seedAfterMs?: number } = {}): Promise<RelaySync> {
 		this.states = [];
 		this.sync = new RelaySync({
 			cdoc: this.cdoc,
@@ -113,7 +113,8 @@ class Device {
 			events: this.events,
 			offline: false,
 			retryMaxMs: 500,
-			pullEveryMs: options.pullEveryMs ?? 60_000
+			pullEveryMs: options.pullEveryMs ?? 60_000,
+			seedAfterMs: options.seedAfterMs
 		});
 		this.sync.subscribe((s) => this.states.push(s));
 		await this.sync.start();
@@ -292,6 +293,26 @@ describe('what arrives from the relay', () => {
 		await grace.open(secret, [r.url]);
 		await grace.has('the whole contract', () => grace.applied().length === 4);
 		expect(grace.applied()).toEqual(ada.applied());
+	});
+
+	it('the app gives a relay the past of such a contract only after a while, so opening and peers go first', async () => {
+		const r = await relay();
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
+		ada.load(proposal.contract);
+		await ada.party.publish([proposal]);
+		await ada.party.act('message.posted', { text: 'before relays' });
+		const opened = Date.now();
+		await ada.open(secret, [r.url], { seedAfterMs: 1500 });
+		// Opening did not wait for the upload.
+		expect(Date.now() - opened).toBeLessThan(1500);
+		const grace = device(FREELANCER);
+		grace.load(proposal.contract);
+		await grace.open(secret, [r.url], { pullEveryMs: 200 });
+		await new Promise((done) => setTimeout(done, 600));
+		expect(grace.applied()).toHaveLength(0);
+		await grace.has('the past, once the delay is over', () => grace.applied().length === 2);
 	});
 
 	it('goes through the same verification and fold: a link holder’s junk is kept and refused, never applied', async () => {
