@@ -133,7 +133,8 @@ export class ContractSession {
 	 * the shared TEST MODE offset when the provider is the mock. (`escrow.now()` asks the provider.)
 	 */
 	now(): number {
-		return testModeNow(this.derived.state, Date.now());
+		// Never behind the latest time the provider signed: its clock has reached at least that.
+		return Math.max(testModeNow(this.derived.state, Date.now()), this.derived.state.providerNow);
 	}
 
 	/** TEST MODE: move this contract's provider clock forward by whole days, for both parties. */
