@@ -66,7 +66,9 @@ const server = createServer(async (req, res) => {
 await startSignaling({ port: signalingPort, host, log: console.log });
 // The relay keeps each contract's encrypted events for devices that are never online together (src/relay/).
 const { startRelay } = await tsImport('../src/relay/node.ts', import.meta.url);
-await startRelay({ port: relayPort, host, dataDir: relayData, log: console.log });
+// Web Push as in src/relay/main.ts: `--push-subject mailto:…` names the operator, `--no-push` turns it off.
+const push = args.includes('--no-push') ? false : { subject: flag('push-subject', process.env.RELAY_PUSH_SUBJECT ?? '') || undefined };
+await startRelay({ port: relayPort, host, dataDir: relayData, push, log: console.log });
 server.listen(port, host, () => {
 	console.log(`Milestone is served at http://${host === '127.0.0.1' ? 'localhost' : host}:${port}/ (mock escrow, TEST MODE)`);
 });

@@ -71,7 +71,8 @@ async function browserOpenScript(): Promise<string> {
 
 export async function pageBench(bigUpdate: Uint8Array, events: number): Promise<Record<string, number | string>> {
 	const port = 4393;
-	const server = spawn(process.execPath, ['scripts/serve.js', '--port', String(port), '--signaling-port', '4394'], { stdio: 'ignore' });
+	// Ports of its own (relay too), so it runs beside the sync benchmark's server.
+	const server = spawn(process.execPath, ['scripts/serve.js', '--port', String(port), '--signaling-port', '4394', '--relay-port', '4395'], { stdio: 'ignore' });
 	await new Promise((r) => setTimeout(r, 800));
 	const browser = await chromium.launch(LAUNCH);
 	try {

@@ -13,6 +13,7 @@ import { coldOpen, openFigures } from './open';
 import { syncBench } from './sync';
 import { pageBench } from './pages';
 import { relayBench } from './relay';
+import { catchUpBench } from './catch-up';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -66,6 +67,7 @@ async function main() {
 		out.push({ benchmark: 'pages', ...(await pageBench(update, events)), targets: { initialJsGzipKB: 150, inBrowserColdOpenToPlainYjsRatio: 2.5, inBrowserReopenToPlainYjsRatio: 1.3 } });
 	}
 	out.push(await relayBench());
+	out.push(await catchUpBench());
 	console.log(JSON.stringify(out, null, 2));
 }
 

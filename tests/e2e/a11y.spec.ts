@@ -21,7 +21,7 @@ async function nav(page: Page, link: string) {
 }
 
 test('every page passes axe-core in light and dark', async ({ browser, baseURL }) => {
-	test.setTimeout(120_000);
+	test.setTimeout(180_000);
 	const ada = await (await browser.newContext({ baseURL })).newPage();
 	const grace = await (await browser.newContext({ baseURL })).newPage();
 	await ada.goto('/');
@@ -66,6 +66,14 @@ test('every page passes axe-core in light and dark', async ({ browser, baseURL }
 	await ada.getByRole('button', { name: 'Send message' }).click();
 	await expect(grace.getByTestId('messages').getByTestId('scam-warning')).toBeVisible({ timeout: 15_000 });
 	for (const scheme of SCHEMES) await audit(grace, 'scam-warning', scheme);
+	// Verify: the codes, a refused code with its reason, and the badge once verified.
+	await grace.getByText('Verify with a QR code or a verification code instead').click();
+	await grace.getByRole('button', { name: 'Check their code' }).click();
+	await expect(grace.locator('#their-verify-code-error')).toBeVisible();
+	for (const scheme of SCHEMES) await audit(grace, 'verify-code-error', scheme);
+	await ada.getByRole('button', { name: 'Mark as verified' }).click();
+	await expect(ada.getByTestId('party-freelancer').getByTestId('verified-badge')).toBeVisible();
+	for (const scheme of SCHEMES) await audit(ada, 'contract-verified', scheme);
 	await ada.getByTestId('milestone-m1').getByRole('button', { name: 'Release Payment' }).click();
 	await ada.getByTestId('milestone-m1').getByRole('button', { name: 'Release everything' }).click();
 	for (const scheme of SCHEMES) await audit(ada, 'release-confirmation', scheme);
@@ -78,6 +86,10 @@ test('every page passes axe-core in light and dark', async ({ browser, baseURL }
 	await nav(grace, 'Payments');
 	await expect(grace.getByTestId('balance-USD')).toBeVisible({ timeout: 15_000 });
 	for (const scheme of SCHEMES) await audit(grace, 'payments', scheme);
+	// The Resolution Center with no dispute; tests/e2e/dispute.spec.ts audits it with an open one.
+	await nav(grace, 'Resolution Center');
+	await expect(grace.getByTestId('no-open-disputes')).toBeVisible({ timeout: 15_000 });
+	for (const scheme of SCHEMES) await audit(grace, 'resolution-center-empty', scheme);
 	await nav(grace, 'Inbox');
 	for (const scheme of SCHEMES) await audit(grace, 'inbox', scheme);
 	await nav(ada, 'Settings');

@@ -73,7 +73,7 @@ async function audit(page: Page, name: string) {
 }
 
 test('hourly: two weeks logged, two segments disputed and accepted, week 1 paid net and week 2 in full', async ({ baseURL }) => {
-	test.setTimeout(150_000);
+	test.setTimeout(240_000);
 	const { page: ada, context: adaContext } = await person('ada', baseURL!, 'America/New_York');
 	const { page: grace, context: graceContext } = await person('grace', baseURL!, 'Europe/Berlin');
 	const setTime = (s: string) => Promise.all([adaContext.clock.setSystemTime(utc(s)), graceContext.clock.setSystemTime(utc(s))]);
@@ -96,6 +96,12 @@ test('hourly: two weeks logged, two segments disputed and accepted, week 1 paid 
 	await grace.getByRole('button', { name: 'Accept contract' }).click();
 	await confirmCounterparty(ada, 'Grace');
 	await expect(grace.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
+	// Only what an hourly contract has: no milestones, no fixed-price review window.
+	for (const p of [ada, grace]) {
+		await expect(p.getByRole('heading', { name: 'Milestones' })).toHaveCount(0);
+		await expect(p.getByRole('button', { name: 'Propose a milestone' })).toHaveCount(0);
+		await expect(p.getByText(/review window \d+ days/)).toHaveCount(0);
+	}
 
 	// Ada funds week 1: its limit × rate goes into escrow.
 	await ada.getByRole('button', { name: 'Fund the week of 4 Jan 2027 ($600.00)' }).click();
@@ -202,6 +208,64 @@ test('hourly: two weeks logged, two segments disputed and accepted, week 1 paid 
 	await nav(ada, 'Payments');
 	await expect(ada.getByTestId('released-USD')).toHaveText('$110.00', { timeout: 15_000 });
 	await expect(ada.getByTestId('funded-USD')).toHaveText('$1,200.00');
+
+	// Payments lists the hourly weeks. Ada (client): each billed week, its time, amount and status.
+	const adaW1 = ada.getByTestId('client-weeks').getByTestId(`week-${W1}`);
+	await expect(adaW1.getByTestId('week-hours')).toHaveText('1 h');
+	await expect(adaW1.getByTestId('week-amount')).toContainText('$40.00');
+	await expect(adaW1.getByTestId('week-amount')).toContainText('$60.00 billed, $20.00 refunded');
+	await expect(adaW1.getByTestId('week-status')).toContainText('Paid: $40.00 paid');
+	const adaW2 = ada.getByTestId('client-weeks').getByTestId(`week-${W2}`);
+	await expect(adaW2.getByTestId('week-hours')).toHaveText('1 h 10 min');
+	await expect(adaW2.getByTestId('week-status')).toContainText('Paid: $70.00 paid');
+	// Grace (freelancer): each week's earnings, pending until the security period ends, or available.
+	const graceW1 = grace.getByTestId('freelancer-weeks').getByTestId(`week-${W1}`);
+	await expect(graceW1.getByTestId('week-status')).toContainText('$40.00 available since');
+	const graceW2 = grace.getByTestId('freelancer-weeks').getByTestId(`week-${W2}`);
+	await expect(graceW2.getByTestId('week-amount')).toHaveText('$70.00');
+	await expect(graceW2.getByTestId('week-status')).toContainText('$70.00 pending until');
+	await expect(grace.getByTestId('pending-lots')).toContainText('Support retainer · week of 11 Jan 2027');
+
+	await audit(ada, 'payments-hourly-client');
+	await audit(grace, 'payments-hourly-freelancer');
+
+	// Week 1's invoice, from Payments: the time with its memo, the rate, and the amounts, in Ada's time zone.
+	await adaW1.getByRole('link', { name: 'Invoice for the week of 4 Jan 2027, Support retainer' }).click();
+	const invoice = ada.getByTestId('invoice');
+	await expect(invoice.getByTestId('invoice-line')).toHaveCount(2, { timeout: 15_000 });
+	await expect(invoice.getByTestId('invoice-line').nth(0)).toContainText('04:00–04:40');
+	await expect(invoice.getByTestId('invoice-line').nth(0)).toContainText('Built the signup form');
+	await expect(invoice.getByTestId('invoice-line').nth(0)).toContainText('40 min');
+	await expect(invoice.getByTestId('invoice-line').nth(1)).toContainText('disputed, refunded to the client');
+	await expect(invoice.getByTestId('invoice-from')).toHaveText('Grace');
+	await expect(invoice.getByTestId('invoice-to')).toHaveText('Ada');
+	await expect(invoice.getByTestId('invoice-rate')).toHaveText('$60.00 an hour');
+	await expect(invoice.getByTestId('invoice-amount')).toHaveText('$60.00');
+	await expect(invoice.getByTestId('invoice-refunded')).toHaveText('−$20.00');
+	await expect(invoice.getByTestId('invoice-total')).toHaveText('$40.00');
+	await audit(ada, 'invoice-client');
+	const [file] = await Promise.all([ada.waitForEvent('download'), ada.getByRole('button', { name: 'Download invoice (HTML)' }).click()]);
+	expect(file.suggestedFilename()).toMatch(new RegExp(`^invoice-[0-9A-Z_-]{8}-${W1}\\.html$`));
+	const html = await (await import('node:fs/promises')).readFile((await file.path())!, 'utf8');
+	expect(html).toContain('Built the signup form');
+	expect(html).toContain('$40.00');
+
+	// Week 2's invoice, from Grace's Work Diary: 1 h 10 min at $60.00, $70.00.
+	await openDiary(grace, W2);
+	await grace.getByTestId('invoice-link').click();
+	await expect(grace.getByTestId('invoice-total')).toHaveText('$70.00', { timeout: 15_000 });
+	await expect(grace.getByTestId('invoice-hours')).toHaveText('1 h 10 min');
+	await expect(grace.getByTestId('invoice-line').filter({ hasText: 'Reviewed the pull request' })).toHaveCount(1);
+	await expect(grace.getByTestId('invoice-status')).toContainText('pending until');
+
+	// The Work Diary runs on the contract's TEST MODE clock: 13 days ahead, it reads Sunday 24 January
+	// while the devices still read 11 January, and Grace logs Wednesday 20 January of that week.
+	const W3 = '2027-01-18';
+	await openDiary(grace, W3);
+	await expect(grace.getByTestId('diary-week')).toHaveText('Week of 18 Jan 2027');
+	await addManualTime(grace, '2027-01-20', '10:00', '10:30', 'Fixed the login bug');
+	await expect(grace.getByTestId('diary-logged')).toContainText('30 min', { timeout: 15_000 });
+	await expect(grace.locator('[data-testid="segment"]').filter({ hasText: 'Fixed the login bug' })).toHaveCount(3);
 });
 
 test('a new hourly contract shows every field error at once, next to its field; no weekly limit is plainly not protected', async ({ page }) => {

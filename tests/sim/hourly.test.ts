@@ -218,7 +218,9 @@ class HourlySim {
 					const id = await this.emit(FREELANCER, 'hourly.segmentsDeleted', { segments: [seg.id] });
 					return this.w.rejection(id)?.message ?? 'deleted';
 				}
-				const id = await this.emit(FREELANCER, 'hourly.segment', { start: seg.start + step.delta * SEGMENT_MS, source: seg.source, memo: `${seg.memo} (edited)`, activity: seg.activity, replaces: seg.id });
+				// Tracked time keeps its slot (only its memo changes); manual time may move.
+				const start = seg.source === 'manual' ? seg.start + step.delta * SEGMENT_MS : seg.start;
+				const id = await this.emit(FREELANCER, 'hourly.segment', { start, source: seg.source, memo: `${seg.memo} (edited)`, activity: seg.activity, ...(seg.screenshot ? { screenshot: seg.screenshot } : {}), replaces: seg.id });
 				return this.w.rejection(id)?.message ?? 'edited';
 			}
 			case 'close': {

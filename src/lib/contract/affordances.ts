@@ -7,6 +7,8 @@ import { newMilestoneId } from './amendments';
 import { escrowHeld } from './ending';
 import { check } from './fold';
 import { fundingOffer } from './funding';
+import { partsOf, type KindParts } from './kind';
+import { hourlyEndingConsequence, isHourly } from './timesheet';
 import { parseAmount } from '../money/amount';
 import type { CurrencyCode } from '../money/currency';
 import type { FundingMethod } from '../money/fees';
@@ -69,6 +71,8 @@ export interface ContractAffordances {
 
 export interface Affordances {
 	role?: Role;
+	/** Which parts of a contract apply to its kind (milestones or weeks): what a page renders at all. */
+	parts: KindParts;
 	contract: ContractAffordances;
 	milestones: MilestoneAffordances[];
 }
@@ -162,7 +166,7 @@ export function affordances(s: ContractState, role: Role | undefined, providerNo
 	const now = providerNow;
 	const milestones = s.terms ? s.milestones.filter((m) => !m.removed).map((m) => milestoneAffordances(s, role, m, now)) : [];
 	const escrow = s.terms ? escrowHeld(s) : 0;
-	const consequence = endingConsequence(s);
+	const consequence = isHourly(s) ? hourlyEndingConsequence(s) : endingConsequence(s);
 	const mode = escrow === 0 ? 'end' : 'propose';
 	const end = mode === 'end' ? probe(s, role, 'contract.ended', {}, now) : probe(s, role, 'contract.endProposed', { reason: 'Ending by agreement' }, now);
 	const proposal = s.endProposal?.id;
@@ -184,6 +188,7 @@ export function affordances(s: ContractState, role: Role | undefined, providerNo
 		: reject('invalid-state', 'The contract terms have not arrived yet.');
 	return {
 		...(role ? { role } : {}),
+		parts: partsOf(s),
 		milestones,
 		contract: {
 			escrow,

@@ -20,6 +20,7 @@ export function newMilestoneId(s: ContractState): string {
 /** Is the change possible on this state? Checked when proposed and again when accepted. */
 export function checkChange(s: ContractState, change: MilestoneChange): Rejection | null {
 	if (s.status !== 'active') return reject('invalid-state', 'Milestones change only on an active contract.');
+	if (s.terms?.kind === 'hourly') return reject('invalid-state', 'An hourly contract bills weeks of logged time, not milestones.');
 	if (change.kind === 'add') {
 		if (s.milestones.some((m) => m.id === change.milestone.id))
 			return reject('invalid-state', `A milestone with id "${change.milestone.id}" already exists.`);

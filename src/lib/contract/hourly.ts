@@ -84,7 +84,25 @@ function segmentContentRefusal(s: ContractState, ev: EvOf<'hourly.segment'>): Re
 		const old = s.hourly!.segments.get(replaces);
 		if (!old) return reject('invalid-state', 'It edits a segment this contract does not have.');
 		if (ev.at >= nominalLockAt(s, old.week)) return reject('invalid-state', `Edits to the week of ${old.week} locked ${utcTime(nominalLockAt(s, old.week))}.`);
+		const altered = trackedEditRefusal(old, ev.payload);
+		if (altered) return altered;
 	}
+	return null;
+}
+
+/**
+ * Tracked time is what the tracker saw: its slot, its activity count and its screenshot are the
+ * evidence the client reads, so an edit may change a tracked segment's memo and nothing else. The
+ * source never changes either way: manual time edited into "tracked" would pass as evidence it is
+ * not (to move tracked time, delete it and add manual time, which is labelled as such).
+ */
+function trackedEditRefusal(old: Segment, edit: EvOf<'hourly.segment'>['payload']): Rejection | null {
+	if (old.source === 'manual' && edit.source === 'tracked') return reject('tracked-time-altered', 'Manual time cannot become tracked time: only the time tracker logs tracked time.');
+	if (old.source === 'tracked' && edit.source === 'manual') return reject('tracked-time-altered', 'Tracked time cannot be relabelled as manual: delete it and add manual time instead.');
+	if (old.source !== 'tracked') return null;
+	if (edit.start !== old.start) return reject('tracked-time-altered', `Tracked time stays at the time it was tracked (${utcTime(old.start)}): delete it and add manual time instead.`);
+	if (edit.activity !== old.activity) return reject('tracked-time-altered', `The activity the tracker counted (${old.activity} of 10 minutes) cannot be changed.`);
+	if (edit.screenshot !== old.screenshot) return reject('tracked-time-altered', 'A tracked segment keeps its screenshot: to discard the screenshot, delete its segment.');
 	return null;
 }
 

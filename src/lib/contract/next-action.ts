@@ -3,6 +3,7 @@
  * It asks the same state the rules read; it allows nothing by itself (the rules still decide).
  * `now` should be provider time; deadlines are judged on it.
  */
+import { disputeAttention } from './dispute-affordances';
 import { fundingOffer } from './funding';
 import { autoReleaseDecision, reviewWindow } from './release';
 import { DAY_MS, escrowOf, type ContractState, type Role } from './state';
@@ -24,6 +25,9 @@ export function nextAction(s: ContractState, role: Role | undefined, now: number
 		return s.feedback[role] ? undefined : 'Leave feedback';
 	}
 	if (s.status !== 'active') return undefined;
+	// A dispute step waits on a deadline where silence decides: it comes first (dispute-affordances.ts).
+	const dispute = disputeAttention(s, role, now);
+	if (dispute) return dispute;
 	if (s.endProposal && s.parties[role] !== s.endProposal.author) return 'Answer the proposal to end the contract';
 	const open = [...s.refundRequests.values()].find((r) => r.status === 'open');
 	if (open && role === 'freelancer') return 'Answer the refund request';

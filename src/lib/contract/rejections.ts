@@ -29,6 +29,7 @@ export const REJECTION_CODES = {
 	'already-settled': 'This intent has already been settled by the provider.',
 	'too-early': 'The provider clock has not reached the deadline for this action.',
 	'revision-cap': 'The agreed number of revisions is used up: changes now need an amendment.',
+	'tracked-time-altered': 'Tracked time stays as the time tracker recorded it: an edit may change its memo only, and manual time cannot become tracked.',
 	'insufficient-balance': 'The available balance is lower than the amount.'
 } as const;
 

@@ -10,7 +10,9 @@ import type { CurrencyCode } from '../money/currency';
 import { feeFor, PAYOUT_FEES, PAYOUT_LABELS, PAYOUT_METHODS, type PayoutMethod } from '../money/fees';
 import { balances, withdrawable } from './balances';
 import type { TransferKind } from './ledger';
-import type { ContractState, Role } from './state';
+import { hourlyTermsOf, isHourly, lockAt, recordedTimesheet, reviewEndsAt, timesheetDeadline, weekFigures, disputeStatus, closesAt } from './timesheet';
+import { DAY_MS, type ContractState, type Role } from './state';
+import { SEGMENT_MINUTES, SEGMENT_MS, weekOf } from './weeks';
 
 export interface ClientStatement {
 	role: 'client';
@@ -215,4 +217,175 @@ export function checkWithdrawal(s: ContractState, f: FreelancerStatement, amount
  */
 export function seenBy(type: string, role: Role | undefined): boolean {
 	return role === 'freelancer' || (type !== 'withdrawal.requested' && type !== 'receipt.paidOut');
+}
+
+// —— hourly weeks: what each week billed, where it stands, and its invoice ————————————————————————
+
+/**
+ * Where a week's bill stands at a provider time:
+ * - in-progress: not closed yet, or closed and waiting for its timesheet (nothing billed yet);
+ * - in-review: its timesheet is recorded and the client's review window runs;
+ * - disputed: some of its time is in a dispute still open or declined (it waits for the outcome);
+ * - releasing: the review ended, the freelancer's claim has not been paid yet;
+ * - paid: everything it owes is released (net of accepted disputes);
+ * - refunded: all its billed time was disputed and given back to the client;
+ * - not-billed: no timesheet was recorded in time, or it bills nothing.
+ */
+export type WeekBillStatus = 'in-progress' | 'in-review' | 'disputed' | 'releasing' | 'paid' | 'refunded' | 'not-billed';
+
+export interface WeekLot {
+	amount: number;
+	releasedAt: number;
+	/** The end of its security period: available to withdraw from then. */
+	availableAt: number;
+	available: boolean;
+}
+
+export interface WeekBill {
+	week: string;
+	status: WeekBillStatus;
+	/** The provider recorded its timesheet: the week is billed, and has an invoice. */
+	invoiced: boolean;
+	/** Minutes the recorded timesheet bills (logged so far, before it is recorded). */
+	minutes: number;
+	/** What it bills: floor(minutes × rate / 60) of the recorded timesheet (of the draft before). */
+	amount: number;
+	/** Taken off by accepted or unanswered disputes. */
+	refunded: number;
+	/** Minutes in disputes still open or declined. */
+	disputedMinutes: number;
+	/** What the week comes to now: amount − refunded. */
+	net: number;
+	/** Released so far, and when the last release was. */
+	released: number;
+	paidAt?: number;
+	/** When the client's review ends (recorded timesheets only): the week is paid from then. */
+	reviewEndsAt?: number;
+	/** Not paid yet: when its money would become available to the freelancer if paid as the review ends (review end + security period). */
+	availableFrom?: number;
+	/** When its edits lock: the timesheet is recorded from then. */
+	lockAt: number;
+	/** Each release of the week to the freelancer, oldest first, with when it becomes available. */
+	lots: WeekLot[];
+	/** Of the released money: still in its security period, and available. */
+	pending: number;
+	available: number;
+}
+
+/** Minutes and amount a week has logged but not yet billed: its live segments with a memo (what the diary drafts). */
+function loggedSoFar(s: ContractState, week: string): number {
+	let n = 0;
+	for (const x of s.hourly!.segments.values()) if (x.status === 'live' && x.week === week && x.memo) n++;
+	return n * SEGMENT_MINUTES;
+}
+
+/** One week's bill at provider time `providerNow` (see WeekBill). */
+export function weekBill(s: ContractState, week: string, providerNow: number): WeekBill {
+	const now = effectiveNow(s, providerNow);
+	const rate = hourlyTermsOf(s).rate;
+	const sheet = recordedTimesheet(s, week);
+	const f = weekFigures(s, week, now);
+	const lots = s.releases
+		.filter((l) => l.week === week)
+		.map((l) => ({ amount: l.amount, releasedAt: l.releasedAt, availableAt: l.maturesAt, available: l.matured || l.maturesAt <= now }))
+		.sort((a, b) => a.releasedAt - b.releasedAt);
+	const pending = lots.filter((l) => !l.available).reduce((sum, l) => sum + l.amount, 0);
+	const released = lots.reduce((sum, l) => sum + l.amount, 0);
+	const base = { week, invoiced: sheet !== undefined, lockAt: lockAt(s, week), lots, pending, available: released - pending, released, ...(lots.length ? { paidAt: lots.at(-1)!.releasedAt } : {}) };
+	if (!sheet) {
+		const minutes = loggedSoFar(s, week);
+		const amount = Math.floor((minutes * rate) / 60);
+		const over = now >= timesheetDeadline(s, week);
+		return { ...base, status: over ? 'not-billed' : 'in-progress', minutes: over ? 0 : minutes, amount: over ? 0 : amount, refunded: 0, disputedMinutes: 0, net: over ? 0 : amount };
+	}
+	const net = f.owed;
+	const ends = reviewEndsAt(s, week)!;
+	const status: WeekBillStatus =
+		f.disputedMinutes > 0 ? 'disputed' : net === 0 ? (f.billed === 0 ? 'not-billed' : 'refunded') : f.released >= net ? 'paid' : now < ends ? 'in-review' : 'releasing';
+	const unpaid = status === 'in-review' || status === 'releasing';
+	const availableFrom = unpaid ? Math.max(ends, now) + s.terms!.securityPeriodDays * DAY_MS : undefined;
+	return { ...base, status, minutes: f.minutes, amount: f.billed, refunded: f.billed - net, disputedMinutes: f.disputedMinutes, net, reviewEndsAt: ends, ...(availableFrom !== undefined ? { availableFrom } : {}) };
+}
+
+/**
+ * Every week of an hourly contract that has time logged, a recorded timesheet or money, newest
+ * first, at provider time `providerNow`: what Payments lists for both parties. Empty for fixed-price.
+ */
+export function weekBills(s: ContractState, providerNow: number): WeekBill[] {
+	if (!isHourly(s)) return [];
+	const weeks = new Set<string>();
+	for (const x of s.hourly!.segments.values()) if (x.status === 'live') weeks.add(x.week);
+	for (const t of s.hourly!.timesheets.values()) weeks.add(t.week);
+	for (const l of s.releases) if (l.week) weeks.add(l.week);
+	const now = effectiveNow(s, providerNow);
+	return [...weeks]
+		.filter((w) => w <= weekOf(now) || recordedTimesheet(s, w))
+		.sort()
+		.reverse()
+		.map((w) => weekBill(s, w, now));
+}
+
+export interface InvoiceLine {
+	/** A run of consecutive 10-minute segments with the same memo and source. */
+	from: number;
+	to: number;
+	minutes: number;
+	memo: string;
+	source: 'tracked' | 'manual';
+	/** Taken off by an accepted or unanswered dispute, or still disputed. */
+	dispute?: 'refunded' | 'disputed';
+}
+
+export interface WeekInvoice {
+	contract: string;
+	title: string;
+	week: string;
+	currency: string;
+	/** Per hour, minor units. */
+	rate: number;
+	lines: InvoiceLine[];
+	bill: WeekBill;
+	/** When the provider recorded the timesheet, and when the week closed. */
+	recordedAt: number;
+	closedAt: number;
+}
+
+/**
+ * The invoice of a week whose timesheet the provider recorded: the billed segments as runs of the same
+ * memo (hours and memos), the rate, and the amounts of its bill. Undefined before the timesheet is
+ * recorded: until then nothing is billed, so there is nothing to invoice.
+ */
+export function weekInvoice(s: ContractState, week: string, providerNow: number): WeekInvoice | undefined {
+	if (!isHourly(s)) return undefined;
+	const sheet = recordedTimesheet(s, week);
+	if (!sheet) return undefined;
+	const now = effectiveNow(s, providerNow);
+	const mark = new Map<string, 'refunded' | 'disputed'>();
+	for (const d of s.hourly!.disputes.values()) {
+		if (d.week !== week) continue;
+		const st = disputeStatus(s, d, now);
+		if (st === 'unrecorded') continue;
+		for (const id of d.segments) if (mark.get(id) !== 'refunded') mark.set(id, st === 'accepted' || st === 'lapsed' ? 'refunded' : 'disputed');
+	}
+	const segs = sheet.segments.map((id) => s.hourly!.segments.get(id)!).sort((a, b) => a.start - b.start);
+	const lines: InvoiceLine[] = [];
+	for (const x of segs) {
+		const dispute = mark.get(x.id);
+		const last = lines.at(-1);
+		if (last && last.to === x.start && last.memo === x.memo && last.source === x.source && last.dispute === dispute) {
+			last.to += SEGMENT_MS;
+			last.minutes += SEGMENT_MINUTES;
+		} else lines.push({ from: x.start, to: x.start + SEGMENT_MS, minutes: SEGMENT_MINUTES, memo: x.memo, source: x.source, ...(dispute ? { dispute } : {}) });
+	}
+	return {
+		contract: s.contract,
+		title: s.terms!.title,
+		week,
+		currency: s.terms!.currency,
+		rate: hourlyTermsOf(s).rate,
+		lines,
+		bill: weekBill(s, week, now),
+		recordedAt: s.hourly!.weeks.get(week)!.recordedAt!,
+		closedAt: closesAt(s, week)
+	};
 }

@@ -12,6 +12,7 @@
  * depend on fold order (two devices writing the same slot): that never changes money, because only
  * the recorded timesheet's named segments bill.
  */
+import { moneyText } from './rejections';
 import type { HourlyTerms } from './schema';
 import { DAY_MS, type ContractState } from './state';
 import { HOUR_MS, SEGMENT_MINUTES, SEGMENT_MS, SLOTS_PER_HOUR, nextWeek, slotOf, weekEnd, weekOf, weekStart } from './weeks';
@@ -389,4 +390,11 @@ export function hourlyEscrow(s: ContractState): number {
 /** Billed hours at most limit × 6 slots: the count of segments the week's limit allows. */
 export function slotsAllowed(limitHours: number): number {
 	return limitHours * SLOTS_PER_HOUR;
+}
+
+/** What ending an hourly contract means for the money, in words with amounts: what the confirmation shows. */
+export function hourlyEndingConsequence(s: ContractState): string {
+	const held = hourlyEscrow(s);
+	const escrow = held > 0 ? ` Escrow holds ${moneyText(held, s.terms!.currency)} for the weeks; what they do not owe goes back to the client when they ask for it.` : '';
+	return `Ending closes the current week now: time logged after it does not bill. Each week already worked still has its timesheet submitted, reviewed and paid as usual.${escrow} Payments already released stay with the freelancer.`;
 }

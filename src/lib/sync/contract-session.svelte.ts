@@ -4,8 +4,7 @@
  * for the TEST MODE mock, real time plus the contract's shared test clock offset). Pages read
  * derived state from here and dispatch through `session.party`; they decide nothing.
  */
-import * as Y from 'yjs';
-import { clearDocument, type IndexeddbPersistence } from 'y-indexeddb';
+import type { IndexeddbPersistence } from 'y-indexeddb';
 import type { DerivedContract } from '../contract/log';
 import { noticesFor } from '../contract/notices';
 import { snapshot } from '../contract/snapshot';
@@ -13,15 +12,14 @@ import { isTestModeContract, testClockOffset, testModeNow } from '../contract/te
 import { DAY_MS } from '../contract/state';
 import type { EscrowAdapter } from '../escrow/adapter';
 import { app, notify, remember, unlist } from './app-state.svelte';
-import { ContractDoc } from './contract-doc';
-import { getContract, listContracts, loadDevice, outboxStorage, relayCursorStorage, relayQueue, saveContract, type ContractEntry, type Device } from './device-db';
+import type { ContractDoc } from './contract-doc';
+import { getContract, identityKeyOf, listContracts, loadDevice, outboxStorage, relayCursorStorage, relayQueue, saveContract, type ContractEntry, type Device } from './device-db';
 import { forwardEscrow } from './forward-escrow';
 import { retryDelay, type OutboxEntry } from './outbox';
 import { Party } from './party';
 import type { PeerState, PeerSync } from './peers';
-import { persist } from './persistence';
 import { chosenEscrow, escrowFor } from './provider-choice';
-import { RelayPool, RelaySync, type RelaySyncState } from './relay-sync';
+import type { RelayPool, RelaySync, RelaySyncState } from './relay-sync';
 import { contractRelays, loadSettings } from './settings';
 import { testModeEscrow } from './test-mode';
 
@@ -41,8 +39,8 @@ function notFoundAfterMs(): number {
 
 const contractDb = (contract: string) => `milestone-contract-${contract}`;
 
-/** One connection per relay for every contract open in this page. */
-const relayPool = new RelayPool();
+/** One connection per relay for every contract open in this page (relay code loads with the first contract). */
+let relayPool: RelayPool | undefined;
 
 export class ContractSession {
 	derived = $state.raw<DerivedContract>(undefined as never);
@@ -70,6 +68,7 @@ export class ContractSession {
 		readonly cdoc: ContractDoc,
 		device: Device,
 		Peers: typeof PeerSync,
+		Relay: typeof import('./relay-sync'),
 		private readonly persistence?: IndexeddbPersistence
 	) {
 		// The log the party writes to: read at each call, so a clock step counts from the next call on.
@@ -82,11 +81,11 @@ export class ContractSession {
 			return provider.id === 'mock' ? mock : escrowFor(provider);
 		});
 		// Before anything writes: every event written from here on is queued for the relays.
-		this.relaySync = new RelaySync({
+		this.relaySync = new Relay.RelaySync({
 			cdoc,
 			secret: entry.secret,
 			relays: entry.relays ?? [],
-			pool: relayPool,
+			pool: (relayPool ??= new Relay.RelayPool()),
 			queue: relayQueue,
 			cursors: relayCursorStorage,
 			// A relay new to this contract gets its past once the page is open and peers had their turn.
@@ -95,6 +94,8 @@ export class ContractSession {
 		this.relaySync.subscribe((s) => (this.relay = s));
 		void this.relaySync.start();
 		this.party = new Party(device.key, cdoc.log, this.escrow, cdoc.sink, undefined, outboxStorage);
+		// A device added to an identity (Settings → Devices) signs as that identity's certified device.
+		if (device.acting) void this.party.actAs(device.acting.certificate).catch((e) => (app.error = e instanceof Error ? e.message : String(e)));
 		this.party.outbox.subscribe((entries) => {
 			this.pending = entries;
 			if (entries.length && !this.retry) this.retryLater();
@@ -110,7 +111,7 @@ export class ContractSession {
 			}
 			// The fold mutates in place: hand Svelte a fresh snapshot so every page notices the change.
 			this.derived = snapshot(d);
-			const news = noticesFor(d.state, device.key.publicKey, seen);
+			const news = noticesFor(d.state, identityKeyOf(device)!, seen);
 			seen = d.state.applied.length;
 			if (news.length) notify(news);
 			if (d.state.status !== 'empty') {
@@ -122,6 +123,8 @@ export class ContractSession {
 		});
 		if (cdoc.derived.state.status === 'empty') this.notFound = setTimeout(() => (this.missing = this.derived.state.status === 'empty'), notFoundAfterMs());
 		this.peers = new Peers(cdoc.doc, entry.secret, loadSettings());
+		// A relay catch-up waits while a peer's first sync brings the same events.
+		this.relaySync.deferTo(() => this.peers.settled());
 		this.peers.subscribe((s) => (this.peer = s));
 		// Opening the contract resumes what this device left pending; so does coming back online.
 		void this.resumePending();
@@ -217,12 +220,16 @@ export function openSession(contract: string): Promise<ContractSession> {
 			const entry = relays.join('\n') === (stored.relays ?? []).join('\n') ? stored : { ...stored, relays };
 			if (entry !== stored) await saveContract(entry).catch(() => {});
 			if (!app.device) throw new Error('Set up this device first.');
+			// The document (Yjs, its IndexedDB store, the log), WebRTC (y-webrtc, simple-peer) and the relay
+			// client load with the first contract, not with the first page.
+			const network = Promise.all([import('./peers'), import('./relay-sync')]);
+			network.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+			const [Y, { ContractDoc }, { persist }] = await Promise.all([import('yjs'), import('./contract-doc'), import('./persistence')]);
 			const doc = new Y.Doc();
-			// WebRTC (y-webrtc, simple-peer) loads with the first contract, not with the first page.
-			const [{ PeerSync: Peers }, persistence] = await Promise.all([import('./peers'), persist(contractDb(contract), doc)]);
+			const [[{ PeerSync: Peers }, Relay], persistence] = await Promise.all([network, persist(contractDb(contract), doc)]);
 			const cdoc = new ContractDoc(contract, doc);
 			await cdoc.settled();
-			const session = new ContractSession(entry, cdoc, app.device, Peers, persistence);
+			const session = new ContractSession(entry, cdoc, app.device, Peers, Relay, persistence);
 			if (sessions.get(contract) === s) app.sessions = { ...app.sessions, [contract]: session };
 			return session;
 		})();
@@ -251,7 +258,7 @@ export async function forgetContract(contract: string): Promise<void> {
 	await session?.relaySync.forget();
 	await session?.close();
 	await unlist(contract);
-	await clearDocument(contractDb(contract));
+	await (await import('y-indexeddb')).clearDocument(contractDb(contract));
 }
 
 /** Resolves once the first session a page asked for has opened (or failed). */

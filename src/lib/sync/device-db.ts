@@ -8,6 +8,7 @@
  * with StorageUnavailable after a timeout instead of waiting forever.
  */
 import type { DeviceKey } from '../identity/ed25519';
+import type { LockedIdentity } from '../identity/identity';
 import type { OutboxEntry, OutboxStorage } from './outbox';
 import { IndexedDbUploadQueue, QUEUE_STORE } from './relay-queue';
 import type { RelayCursor, RelayCursorStore } from './relay-sync';
@@ -16,7 +17,14 @@ export interface Device {
 	key: DeviceKey;
 	name: string;
 	createdAt: number;
+	/** This device acts for another identity key, which certified it (Settings → Devices, identity/pairing.ts). */
+	acting?: { identity: string; certificate: string };
+	/** The identity key, passphrase-encrypted: a device holding it can add and revoke devices. */
+	identity?: LockedIdentity;
 }
+
+/** The identity this device acts for: the one that certified it, else its own key. */
+export const identityKeyOf = (d: Device | undefined): string | undefined => d?.acting?.identity ?? d?.key.publicKey;
 
 export interface ContractEntry {
 	contract: string;

@@ -10,6 +10,7 @@ import { amountWithin } from '../contract/affordances';
 import { recordedTimesheet, closesAt, lockAt, nominalLockAt, timesheetDeadline, reviewEndsAt, disputeStatus, weekFigures, limitFor, stoppedAt, hourlyTermsOf } from '../contract/timesheet';
 import { carriedOnRelease, reclaimRefusal, timesheetDraft, weekReleaseRefusal } from '../contract/hourly';
 import { reasonOf, reject } from '../contract/rejections';
+import { testClockOffset } from '../contract/testclock';
 import { PAYLOADS, MAX_WEEK_HOURS, type EventType, type Payload } from '../contract/schema';
 import type { ContractState, Role } from '../contract/state';
 import { SEGMENT_MS, isSlotStart, localTime, nextWeek, weekOf, weekStart } from '../contract/weeks';
@@ -24,7 +25,7 @@ import { durationText } from '../ui/diary';
 
 /** What the hourly use cases need of a contract session. */
 export interface HourlySession {
-	readonly party: Pick<Party, 'act' | 'settle' | 'ask' | 'derived'>;
+	readonly party: Pick<Party, 'act' | 'settle' | 'ask' | 'derived' | 'now'>;
 }
 
 export type Outcome = { ok: true } | { ok: false; errors: FieldErrors; pending: boolean };
@@ -56,6 +57,22 @@ function refusal<T extends EventType>(session: HourlySession, type: T, payload: 
 	return r ? reasonOf(r.rejection) : null;
 }
 
+/**
+ * The Work Diary's clock: this device's, moved by the contract's TEST MODE offset when it has one
+ * (contract/testclock.ts), so that in TEST MODE time is logged, edited and locked on the same date the
+ * provider's clock shows, and a "past week" can be logged to test its review. Any other provider: the
+ * device's own clock, unchanged.
+ */
+export function diaryNow(s: ContractState, deviceNow: number): number {
+	return deviceNow + testClockOffset(s);
+}
+
+/** The date for the next time event this device signs: undefined (its own clock) unless a TEST MODE offset moves it. */
+function writtenAt(session: HourlySession): number | undefined {
+	const offset = testClockOffset(stateOf(session));
+	return offset ? session.party.now() + offset : undefined;
+}
+
 /** A slot as a person reads it in their zone: "Mon 2 Nov, 10:00". */
 const when = (ms: number, timeZone?: string) => localTime(ms, timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone);
 
@@ -72,7 +89,7 @@ export async function logTrackedSlots(session: HourlySession, slots: DueSlot[]):
 		if (stateOf(session).hourly?.slots.has(slot.start)) continue;
 		const payload = { start: slot.start, source: 'tracked' as const, memo: slot.memo, activity: Math.min(10, Math.max(0, slot.activity)) };
 		try {
-			await session.party.act('hourly.segment', payload);
+			await session.party.act('hourly.segment', payload, writtenAt(session));
 		} catch (e) {
 			if (!(e instanceof ActionRefused)) throw e;
 			out.push(`${when(slot.start)} was not logged: ${reasonOf(e.rejection)}`);
@@ -91,10 +108,12 @@ function localInstant(day: string, time: string): number | undefined {
 /**
  * Manual time: a day, a start and an end in this device's local time, on whole ten minutes, and a
  * memo. It becomes one manual segment per 10 minutes (labelled manual: never protected by escrow).
- * Every field is checked at once; time that has not ended, or already holds a segment, is refused.
+ * Every field is checked at once; time that has not ended (on the diary's clock: `diaryNow`), or
+ * already holds a segment, is refused.
  */
-export async function addManualTime(session: HourlySession, form: { day: string; from: string; to: string; memo: string }, now: number): Promise<Outcome> {
+export async function addManualTime(session: HourlySession, form: { day: string; from: string; to: string; memo: string }, deviceNow: number): Promise<Outcome> {
 	const s = stateOf(session);
+	const now = diaryNow(s, deviceNow);
 	const errors: FieldErrors = {};
 	if (s.terms?.kind !== 'hourly' || !s.terms.hourly.manualTime) return refused({ form: 'The terms of this contract do not allow manual time: only tracked time is logged.' });
 	if (!form.day) errors.day = 'Choose the day the work was done.';
@@ -123,7 +142,7 @@ export async function addManualTime(session: HourlySession, form: { day: string;
 	let written = 0;
 	for (let t = start!; t < end!; t += SEGMENT_MS) {
 		try {
-			await session.party.act('hourly.segment', { start: t, source: 'manual', memo, activity: 0 });
+			await session.party.act('hourly.segment', { start: t, source: 'manual', memo, activity: 0 }, writtenAt(session));
 			written++;
 		} catch (e) {
 			const why = failureMessages(e).form ?? String(e);
@@ -136,7 +155,7 @@ export async function addManualTime(session: HourlySession, form: { day: string;
 /** Delete segments before the week's lock. */
 export function deleteSegments(session: HourlySession, ids: string[]): Promise<Outcome> {
 	if (!ids.length) return Promise.resolve(refused({ form: 'Select the time to delete first.' }));
-	return run(() => session.party.act('hourly.segmentsDeleted', { segments: ids }));
+	return run(() => session.party.act('hourly.segmentsDeleted', { segments: ids }, writtenAt(session)));
 }
 
 /** A new memo for segments before the lock: each is replaced by the same time, same source, new memo. */
@@ -150,7 +169,7 @@ export async function changeMemo(session: HourlySession, ids: string[], memo: st
 		for (const id of ids) {
 			const seg = stateOf(session).hourly!.segments.get(id);
 			if (!seg) continue;
-			await session.party.act('hourly.segment', { start: seg.start, source: seg.source, memo: text, activity: seg.activity, ...(seg.screenshot ? { screenshot: seg.screenshot } : {}), replaces: id });
+			await session.party.act('hourly.segment', { start: seg.start, source: seg.source, memo: text, activity: seg.activity, ...(seg.screenshot ? { screenshot: seg.screenshot } : {}), replaces: id }, writtenAt(session));
 		}
 	});
 }
@@ -244,7 +263,7 @@ export interface WeekOffers {
 	/** To the client once paused or ended; else on to a later week (a week over that nobody claimed). */
 	reclaim: Offer<{ amount: number; to: 'client' | 'carry' }>;
 	dispute: Offer<{ endsAt?: number }>;
-	/** Segments may still be added, edited or deleted (before the lock, as this device's clock reads it). */
+	/** Segments may still be added, edited or deleted (before the lock, as the diary's clock reads it: `diaryNow`). */
 	editable: boolean;
 }
 
@@ -322,7 +341,7 @@ export function weekOffers(session: HourlySession, role: Role | undefined, week:
 		claim: offer(claimWhy, { amount: fig.releasable, carried: carriedOnRelease(s, week, providerNow) }),
 		reclaim: offer(reclaimWhy, { amount: fig.unused, to: stopped ? 'client' : 'carry' }),
 		dispute: offer(disputeWhy, endsAt !== undefined ? { endsAt } : {}),
-		editable: role === 'freelancer' && !sheet && deviceNow < nominalLockAt(s, week) && s.status === 'active'
+		editable: role === 'freelancer' && !sheet && diaryNow(s, deviceNow) < nominalLockAt(s, week) && s.status === 'active'
 	};
 }
 

@@ -255,16 +255,24 @@ export class Party {
 		return this.log.derive();
 	}
 
-	/** Would this action be accepted right now? What a page asks before it shows a button. */
-	ask<T extends EventType>(type: T, payload: Payload<T>): ActionRefused | null {
-		return this.draft(type, payload).refused;
+	/** This device's clock: what the events it signs are dated with, unless a call names its own time. */
+	now(): number {
+		return this.clock();
 	}
 
-	/** Sign and write a non-money event (message, proposal, submission…). Throws ActionRefused. */
-	async act<T extends EventType>(type: T, payload: Payload<T>): Promise<SignedEvent> {
+	/** Would this action be accepted right now (or dated `at`)? What a page asks before it shows a button. */
+	ask<T extends EventType>(type: T, payload: Payload<T>, at?: number): ActionRefused | null {
+		return this.draft(type, payload, at).refused;
+	}
+
+	/**
+	 * Sign and write a non-money event (message, proposal, submission…), dated now by this device's
+	 * clock or at `at` (an hourly segment in TEST MODE is dated on the contract's test clock). Throws ActionRefused.
+	 */
+	async act<T extends EventType>(type: T, payload: Payload<T>, at?: number): Promise<SignedEvent> {
 		if (CALL_FOR[type]) throw new Error(`${type} moves money: use settle().`);
 		if (type === 'contract.proposed') throw new Error('A proposal creates its contract: use Party.propose().');
-		const signed = await this.prepare(type, payload);
+		const signed = await this.prepare(type, payload, at);
 		await this.write([signed]);
 		// An event that starts or stops a money clock counts once the provider recorded it (record.ts).
 		// Unreachable now, it stays written and `recordPending()` asks again when the app opens.
@@ -446,10 +454,10 @@ export class Party {
 	}
 
 	/** Compose on top of this device's log and run the same schema and rules every peer will run. */
-	private draft<T extends EventType>(type: T, payload: Payload<T>): { draft: Draft<T>; refused: ActionRefused | null } {
+	private draft<T extends EventType>(type: T, payload: Payload<T>, at = this.clock()): { draft: Draft<T>; refused: ActionRefused | null } {
 		const parsed = PAYLOADS[type].safeParse(payload);
 		if (!parsed.success) return { draft: undefined as never, refused: refusedBySchema(parsed.error, { type, currency: this.log.derive().state.terms?.currency }) };
-		const draft = compose(this.log, this.key.publicKey, type, parsed.data as Payload<T>, this.clock());
+		const draft = compose(this.log, this.key.publicKey, type, parsed.data as Payload<T>, at);
 		// A certified device names its certificate in every event (contract/devices.ts), and never a
 		// certificate someone else wrote for its key (a head like any other, which would make it theirs).
 		const cert = this.certificate?.id;
@@ -461,8 +469,8 @@ export class Party {
 		return { draft, refused: rejection && new ActionRefused(rejection) };
 	}
 
-	private async prepare<T extends EventType>(type: T, payload: Payload<T>): Promise<SignedEvent> {
-		const { draft, refused } = this.draft(type, payload);
+	private async prepare<T extends EventType>(type: T, payload: Payload<T>, at?: number): Promise<SignedEvent> {
+		const { draft, refused } = this.draft(type, payload, at);
 		if (refused) throw refused;
 		return signEvent(this.key, draft);
 	}

@@ -14,6 +14,9 @@ import type { NetworkSettings } from './settings';
 
 installChunking(Peer);
 
+/** A relay catch-up waits at most this long for a peer's first sync (see `settled`). */
+const SETTLE_MAX_MS = 5000;
+
 export type PeerStatus = 'connecting' | 'connected' | 'offline' | 'paused';
 
 export interface PeerState {
@@ -52,6 +55,28 @@ export class PeerSync {
 			window.addEventListener('online', this.onOnline);
 		}
 		this.apply();
+	}
+
+	/**
+	 * Resolves once no connected peer is still in its first sync with this device (at once when none
+	 * is), and after `maxMs` at the latest: a relay catch-up waits for it (RelaySync.deferTo).
+	 */
+	settled(maxMs = SETTLE_MAX_MS): Promise<void> | void {
+		const room = this.provider.room;
+		const pending = () => !!room && room.webrtcConns.size > 0 && !room.synced;
+		if (!pending()) return;
+		return new Promise<void>((resolve) => {
+			const done = () => {
+				clearTimeout(timer);
+				this.provider.off('synced', check);
+				this.provider.off('peers', check);
+				resolve();
+			};
+			const check = () => void (pending() || done());
+			const timer = setTimeout(done, maxMs);
+			this.provider.on('synced', check);
+			this.provider.on('peers', check);
+		});
 	}
 
 	subscribe(fn: (s: PeerState) => void): () => void {

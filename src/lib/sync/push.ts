@@ -21,7 +21,7 @@ import { authenticate } from '../identity/authenticate';
 import { sign } from '../identity/ed25519';
 import { openProof, subscribeProof, unsubscribeProof, type RelayMessage, type WirePushSubscription } from '../../relay/protocol';
 import { setOwnPushEndpoint } from './push-endpoint';
-import { getContract, listContracts, loadDevice, relayCursorStorage, type ContractEntry } from './device-db';
+import { getContract, identityKeyOf, listContracts, loadDevice, relayCursorStorage, type ContractEntry } from './device-db';
 import { deriveRelayKeys, RelayClient, RelayError, type ReceivedEnvelope, type RelayKeys } from './relay-client';
 import { contractRelays, loadRelays } from './settings';
 
@@ -433,7 +433,7 @@ export async function catchUpRoom(room: string, timeoutMs = 20_000): Promise<Ann
 		return describeNews(
 			derived.state,
 			fresh.map(([id]) => id),
-			device.key.publicKey
+			identityKeyOf(device)!
 		);
 	} finally {
 		// Closing waits for the writes above to commit.

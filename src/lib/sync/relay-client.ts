@@ -8,7 +8,9 @@
  * One WebSocket per relay carries every room when the relay says `mux: true` (Node); a relay that
  * serves one room per socket (the Durable Object build) gets one socket per room.
  */
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { chacha20, hchacha, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { poly1305 } from '@noble/ciphers/_poly1305.js';
+import { equalBytes } from '@noble/ciphers/utils.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -40,13 +42,29 @@ export function deriveRelayKeys(secret: string): RelayKeys {
 	return { room: roomIdOf(roomKey.publicKey), roomKey, encryptionKey: derive(secret, 'item encryption'), tagKey: derive(secret, 'dedup tag') };
 }
 
+/** The HMAC keyed once per tag key: each tag then costs a clone, not two more hashes of the key. */
+const tagMacs = new WeakMap<Uint8Array, ReturnType<typeof hmac.create>>();
+
 /** The dedup tag of an event: HMAC-SHA256(tag key, event id). */
 export function itemTag(keys: RelayKeys, eventId: string): string {
-	return toBase64url(hmac(sha256, keys.tagKey, utf8.encode(eventId)));
+	let mac = tagMacs.get(keys.tagKey);
+	if (!mac) tagMacs.set(keys.tagKey, (mac = hmac.create(sha256, keys.tagKey)));
+	return toBase64url(mac.clone().update(utf8.encode(eventId)).digest());
 }
 
+const aadPrefixes = new WeakMap<RelayKeys, Uint8Array>();
+
 /** The item is bound to its room and tag: the relay cannot move it to another room or tag. */
-const aad = (keys: RelayKeys, tag: string) => utf8.encode(`${PROTOCOL} item\n${keys.room}\n${tag}`);
+function aad(keys: RelayKeys, tag: string): Uint8Array {
+	let prefix = aadPrefixes.get(keys);
+	if (!prefix) aadPrefixes.set(keys, (prefix = utf8.encode(`${PROTOCOL} item\n${keys.room}\n`)));
+	// A tag is base64url (ASCII); anything else is encoded as text, as before.
+	if (!/^[A-Za-z0-9_-]*$/.test(tag)) return utf8.encode(`${PROTOCOL} item\n${keys.room}\n${tag}`);
+	const out = new Uint8Array(prefix.length + tag.length);
+	out.set(prefix);
+	for (let i = 0; i < tag.length; i++) out[prefix.length + i] = tag.charCodeAt(i);
+	return out;
+}
 
 /** One envelope → one item: a fresh random 24-byte nonce, then the ciphertext and its tag. */
 export function encryptItem(keys: RelayKeys, eventId: string, envelope: string): WireItem {
@@ -61,6 +79,46 @@ export function encryptItem(keys: RelayKeys, eventId: string, envelope: string):
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** "expand 32-byte k" */
+const SIGMA = /* @__PURE__ */ new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
+const ZEROS16 = new Uint8Array(16);
+const keyWords = new WeakMap<Uint8Array, Uint32Array>();
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * XChaCha20-Poly1305 opening (the same construction as noble's `xchacha20poly1305`, RFC 8439 with
+ * HChaCha20 nonce extension) from noble's parts, for a catch-up of thousands of small items: one
+ * HChaCha20 per item instead of two, no copies of the key or the ciphertext before decrypting.
+ * The wrapped cipher spends most of its time per call rather than per byte (10,000 envelopes of
+ * ~570 bytes: 190 ms, one 6 MB message: 35 ms); decryptItem over those 10,000 went from about 345
+ * to 255 ms with this and the keyed tag HMAC below. Big-endian hosts take the wrapped cipher.
+ */
+function open(key: Uint8Array, data: Uint8Array, ad: Uint8Array): Uint8Array {
+	if (!littleEndian) return xchacha20poly1305(key, data.subarray(0, 24), ad).decrypt(data.subarray(24));
+	let k32 = keyWords.get(key);
+	if (!k32) keyWords.set(key, (k32 = new Uint32Array(key.slice().buffer, 0, 8)));
+	const sub = new Uint32Array(8);
+	hchacha(SIGMA, k32, new Uint32Array(data.slice(0, 16).buffer), sub);
+	const subkey = new Uint8Array(sub.buffer);
+	const nonce = new Uint8Array(12);
+	nonce.set(data.subarray(16, 24), 4);
+	const sealed = data.subarray(24, data.length - 16);
+	const mac = poly1305.create(chacha20(subkey, nonce, new Uint8Array(32)));
+	mac.update(ad);
+	if (ad.length % 16) mac.update(ZEROS16.subarray(ad.length % 16));
+	mac.update(sealed);
+	if (sealed.length % 16) mac.update(ZEROS16.subarray(sealed.length % 16));
+	const lengths = new Uint8Array(16);
+	const view = new DataView(lengths.buffer);
+	view.setUint32(0, ad.length, true);
+	view.setUint32(8, sealed.length, true);
+	mac.update(lengths);
+	if (!equalBytes(mac.digest(), data.subarray(data.length - 16))) throw new Error('invalid tag');
+	const plain = chacha20(subkey, nonce, sealed, undefined, 1);
+	sub.fill(0);
+	return plain;
+}
+
 /**
  * An item → its envelope. Throws when the item was not sealed with this room's key, was altered,
  * or carries an envelope whose id does not match its tag (an item stored under another event's tag).
@@ -68,7 +126,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export function decryptItem(keys: RelayKeys, item: WireItem): { id: string; envelope: string } {
 	const data = fromBase64url(item.data);
 	if (data.length <= 40) throw new Error('This relay item is too short to be an encrypted envelope.');
-	const plain = xchacha20poly1305(keys.encryptionKey, data.subarray(0, 24), aad(keys, item.tag)).decrypt(data.subarray(24));
+	const plain = open(keys.encryptionKey, data, aad(keys, item.tag));
 	const envelope = decoder.decode(plain);
 	const id = (JSON.parse(envelope) as { id?: unknown }).id;
 	if (typeof id !== 'string' || itemTag(keys, id) !== item.tag) throw new Error('This relay item’s envelope does not match its tag.');
@@ -119,12 +177,30 @@ export interface RoomOptions {
 	onReset?: () => void;
 	/** Receive live items (default true). */
 	live?: boolean;
+	/**
+	 * Does the owner hold the event with this dedup tag already (`itemTag`)? Such an item is passed
+	 * over undecrypted: an event that came from a peer is not decrypted again when the relay has it too.
+	 */
+	holds?: (tags: readonly string[]) => boolean[] | undefined;
+	/**
+	 * Awaited before each page of a catch-up is decrypted: the owner may hold a catch-up back while a
+	 * peer delivers the same events (what arrives meanwhile is then passed over, see `holds`).
+	 */
+	ready?: () => Promise<void> | void;
 }
 
 type Hello = Extract<RelayMessage, { t: 'hello' }>;
 type Pending = { resolve: (m: RelayMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> };
 
 const CONFIRM_EVERY = 64 * 1024;
+/**
+ * A catch-up hands what it pulled to the room's owner in batches of at most this many items, and
+ * in about HAND_OVER_STEPS batches when it is shorter, so progress still shows. Each hand-over costs
+ * the owner a document write, a verification and a fold (with a copy of the state for late events):
+ * per relay page (about 800 items) that was a dozen of each for 10,000 events.
+ */
+const HAND_OVER_ITEMS = 2500;
+const HAND_OVER_STEPS = 4;
 
 /** One WebSocket to the relay: request/response by id, the challenge, read confirmations. */
 class Channel {
@@ -198,6 +274,8 @@ class Channel {
 		this.pending.clear();
 		this.ready = undefined;
 		this.socket = undefined;
+		// A new connection brings a new hello (and challenge): nothing may be sent on the old one's.
+		this.hello = undefined;
 		if (!this.closedByUser) this.onDown(this, reason);
 	}
 
@@ -231,7 +309,9 @@ class Channel {
 	}
 
 	private async requestOnce<T extends RelayMessage>(body: Record<string, unknown>): Promise<T> {
-		await this.open();
+		// On an open socket the request leaves now, not after a turn: a catch-up asks for its next
+		// page and then works on the one it has (RelayRoom.pull).
+		if (!(this.hello && this.socket?.readyState === 1)) await this.open();
 		const ws = this.socket;
 		if (!ws || ws.readyState !== 1) throw new Error('The relay connection is not open.');
 		const id = this.nextId++;
@@ -293,6 +373,12 @@ export class RelayClient {
 			throw e;
 		}
 		return room;
+	}
+
+	/** @internal the channel a room uses, if it is open already (no wait). */
+	openChannelOf(room: RelayRoom): Channel | undefined {
+		const channel = this.closed ? undefined : this.mux && this.shared ? this.shared : this.mux === false ? room.channel : undefined;
+		return channel?.hello ? channel : undefined;
 	}
 
 	/** @internal the channel a room uses: the shared one on a mux relay, else its own. */
@@ -466,9 +552,20 @@ export class RelayRoom {
 	/** Decrypt and hand over items (in order, above the cursor); the cursor moves to `upTo`. */
 	private deliver(items: readonly StoredItem[], upTo = 0): void {
 		const out: ReceivedEnvelope[] = [];
-		let c = this.cursorValue;
-		for (const item of items) {
+		const c = this.decrypt(items, this.cursorValue, out);
+		this.handOver(out, Math.max(c, upTo));
+	}
+
+	/** Decrypt the items above `after` into `out`; returns the last sequence number passed. */
+	private decrypt(items: readonly StoredItem[], after: number, out: ReceivedEnvelope[]): number {
+		let c = after;
+		const held = this.options.holds?.(items.map((i) => i.tag));
+		for (const [n, item] of items.entries()) {
 			if (item.seq <= c) continue;
+			if (held?.[n]) {
+				c = item.seq;
+				continue;
+			}
 			try {
 				out.push({ seq: item.seq, ...decryptItem(this.keys, item) });
 			} catch (e) {
@@ -477,8 +574,12 @@ export class RelayRoom {
 			}
 			c = item.seq;
 		}
+		return c;
+	}
+
+	private handOver(out: ReceivedEnvelope[], upTo: number): void {
 		if (out.length) this.options.onEnvelopes?.(out);
-		this.setCursor(Math.max(c, upTo));
+		this.setCursor(Math.max(this.cursorValue, upTo));
 	}
 
 	/** @internal a live item */
@@ -490,7 +591,19 @@ export class RelayRoom {
 		this.drain();
 	}
 
-	/** Read everything after the cursor (all pages); resolves with the new cursor. */
+	/** Ask for the page after `after`: sent at once when the channel is open. */
+	private page(after: number): Promise<Extract<RelayMessage, { t: 'items' }>> {
+		const body = { t: 'pull', room: this.keys.room, after };
+		const open = this.client.openChannelOf(this);
+		if (open) return open.request<Extract<RelayMessage, { t: 'items' }>>(body);
+		return this.client.channelFor(this).then((channel) => channel.request<Extract<RelayMessage, { t: 'items' }>>(body));
+	}
+
+	/**
+	 * Read everything after the cursor (all pages); resolves with the new cursor. The next page is
+	 * asked for before this one is decrypted and handed over, so the relay reads and sends it while
+	 * this device works (two pages at most are unconfirmed: the relay's flow control allows that).
+	 */
 	pull(): Promise<number> {
 		if (this.pulling) {
 			this.pullAgain = true;
@@ -500,12 +613,31 @@ export class RelayRoom {
 			try {
 				do {
 					this.pullAgain = false;
+					let next = this.page(this.cursorValue);
+					let batch: ReceivedEnvelope[] = [];
+					let upTo = this.cursorValue;
+					let every = 0;
 					for (;;) {
-						const channel = await this.client.channelFor(this);
-						const r = await channel.request<Extract<RelayMessage, { t: 'items' }>>({ t: 'pull', room: this.keys.room, after: this.cursorValue });
+						const r = await next;
 						this.head = Math.max(this.head, r.head);
-						this.deliver(r.items);
+						const last = r.items[r.items.length - 1]?.seq;
+						if (r.more && last !== undefined) {
+							next = this.page(last);
+							// Awaited on the next turn; a failure meanwhile must not go unhandled.
+							next.catch(() => {});
+						}
+						// Pages are handed over in a few batches, not one by one: each hand-over is one write
+						// into the document and one verification and fold there (see HAND_OVER_ITEMS).
+						every ||= Math.max(1, Math.min(HAND_OVER_ITEMS, Math.ceil((r.head - upTo) / HAND_OVER_STEPS)));
+						if (r.items.length) await this.options.ready?.();
+						upTo = this.decrypt(r.items, Math.max(upTo, this.cursorValue), batch);
+						if (!r.more || batch.length >= every) {
+							const out = batch;
+							batch = [];
+							this.handOver(out, upTo);
+						}
 						if (!r.more) break;
+						if (last === undefined) next = this.page(this.cursorValue);
 					}
 				} while (this.pullAgain);
 				this.pulling = undefined;

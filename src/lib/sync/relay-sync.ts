@@ -18,7 +18,7 @@ import { ownPushEndpoint } from './push-endpoint';
 import type * as Y from 'yjs';
 import type { ContractLog } from '../contract/log';
 import type { ContractDoc } from './contract-doc';
-import { deriveRelayKeys, RelayClient, RelayError, type ReceivedEnvelope, type RelayKeys, type RelayRoom, type SocketFactory } from './relay-client';
+import { deriveRelayKeys, itemTag, RelayClient, RelayError, type ReceivedEnvelope, type RelayKeys, type RelayRoom, type SocketFactory } from './relay-client';
 import type { UploadQueue } from './relay-queue';
 
 /** Transaction origin of writes that came from a relay: not queued again for upload. */
@@ -161,6 +161,8 @@ export interface RelaySyncOptions {
 const UPLOAD_BATCH = 100;
 /** Events queued at a time when a relay is given everything (see `seed`). */
 const SEED_SLICE = 500;
+/** Tag the document's events when at most this many per relay item still to read (see `holds`). */
+const TAG_PAYS_OFF = 4;
 /** Cursor writes wait this long, so the document's own storage has written what they count. */
 const CURSOR_SAVE_MS = 400;
 
@@ -207,6 +209,9 @@ export class RelaySync {
 	private writing = 0;
 	/** Seeding in progress (see `seed`): like writing, "all saved" waits for it. */
 	private seeding = 0;
+	/** Dedup tags of events in the document (tag → id), and the ids tagged (see `holds`). */
+	private readonly tagged = new Map<string, string>();
+	private readonly taggedIds = new Set<string>();
 	private readonly events?: EventTarget;
 	state: RelaySyncState;
 
@@ -284,6 +289,19 @@ export class RelaySync {
 			this.publish();
 		}
 		this.syncAll(false);
+	}
+
+	/** While this resolves later, a relay catch-up waits: peers are delivering the same events (see `deferTo`). */
+	private peersSettled?: () => Promise<void> | void;
+
+	/**
+	 * Hold a relay catch-up back, page by page, until `settled` resolves: while a peer's first sync
+	 * brings the same events over WebRTC, decrypting them from the relay too (and writing them into
+	 * the document, from where they go back to that peer) is work for nothing. What the peer
+	 * delivered is then passed over undecrypted.
+	 */
+	deferTo(settled: () => Promise<void> | void): void {
+		this.peersSettled = settled;
 	}
 
 	/** Upload and pull now on every relay; resolves when each attempt has finished (or failed). */
@@ -452,6 +470,8 @@ export class RelaySync {
 		try {
 			return await client.room(this.keys, {
 				cursor: link.cursor,
+				holds: (tags) => this.holds(link, tags),
+				ready: () => this.peersSettled?.(),
 				onEnvelopes: (got) => this.received(link, got),
 				onCursor: (c) => this.moved(link, c),
 				onReset: () => this.reset(link)
@@ -486,6 +506,42 @@ export class RelaySync {
 		}
 	}
 
+	/**
+	 * Which of these relay items carry an event this device holds already (by dedup tag): those are
+	 * not decrypted. Tags are computed for the document's events when a catch-up is large enough to
+	 * repay it (one HMAC per held event against one decryption per item; decrypting costs several
+	 * HMACs): the events a peer delivered while the relay catch-up ran, or the whole contract on a
+	 * device that holds it and reads its relay from the start.
+	 */
+	private holds(link: Link, tags: readonly string[]): boolean[] | undefined {
+		const { cdoc } = this.o;
+		const untagged = cdoc.events.size - this.taggedIds.size;
+		const remaining = Math.max(tags.length, (link.room?.head ?? 0) - link.cursor);
+		if (untagged > 0 && untagged <= TAG_PAYS_OFF * remaining)
+			for (const id of cdoc.events.keys())
+				if (!this.taggedIds.has(id)) {
+					this.taggedIds.add(id);
+					this.tagged.set(itemTag(this.keys, id), id);
+				}
+		if (this.tagged.size === 0) return undefined;
+		const known: string[] = [];
+		const held = tags.map((tag) => {
+			const id = this.tagged.get(tag);
+			if (id === undefined || cdoc.log.envelope(id) === undefined) return false;
+			if (link.unsent.has(id)) known.push(id);
+			return true;
+		});
+		this.forgetUploaded(link, known);
+		return held;
+	}
+
+	/** What this relay already holds need not be uploaded to it. */
+	private forgetUploaded(link: Link, ids: readonly string[]): void {
+		if (!ids.length) return;
+		for (const id of ids) link.unsent.delete(id);
+		void link.queue.remove(this.keys.room, ids).catch(() => {});
+	}
+
 	/** Items from the relay: into the document, like a peer's update; the document verifies and folds them. */
 	private received(link: Link, got: readonly ReceivedEnvelope[]): void {
 		const { cdoc } = this.o;
@@ -494,12 +550,10 @@ export class RelaySync {
 			cdoc.doc.transact(() => {
 				for (const g of fresh) cdoc.events.set(g.id, g.envelope);
 			}, RELAY_ORIGIN);
-		// What this relay already holds need not be uploaded to it.
-		const known = got.filter((g) => link.unsent.has(g.id)).map((g) => g.id);
-		if (known.length) {
-			for (const id of known) link.unsent.delete(id);
-			void link.queue.remove(this.keys.room, known).catch(() => {});
-		}
+		this.forgetUploaded(
+			link,
+			got.filter((g) => link.unsent.has(g.id)).map((g) => g.id)
+		);
 		this.publish();
 	}
 

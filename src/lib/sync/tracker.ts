@@ -12,6 +12,10 @@
  * Everything survives a reload: the record lives in localStorage, one key per contract (device-local,
  * never synced; the segments it writes go into the contract's Yjs document, which persists offline
  * and syncs later). The pure functions come first; `Trackers` runs them on a timer.
+ *
+ * TEST MODE: a contract's test clock (contract/testclock.ts) runs ahead of this device's; the record
+ * keeps that offset, and slots are cut and logged on the contract's clock, so tracked time lands in
+ * the week the test clock shows. The pure functions take that clock's `now`; `since` stays device time.
  */
 import { SEGMENT_MS, slotOf } from '../contract/weeks';
 
@@ -29,8 +33,10 @@ export interface TrackerRecord {
 	/** What the freelancer is working on: the memo of the segments written from now on. */
 	memo: string;
 	running: boolean;
-	/** When the current run started (for the display). */
+	/** When the current run started, by this device's clock (for the display). */
 	since?: number;
+	/** TEST MODE: how far the contract's clock runs ahead of this device's (absent: not at all). */
+	offset?: number;
 	/** Tracked time not yet decided, [from, to] in device milliseconds; the last span grows while running. */
 	spans: [number, number][];
 	/** Slot start → bit mask of its minutes (0–9) with keyboard or pointer input in the app. */
@@ -45,9 +51,10 @@ export interface DueSlot {
 	memo: string;
 }
 
-export function startTracker(rec: TrackerRecord | undefined, contract: string, memo: string, now: number): TrackerRecord {
+export function startTracker(rec: TrackerRecord | undefined, contract: string, memo: string, now: number, since = now): TrackerRecord {
 	if (rec?.running) return rec;
-	return { contract, memo, running: true, since: now, spans: [...(rec?.spans ?? []), [now, now]], activity: { ...(rec?.activity ?? {}) } };
+	const offset = rec?.offset ? { offset: rec.offset } : {};
+	return { contract, memo, running: true, since, ...offset, spans: [...(rec?.spans ?? []), [now, now]], activity: { ...(rec?.activity ?? {}) } };
 }
 
 /** Time passed while running: the open span grows to `now`, or a new one starts after a gap. */
@@ -56,7 +63,9 @@ export function beat(rec: TrackerRecord, now: number): TrackerRecord {
 	const spans = rec.spans.map((s) => [...s] as [number, number]);
 	const last = spans[spans.length - 1];
 	if (!last || now - last[1] > MAX_GAP_MS) spans.push([now, now]);
-	// A clock that went back (the device's time was corrected) tracks nothing until it catches up.
+	// Far back (a TEST MODE clock reset): what lay ahead of the clock is dropped and a new span starts here.
+	else if (last[1] - now > MAX_GAP_MS) return { ...rec, spans: [...spans.filter(([from]) => from < now).map(([from, to]) => [from, Math.min(to, now)] as [number, number]), [now, now]] };
+	// A clock that went back a little (the device's time was corrected) tracks nothing until it catches up.
 	else if (now > last[1]) last[1] = now;
 	return { ...rec, spans };
 }
@@ -132,7 +141,15 @@ export function parseTracker(text: string | null): TrackerRecord | undefined {
 		if (!Array.isArray(r.spans) || !r.spans.every((s) => Array.isArray(s) && s.length === 2 && isNum(s[0]) && isNum(s[1]) && s[0] <= s[1])) return undefined;
 		const activity: Record<string, number> = {};
 		for (const [k, v] of Object.entries(r.activity ?? {})) if (isNum(Number(k)) && isNum(v)) activity[k] = v;
-		return { contract: r.contract, memo: r.memo, running: r.running, ...(r.running && isNum(r.since) ? { since: r.since } : {}), spans: r.spans as [number, number][], activity };
+		return {
+			contract: r.contract,
+			memo: r.memo,
+			running: r.running,
+			...(r.running && isNum(r.since) ? { since: r.since } : {}),
+			...(isNum(r.offset) && r.offset > 0 ? { offset: r.offset } : {}),
+			spans: r.spans as [number, number][],
+			activity
+		};
 	} catch {
 		return undefined;
 	}
@@ -186,15 +203,28 @@ export class Trackers {
 		return [...this.records.values()].filter((r) => r.running);
 	}
 
-	start(contract: string, memo: string): void {
+	/** Start tracking; `offset`: the contract's TEST MODE clock offset (0 for any other provider). */
+	start(contract: string, memo: string, offset = 0): void {
 		this.problems.delete(contract);
-		this.put(startTracker(this.records.get(contract), contract, memo.trim(), this.now()));
+		const prev = this.records.get(contract);
+		if (prev?.running) return this.put(prev);
+		const rec = prev && withOffset(prev, offset);
+		this.put(withOffset(startTracker(rec, contract, memo.trim(), this.now() + offset, this.now()), offset));
 	}
 
 	stop(contract: string): void {
 		const r = this.records.get(contract);
-		if (r?.running) this.put(stopTracker(r, this.now()));
+		if (r?.running) this.put(stopTracker(r, this.clockOf(r)));
 		void this.tick();
+	}
+
+	/**
+	 * The contract's TEST MODE clock moved (either party advanced or reset it): from now on its slots
+	 * are cut on the new clock. The jump is a gap the tracker does not count.
+	 */
+	setOffset(contract: string, offset: number): void {
+		const r = this.records.get(contract);
+		if (r && (r.offset ?? 0) !== offset) this.put(withOffset(r, offset));
 	}
 
 	setMemo(contract: string, memo: string): void {
@@ -204,8 +234,7 @@ export class Trackers {
 
 	/** Keyboard or pointer input in the app: noted for every running tracker (saved with the next heartbeat). */
 	input(): void {
-		const now = this.now();
-		for (const r of this.running()) this.records.set(r.contract, noteInput(r, now));
+		for (const r of this.running()) this.records.set(r.contract, noteInput(r, this.clockOf(r)));
 	}
 
 	/** Another tab changed a tracker: read it again. */
@@ -218,8 +247,8 @@ export class Trackers {
 
 	/** The heartbeat: running trackers note the time, and every slot that ended is written. */
 	async tick(): Promise<void> {
-		const now = this.now();
 		for (const r of [...this.records.values()]) {
+			const now = this.clockOf(r);
 			const rec = beat(r, now);
 			this.records.set(rec.contract, rec);
 			const due = dueSlots(rec, now);
@@ -248,6 +277,11 @@ export class Trackers {
 		return () => this.listeners.delete(fn);
 	}
 
+	/** The record's contract clock: this device's, plus its TEST MODE offset. */
+	private clockOf(r: TrackerRecord): number {
+		return this.now() + (r.offset ?? 0);
+	}
+
 	private put(r: TrackerRecord): void {
 		this.records.set(r.contract, r);
 		try {
@@ -261,6 +295,11 @@ export class Trackers {
 	private emit(): void {
 		for (const fn of this.listeners) fn();
 	}
+}
+
+function withOffset(r: TrackerRecord, offset: number): TrackerRecord {
+	const { offset: _old, ...rest } = r;
+	return offset > 0 ? { ...rest, offset } : rest;
 }
 
 let shared: Trackers | undefined;

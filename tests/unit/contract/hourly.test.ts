@@ -128,17 +128,17 @@ describe('segments', () => {
 
 	it('may not overlap: a second segment in a taken slot is refused, an edit of the first is not', async () => {
 		const w = await hourlyWorld();
-		const first = await log(w, MON);
+		const first = await log(w, MON, { source: 'manual' });
 		const second = await log(w, MON, { memo: 'Something else' });
 		expect(w.rejection(second)?.message).toMatch(/Another segment already covers 2026-11-02 10:00 UTC/);
-		const edit = await log(w, MON + SEGMENT_MS, { replaces: first, memo: 'Moved' });
+		const edit = await log(w, MON + SEGMENT_MS, { replaces: first, source: 'manual', memo: 'Moved' });
 		expect(w.rejection(edit)).toBeUndefined();
 		const h = w.state.hourly!;
 		expect(h.segments.get(first)!.status).toBe('replaced');
 		expect(h.slots.get(MON)).toBeUndefined();
 		expect(h.slots.get(MON + SEGMENT_MS)).toBe(edit);
 		// An edit of a segment already edited is refused.
-		const again = await log(w, MON + 2 * SEGMENT_MS, { replaces: first });
+		const again = await log(w, MON + 2 * SEGMENT_MS, { replaces: first, source: 'manual' });
 		expect(w.rejection(again)?.message).toMatch(/already edited or deleted/);
 	});
 
@@ -178,6 +178,65 @@ describe('segments', () => {
 		await closeWeek(p, W1, t('2026-11-05T00:00'));
 		const afterRecord = await log(p, MON + 9 * SEGMENT_MS, { at: t('2026-11-05T01:00') });
 		expect(p.rejection(afterRecord)?.message).toMatch(/provider recorded its timesheet/);
+	});
+});
+
+describe('editing a segment', () => {
+	const SHOT = 'A'.repeat(43);
+
+	it('cannot turn manual time into tracked time (manual time would pass as tracked)', async () => {
+		const w = await hourlyWorld({ manualTime: true });
+		const manual = await log(w, MON, { source: 'manual', activity: 0 });
+		const forged = await log(w, MON, { replaces: manual, source: 'tracked', activity: 9 });
+		expect(w.rejection(forged)?.code).toBe('tracked-time-altered');
+		expect(w.rejection(forged)?.message).toMatch(/Manual time cannot become tracked time/);
+		expect(w.state.hourly!.segments.get(manual)!.status).toBe('live');
+		expect(w.state.hourly!.segments.get(manual)!.source).toBe('manual');
+		// Nor by the back door: tracked → manual is refused as well (delete it and add manual time instead).
+		const tracked = await log(w, MON + SEGMENT_MS);
+		const down = await log(w, MON + SEGMENT_MS, { replaces: tracked, source: 'manual' });
+		expect(w.rejection(down)?.code).toBe('tracked-time-altered');
+		// A manual segment's edit may still move it and change its memo.
+		const moved = await log(w, MON + 5 * SEGMENT_MS, { replaces: manual, source: 'manual', activity: 0, memo: 'Call with the client' });
+		expect(w.rejection(moved)).toBeUndefined();
+	});
+
+	it('keeps a tracked segment’s time, activity count and screenshot: only its memo changes', async () => {
+		const w = await hourlyWorld();
+		const a = await log(w, MON, { activity: 3, screenshot: SHOT });
+		const activity = await log(w, MON, { replaces: a, activity: 10, screenshot: SHOT });
+		expect(w.rejection(activity)?.code).toBe('tracked-time-altered');
+		expect(w.rejection(activity)?.message).toMatch(/activity/);
+		const shot = await log(w, MON, { replaces: a, activity: 3, screenshot: 'B'.repeat(43) });
+		expect(w.rejection(shot)?.message).toMatch(/screenshot/);
+		const noShot = await log(w, MON, { replaces: a, activity: 3 });
+		expect(w.rejection(noShot)?.message).toMatch(/screenshot/);
+		const moved = await log(w, MON + SEGMENT_MS, { replaces: a, activity: 3, screenshot: SHOT });
+		expect(w.rejection(moved)?.message).toMatch(/time it was tracked/);
+		// Into another week (one with room under its limit), before either locked: refused the same way.
+		const monday2 = await log(w, t('2026-11-09T08:00'), { activity: 3, at: t('2026-11-09T08:30') });
+		const elsewhere = await log(w, MON + 20 * SEGMENT_MS, { replaces: monday2, activity: 3, at: t('2026-11-09T09:00') });
+		expect(w.rejection(elsewhere)?.code).toBe('tracked-time-altered');
+		expect(w.state.hourly!.segments.get(monday2)!.week).toBe(W2);
+		expect(w.state.hourly!.segments.get(a)!.status).toBe('live');
+		const memo = await log(w, MON, { replaces: a, activity: 3, screenshot: SHOT, memo: 'Fixed the signup form' });
+		expect(w.rejection(memo)).toBeUndefined();
+		expect(w.state.hourly!.segments.get(memo)).toMatchObject({ source: 'tracked', activity: 3, screenshot: SHOT, memo: 'Fixed the signup form' });
+	});
+
+	it('is refused after the lock, and to anyone but the freelancer', async () => {
+		const w = await hourlyWorld();
+		const a = await log(w, MON);
+		const late = await log(w, MON, { replaces: a, memo: 'Too late', at: LOCK1 });
+		expect(w.rejection(late)?.code).toBe('invalid-state');
+		expect(w.rejection(late)?.message).toMatch(/locked 2026-11-09 12:00 UTC/);
+		const byClient = await w.emit(CLIENT, 'hourly.segment', { start: MON, source: 'tracked', memo: 'Nothing happened', activity: 7, replaces: a }, { at: MON + DAY_MS });
+		expect(w.rejection(byClient)?.code).toBe('wrong-role');
+		const byStranger = await w.emit(STRANGER, 'hourly.segment', { start: MON, source: 'tracked', memo: 'Mine now', activity: 7, replaces: a }, { at: MON + DAY_MS });
+		expect(w.rejection(byStranger)?.code).toBe('not-party');
+		const delByClient = await w.emit(CLIENT, 'hourly.segmentsDeleted', { segments: [a] }, { at: MON + DAY_MS });
+		expect(w.rejection(delByClient)?.code).toBe('wrong-role');
+		expect(w.state.hourly!.segments.get(a)).toMatchObject({ status: 'live', memo: 'Built the signup form' });
 	});
 });
 
@@ -607,7 +666,9 @@ describe('property: hourly events', () => {
 					const start = t(`${weeks[x.week]}T10:00`) + x.slot * SEGMENT_MS;
 					const at = start + DAY_MS;
 					const id = await log(w, start, { source: x.manual ? 'manual' : 'tracked', memo: x.memo ? 'Work' : '', at });
-					if (x.edit !== undefined) await log(w, t(`${weeks[x.week]}T10:00`) + x.edit * SEGMENT_MS, { replaces: id, at: at + 1 });
+					// An edit keeps the source; only manual time may move (tracked time keeps its slot).
+					if (x.edit !== undefined)
+						await log(w, x.manual ? t(`${weeks[x.week]}T10:00`) + x.edit * SEGMENT_MS : start, { replaces: id, source: x.manual ? 'manual' : 'tracked', memo: 'Work (edited)', at: at + 1 });
 					if (x.del) await w.emit(FREELANCER, 'hourly.segmentsDeleted', { segments: [id] }, { at: at + 2 });
 				}
 				for (const [i, week] of weeks.entries()) {

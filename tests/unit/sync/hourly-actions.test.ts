@@ -91,6 +91,45 @@ describe('manual time', () => {
 	});
 });
 
+describe('the diary’s clock in TEST MODE', () => {
+	const DAY = 86_400_000;
+
+	it('manual time is logged, and edits lock, on the contract’s test clock: a “past week” can be logged to test its review', async () => {
+		const c = await setUp();
+		c.clock.now = utc('2026-11-03T12:00');
+		await hourly.addManualTime(c.freelancer, { day: W1, from: '10:00', to: '10:30', memo: 'Signup form' }, c.clock.now);
+		// Without the test clock, time in the next week has not happened yet on this device.
+		const early = await hourly.addManualTime(c.freelancer, { day: '2026-11-10', from: '09:00', to: '10:00', memo: 'Tests' }, c.clock.now);
+		expect(early).toMatchObject({ ok: false, errors: { to: 'That time has not ended yet: time in the future cannot be logged.' } });
+		// A week on the test clock: the device still reads 3 November, the contract reads 10 November 12:00.
+		await c.pair.freelancer.act('testmode.clockAdvanced', { ms: 7 * DAY });
+		expect(hourly.diaryNow(c.pair.freelancer.derived().state, c.clock.now)).toBe(utc('2026-11-10T12:00'));
+		expect(await hourly.addManualTime(c.freelancer, { day: '2026-11-10', from: '09:00', to: '10:00', memo: 'Tests' }, c.clock.now)).toEqual({ ok: true });
+		const s = c.pair.freelancer.derived().state;
+		const week2 = [...s.hourly!.segments.values()].filter((x) => x.week === '2026-11-09' && x.status === 'live');
+		expect(week2).toHaveLength(6);
+		// Dated on the contract's clock, so every peer's rules accept them as written after their slots ended.
+		expect(week2.every((x) => x.at === utc('2026-11-10T12:00'))).toBe(true);
+		await c.sync();
+		expect([...c.pair.client.derived().state.hourly!.segments.values()].filter((x) => x.week === '2026-11-09')).toHaveLength(6);
+		// Week 1's edits locked on Monday 9 November 12:00 by the contract's clock: nothing there changes now.
+		const w1 = [...s.hourly!.segments.values()].filter((x) => x.week === W1).map((x) => x.id);
+		expect(hourly.weekOffers(c.freelancer, 'freelancer', W1, utc('2026-11-10T12:00'), c.clock.now).editable).toBe(false);
+		expect(hourly.weekOffers(c.freelancer, 'freelancer', '2026-11-09', utc('2026-11-10T12:00'), c.clock.now).editable).toBe(true);
+		expect(await hourly.deleteSegments(c.freelancer, w1.slice(0, 1))).toMatchObject({ ok: false, errors: { form: expect.stringMatching(/locked 2026-11-09 12:00 UTC/) } });
+	});
+
+	it('only a TEST MODE contract moves the diary’s clock; with a real provider it is the device’s', async () => {
+		const c = await setUp();
+		const now = utc('2026-11-03T12:00');
+		await c.pair.freelancer.act('testmode.clockAdvanced', { ms: DAY });
+		const s = c.pair.freelancer.derived().state;
+		expect(hourly.diaryNow(s, now)).toBe(now + DAY);
+		const real = { ...s, terms: { ...s.terms!, provider: { ...s.terms!.provider, id: 'stripe', testMode: false } } } as typeof s;
+		expect(hourly.diaryNow(real, now)).toBe(now);
+	});
+});
+
 describe('a week from funding to payment', () => {
 	it('funds, submits by itself after the lock, takes a dispute, and claims net after the review — the page offers each only when the rules allow', async () => {
 		const c = await setUp();

@@ -22,6 +22,7 @@ import {
 	type TrackerStorage
 } from '../../../src/lib/sync/tracker';
 import { activePair } from '../../support/parties';
+import { DAY_MS } from '../../../src/lib/contract/state';
 import { hourlyTerms } from '../../support/world';
 
 const t = (hm: string) => Date.parse(`2026-11-02T${hm}:00Z`);
@@ -216,5 +217,40 @@ describe('the engine', () => {
 		// A slot the rules refuse (not on the grid) is dropped with the reason.
 		const r = await logTrackedSlots(session, [{ start: t('10:40') + 1, activity: 0, memo: 'x' }]);
 		expect(r.refused[0]).toMatch(/whole ten minutes/);
+	});
+
+	it('TEST MODE: logs on the contract’s test clock, into the week it shows; the clock’s jump is not tracked', async () => {
+		let now = t('10:00');
+		const provider = new MockEscrowProvider({ now: () => now });
+		const info = await provider.info();
+		const terms = { ...hourlyTerms({ rate: 6_000 }), provider: { id: 'mock', publicKey: info.publicKey, testMode: true } };
+		const pair = await activePair({ escrow: provider, clock: () => now, terms });
+		const session = { party: pair.freelancer };
+		const storage = new MemoryStorage();
+		const engine = new Trackers(storage, () => now, (_c, slots) => logTrackedSlots(session, slots));
+		engine.start(pair.contract, 'Built the signup form');
+		for (; now <= t('10:11'); now += BEAT_MS) await engine.tick();
+		// A week on the test clock, while the tracker runs: the contract now reads Monday 9 November.
+		await pair.freelancer.act('testmode.clockAdvanced', { ms: 7 * DAY_MS });
+		engine.setOffset(pair.contract, 7 * DAY_MS);
+		expect(readTracker(storage, pair.contract)!.offset).toBe(7 * DAY_MS);
+		for (; now <= t('10:31'); now += BEAT_MS) await engine.tick();
+		const live = [...pair.freelancer.derived().state.hourly!.segments.values()].filter((x) => x.status === 'live');
+		// 10:00 on 2 November before the jump; then 10:10 and 10:20 on 9 November (the jump itself is a gap, not tracked).
+		expect(live.map((x) => [new Date(x.start).toISOString(), x.week])).toEqual([
+			['2026-11-02T10:00:00.000Z', '2026-11-02'],
+			['2026-11-09T10:10:00.000Z', '2026-11-09'],
+			['2026-11-09T10:20:00.000Z', '2026-11-09']
+		]);
+		expect(engine.problems.size).toBe(0);
+	});
+
+	it('a clock set far back (a TEST MODE reset) starts a new span at once instead of waiting for the old time', () => {
+		let r = runFor(startTracker(undefined, 'c1', 'Work', t('10:00') + 7 * DAY_MS), t('10:00') + 7 * DAY_MS, t('10:04') + 7 * DAY_MS);
+		r = runFor(r, t('10:06'), t('10:16'));
+		// Tracking resumed at 10:06 (the 10:00 slot got only 4 minutes); nothing is left ahead of the clock.
+		expect(dueSlots(r, t('10:20')).map((d) => d.start)).toEqual([t('10:10')]);
+		expect(r.spans.every(([, to]) => to <= t('10:16'))).toBe(true);
+		expect(dueSlots(r, t('10:20') + 7 * DAY_MS).map((d) => d.start)).toEqual([t('10:10')]);
 	});
 });

@@ -1,0 +1,110 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+import { confirmCounterparty } from './binding';
+import { person, setUp } from './people';
+
+// The evidence file: exported from the contract page, opened in a fresh browser with the network
+// off, it verifies every event; the same file with one byte of a message changed names that event
+// and says why it fails.
+const HOSTILE = 'Fine by me </script><script>alert("owned")</script><img src=x onerror=alert(1)>';
+
+async function openOffline(browser: Browser, file: string): Promise<{ page: Page; requests: string[]; dialogs: string[] }> {
+	const context = await browser.newContext();
+	await context.setOffline(true);
+	const requests: string[] = [];
+	await context.route(/^(https?|wss?):/, (route) => {
+		requests.push(route.request().url());
+		return route.abort();
+	});
+	const page = await context.newPage();
+	const dialogs: string[] = [];
+	page.on('dialog', (d) => {
+		dialogs.push(d.message());
+		void d.dismiss();
+	});
+	await page.goto(`file://${file}`);
+	await expect(page.locator('#verify-status')).not.toHaveAttribute('data-state', 'pending', { timeout: 20_000 });
+	return { page, requests, dialogs };
+}
+
+test('the exported evidence file verifies offline, and one changed byte of a message fails that event', async ({ baseURL }, info) => {
+	test.setTimeout(120_000);
+	const ada = await person('ada', baseURL!);
+	const grace = await person('grace', baseURL!);
+	await ada.goto('/');
+	await setUp(ada, 'Ada');
+	await ada.goto('/#/new');
+	await ada.locator('#title').fill('Logo design');
+	await ada.locator('#m0-title').fill('Logo');
+	await ada.locator('#m0-amount').fill('400');
+	await ada.getByRole('button', { name: 'Propose contract' }).click();
+	const link = await ada.getByTestId('share-link').inputValue();
+	await grace.goto(link);
+	await setUp(grace, 'Grace');
+	await grace.getByRole('button', { name: 'Accept contract' }).click();
+	await confirmCounterparty(ada, 'Grace');
+
+	await ada.getByRole('textbox', { name: 'Message' }).fill('Please use the blue from our website.');
+	await ada.getByRole('button', { name: 'Send message' }).click();
+	await expect(grace.getByTestId('messages')).toContainText('Please use the blue', { timeout: 15_000 });
+	await grace.getByRole('textbox', { name: 'Message' }).fill(HOSTILE);
+	await grace.getByRole('button', { name: 'Send message' }).click();
+	await expect(ada.getByTestId('messages')).toContainText('Fine by me', { timeout: 15_000 });
+	const events = Number((await ada.getByTestId('event-count').textContent())!.match(/^(\d+)/)![1]);
+
+	const [download] = await Promise.all([ada.waitForEvent('download'), ada.getByRole('button', { name: 'Export evidence' }).click()]);
+	expect(download.suggestedFilename()).toMatch(/^milestone-evidence-logo-design-\d{4}-\d{2}-\d{2}\.html$/);
+	const file = info.outputPath('evidence.html');
+	await download.saveAs(file);
+
+	// A browser of its own, network off: everything it needs is in the file.
+	const reader = await chromium.launch(info.project.use.launchOptions ?? {});
+	try {
+		const good = await openOffline(reader, file);
+		await expect(good.page.locator('#verify-status')).toHaveAttribute('data-state', 'verified');
+		await expect(good.page.locator('#verify-status')).toContainText(/^\d+ events, all signatures and hash chains verified: client key \d{5}/);
+		await expect(good.page.locator('#verify-status')).toContainText('escrow provider key');
+		const verified = await good.page.locator('#events > li[data-status=verified]').count();
+		expect(verified).toBeGreaterThanOrEqual(events);
+		await expect(good.page.locator('#events > li[data-status=failed]')).toHaveCount(0);
+		// The hostile message is shown as the text it is, and nothing in it ran.
+		await expect(good.page.getByText(HOSTILE, { exact: true })).toBeVisible();
+		await expect(good.page.locator('img')).toHaveCount(0);
+		expect(good.dialogs).toEqual([]);
+		expect(good.requests).toEqual([]);
+
+		// One byte of Ada's message, in the signed data, changed.
+		const html = readFileSync(file, 'utf8');
+		const data = html.indexOf('<script type="application/json"');
+		const at = html.indexOf('use the blue', data);
+		expect(at).toBeGreaterThan(data);
+		const tampered = info.outputPath('evidence-tampered.html');
+		writeFileSync(tampered, html.slice(0, at) + 'usE' + html.slice(at + 3));
+
+		const bad = await openOffline(reader, tampered);
+		await expect(bad.page.locator('#verify-status')).toHaveAttribute('data-state', 'failed');
+		await expect(bad.page.locator('#verify-status')).toContainText('1 FAILED verification');
+		const failed = bad.page.locator('#events > li[data-status=failed]');
+		await expect(failed).toHaveCount(1);
+		await expect(failed).toContainText('message.posted');
+		await expect(failed).toContainText('changed after it was signed');
+		await expect(bad.page.locator('#verify-failed')).toContainText('message.posted');
+		await expect(bad.page.locator('#verify-failed')).toContainText('the SHA-256 of the body no longer matches the event id');
+		// The message in the readable part is marked as failing too.
+		await expect(bad.page.locator('[data-event][data-status=failed]')).toContainText('Please use the blue');
+		expect(bad.requests).toEqual([]);
+
+		// The signed data intact, the readable text of the message changed: caught as well.
+		const shown = html.indexOf('use the blue');
+		expect(shown).toBeLessThan(data);
+		const edited = info.outputPath('evidence-edited.html');
+		writeFileSync(edited, html.slice(0, shown) + 'usE' + html.slice(shown + 3));
+		const text = await openOffline(reader, edited);
+		await expect(text.page.locator('#verify-status')).toHaveAttribute('data-state', 'failed');
+		await expect(text.page.locator('#verify-status')).toContainText('differs from what was signed');
+		await expect(text.page.locator('[data-event][data-status=failed]')).toContainText('the text shown here is not the text that was signed');
+		await expect(text.page.locator('#events > li[data-status=failed]')).toHaveCount(0);
+	} finally {
+		await reader.close();
+	}
+});
