@@ -1,6 +1,6 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { confirmCounterparty } from './binding';
+import { axeViolations } from './axe';
+import { activeContract } from './contract-steps';
 import { person, setUp } from './people';
 
 // One person, two devices: Ada's laptop holds a contract with Grace; her phone pairs with the laptop
@@ -9,8 +9,7 @@ import { person, setUp } from './people';
 
 /** axe-core on the devices section in the state it is in (the idle state is in a11y.spec.ts). */
 async function audit(page: Page, what: string) {
-	const result = await new AxeBuilder({ page }).include('section[aria-labelledby="devices-h"]').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
-	expect(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), what).toEqual([]);
+	expect(await axeViolations(page, 'section[aria-labelledby="devices-h"]'), what).toEqual([]);
 }
 
 const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
@@ -21,19 +20,7 @@ test('a second device added by code acts on the contract as the same person', as
 	const grace = await person('grace', baseURL!);
 	const phone = await person('ada phone', baseURL!);
 
-	await laptop.goto('/');
-	await setUp(laptop, 'Ada');
-	await laptop.goto('/#/new');
-	await laptop.getByLabel('Title', { exact: true }).first().fill('Bakery website');
-	await laptop.getByLabel('Scope of work').fill('Design and build the site.');
-	await laptop.locator('#m0-title').fill('Design');
-	await laptop.locator('#m0-amount').fill('800');
-	await laptop.getByRole('button', { name: 'Propose contract' }).click();
-	const link = await laptop.getByTestId('share-link').inputValue();
-	await grace.goto(link);
-	await setUp(grace, 'Grace');
-	await grace.getByRole('button', { name: 'Accept contract' }).click();
-	await confirmCounterparty(laptop, 'Grace');
+	await activeContract(laptop, grace, { title: 'Bakery website', scope: 'Design and build the site.', milestones: [{ title: 'Design', amount: '800' }] });
 
 	// The phone shows a code; the laptop enters it; both show the same numbers.
 	await phone.goto('/');

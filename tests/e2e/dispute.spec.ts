@@ -1,54 +1,27 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { confirmCounterparty } from './binding';
+import { audit } from './axe';
+import { activeContract, card, fundMilestone, requestPayment } from './contract-steps';
 import { person, setUp } from './people';
 
 // Client and freelancer in two browsers, TEST MODE escrow: the client funds, the freelancer requests
 // payment, the client opens a dispute in the Resolution Center, offers are exchanged and the client
 // accepts the midpoint; the provider splits the escrow and both browsers, their Resolution Center,
 // Inbox and Payments show the same outcome.
-const card = (page: Page, m: string) => page.getByTestId(`milestone-${m}`);
 const dispute = (page: Page, m: string) => page.getByTestId(`dispute-${m}`);
+const WEBSITE = { title: 'Website', milestones: [{ title: 'Design', amount: '1,000' }] };
 const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: new RegExp(`^${name}`) }).click();
-
-/** axe-core finds nothing, in both colour schemes (as tests/e2e/a11y.spec.ts audits every page). */
-async function audit(page: Page, name: string) {
-	for (const scheme of ['light', 'dark'] as const) {
-		await page.emulateMedia({ colorScheme: scheme });
-		await expect(page.locator('h1').first()).toBeVisible();
-		await page.waitForTimeout(150);
-		const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
-		await page.screenshot({ path: `test-results/screenshots/${name}-${scheme}.png`, fullPage: true });
-		expect(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `${name} (${scheme})`).toEqual([]);
-	}
-}
 
 test('a dispute from opening to "accept the midpoint", the same outcome in both browsers', async ({ baseURL }) => {
 	test.setTimeout(180_000);
 	const ada = await person('ada', baseURL!);
 	const grace = await person('grace', baseURL!);
-	await ada.goto('/');
-	await setUp(ada, 'Ada');
-	await ada.goto('/#/new');
-	await ada.locator('#title').fill('Website');
-	await ada.locator('#m0-title').fill('Design');
-	await ada.locator('#m0-amount').fill('1,000');
-	await ada.getByRole('button', { name: 'Propose contract' }).click();
-	const link = await ada.getByTestId('share-link').inputValue();
-	await grace.goto(link);
-	await setUp(grace, 'Grace');
-	await grace.getByRole('button', { name: 'Accept contract' }).click();
-	await confirmCounterparty(ada, 'Grace');
-	await expect(ada.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
+	await activeContract(ada, grace, WEBSITE);
 
 	// Funded, then submitted.
-	await card(ada, 'm1').getByRole('button', { name: 'Fund milestone' }).click();
-	await card(ada, 'm1').getByRole('button', { name: /^Fund / }).click();
+	await fundMilestone(ada, 'm1');
 	await expect(ada.getByTestId('status-m1')).toHaveText('Funded · in progress');
 	await expect(grace.getByTestId('status-m1')).toHaveText('Funded · in progress', { timeout: 15_000 });
-	await card(grace, 'm1').getByRole('button', { name: 'Request Payment' }).click();
-	await card(grace, 'm1').getByLabel('Message to the client').fill('The designs are ready.');
-	await card(grace, 'm1').getByRole('button', { name: 'Request Payment' }).click();
+	await requestPayment(grace, 'm1', 'The designs are ready.');
 	await expect(card(ada, 'm1')).toContainText('The designs are ready.', { timeout: 15_000 });
 
 	// The client opens a dispute: every field error at once, next to its field, in words.
@@ -152,25 +125,10 @@ test('a mediator both parties accepted rules for the freelancer\'s last offer; t
 	const moKey = await mo.getByLabel('Your mediator key').inputValue();
 	expect(moKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-	await ada.goto('/');
-	await setUp(ada, 'Ada');
-	await ada.goto('/#/new');
-	await ada.locator('#title').fill('Website');
-	await ada.locator('#m0-title').fill('Design');
-	await ada.locator('#m0-amount').fill('1,000');
-	await ada.getByRole('button', { name: 'Propose contract' }).click();
-	const link = await ada.getByTestId('share-link').inputValue();
-	await grace.goto(link);
-	await setUp(grace, 'Grace');
-	await grace.getByRole('button', { name: 'Accept contract' }).click();
-	await confirmCounterparty(ada, 'Grace');
-	await expect(ada.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
-	await card(ada, 'm1').getByRole('button', { name: 'Fund milestone' }).click();
-	await card(ada, 'm1').getByRole('button', { name: /^Fund / }).click();
+	await activeContract(ada, grace, WEBSITE);
+	await fundMilestone(ada, 'm1');
 	await expect(grace.getByTestId('status-m1')).toHaveText('Funded · in progress', { timeout: 15_000 });
-	await card(grace, 'm1').getByRole('button', { name: 'Request Payment' }).click();
-	await card(grace, 'm1').getByLabel('Message to the client').fill('The designs are ready.');
-	await card(grace, 'm1').getByRole('button', { name: 'Request Payment' }).click();
+	await requestPayment(grace, 'm1', 'The designs are ready.');
 	await expect(card(ada, 'm1')).toContainText('The designs are ready.', { timeout: 15_000 });
 
 	// Negotiated without agreement: $100.00 against $500.00 of $600.00.

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
-import { confirmCounterparty } from './binding';
-import { person, setUp } from './people';
+import { activeContract } from './contract-steps';
+import { person } from './people';
 
 // The evidence file: exported from the contract page, opened in a fresh browser with the network
 // off, it verifies every event; the same file with one byte of a message changed names that event
@@ -31,18 +31,7 @@ test('the exported evidence file verifies offline, and one changed byte of a mes
 	test.setTimeout(120_000);
 	const ada = await person('ada', baseURL!);
 	const grace = await person('grace', baseURL!);
-	await ada.goto('/');
-	await setUp(ada, 'Ada');
-	await ada.goto('/#/new');
-	await ada.locator('#title').fill('Logo design');
-	await ada.locator('#m0-title').fill('Logo');
-	await ada.locator('#m0-amount').fill('400');
-	await ada.getByRole('button', { name: 'Propose contract' }).click();
-	const link = await ada.getByTestId('share-link').inputValue();
-	await grace.goto(link);
-	await setUp(grace, 'Grace');
-	await grace.getByRole('button', { name: 'Accept contract' }).click();
-	await confirmCounterparty(ada, 'Grace');
+	await activeContract(ada, grace, { title: 'Logo design', milestones: [{ title: 'Logo', amount: '400' }] });
 
 	await ada.getByRole('textbox', { name: 'Message' }).fill('Please use the blue from our website.');
 	await ada.getByRole('button', { name: 'Send message' }).click();
@@ -52,10 +41,17 @@ test('the exported evidence file verifies offline, and one changed byte of a mes
 	await expect(ada.getByTestId('messages')).toContainText('Fine by me', { timeout: 15_000 });
 	const events = Number((await ada.getByTestId('event-count').textContent())!.match(/^(\d+)/)![1]);
 
-	const [download] = await Promise.all([ada.waitForEvent('download'), ada.getByRole('button', { name: 'Export evidence' }).click()]);
+	const [download] = await Promise.all([ada.waitForEvent('download'), ada.getByRole('button', { name: 'Export evidence', exact: true }).click()]);
 	expect(download.suggestedFilename()).toMatch(/^milestone-evidence-logo-design-\d{4}-\d{2}-\d{2}\.html$/);
 	const file = info.outputPath('evidence.html');
 	await download.saveAs(file);
+
+	// "Report this contract" says whom to report to (no company reads reports) and exports the same file.
+	await ada.getByText('Report this contract').click();
+	await expect(ada.getByText('A scam or fraud attempt: your country\'s fraud reporting service or the police.')).toBeVisible();
+	await expect(ada.getByText('no real money has moved')).toBeVisible();
+	const [report] = await Promise.all([ada.waitForEvent('download'), ada.getByRole('button', { name: 'Export evidence for the report' }).click()]);
+	expect(report.suggestedFilename()).toBe(download.suggestedFilename());
 
 	// A browser of its own, network off: everything it needs is in the file.
 	const reader = await chromium.launch(info.project.use.launchOptions ?? {});
@@ -75,11 +71,16 @@ test('the exported evidence file verifies offline, and one changed byte of a mes
 
 		// One byte of Ada's message, in the signed data, changed.
 		const html = readFileSync(file, 'utf8');
+		/** The file with the three letters at `at` ("use" of "use the blue") changed to "usE", saved as `name`. */
+		const changed = (at: number, name: string) => {
+			const path = info.outputPath(name);
+			writeFileSync(path, html.slice(0, at) + 'usE' + html.slice(at + 3));
+			return path;
+		};
 		const data = html.indexOf('<script type="application/json"');
 		const at = html.indexOf('use the blue', data);
 		expect(at).toBeGreaterThan(data);
-		const tampered = info.outputPath('evidence-tampered.html');
-		writeFileSync(tampered, html.slice(0, at) + 'usE' + html.slice(at + 3));
+		const tampered = changed(at, 'evidence-tampered.html');
 
 		const bad = await openOffline(reader, tampered);
 		await expect(bad.page.locator('#verify-status')).toHaveAttribute('data-state', 'failed');
@@ -97,8 +98,7 @@ test('the exported evidence file verifies offline, and one changed byte of a mes
 		// The signed data intact, the readable text of the message changed: caught as well.
 		const shown = html.indexOf('use the blue');
 		expect(shown).toBeLessThan(data);
-		const edited = info.outputPath('evidence-edited.html');
-		writeFileSync(edited, html.slice(0, shown) + 'usE' + html.slice(shown + 3));
+		const edited = changed(shown, 'evidence-edited.html');
 		const text = await openOffline(reader, edited);
 		await expect(text.page.locator('#verify-status')).toHaveAttribute('data-state', 'failed');
 		await expect(text.page.locator('#verify-status')).toContainText('differs from what was signed');

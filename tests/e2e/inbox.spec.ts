@@ -1,38 +1,17 @@
-import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
+import { propose } from './contract-steps';
+import { person, setUp } from './people';
 
 // The Inbox counts what still needs the person, keeps its news across a reload, and a link whose
 // contract never arrives says so (after a wait shortened here) and can be removed.
-let browsers: Browser[] = [];
-test.afterEach(async () => {
-	await Promise.all(browsers.map((b) => b.close()));
-	browsers = [];
-});
-
-async function person(name: string, baseURL: string, notFoundAfterMs?: number): Promise<Page> {
-	const browser = await chromium.launch(test.info().project.use.launchOptions ?? {});
-	browsers.push(browser);
-	const context = await browser.newContext({ baseURL });
-	// The app waits 20 s before it calls a link's contract not found; the test waits less.
-	if (notFoundAfterMs) await context.addInitScript((ms) => localStorage.setItem('milestone.notFoundAfterMs', String(ms)), notFoundAfterMs);
-	const page = await context.newPage();
-	page.on('pageerror', (e) => console.error(`[${name}] page error:`, e.message));
-	return page;
-}
-
-async function setUp(page: Page, name: string): Promise<void> {
-	await page.getByLabel('Your name, as the other party will see it').fill(name);
-	await page.getByRole('button', { name: 'Create my key' }).click();
-	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
-}
-
 const nav = (page: Page, link: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link });
 const inboxLink = (page: Page) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Inbox/ });
 /** A link that parses but names a contract nobody has: a damaged copy. */
 const damagedLink = () => `/#/join/${randomBytes(32).toString('base64url').slice(0, 43)}/${randomBytes(24).toString('base64url')}`;
 
 test('a link whose contract is not found says so after the wait, with what to check, and can be removed', async ({ baseURL }) => {
-	const ada = await person('ada', baseURL!, 3_000);
+	const ada = await person('ada', baseURL!, { notFoundAfterMs: 3_000 });
 	await ada.goto('/');
 	await setUp(ada, 'Ada');
 
@@ -69,7 +48,7 @@ test('a link whose contract is not found says so after the wait, with what to ch
 });
 
 test('any contract row can be removed from this device, after a confirmation that says what it means', async ({ baseURL }) => {
-	const ada = await person('ada', baseURL!, 60_000);
+	const ada = await person('ada', baseURL!, { notFoundAfterMs: 60_000 });
 	await ada.goto('/');
 	await setUp(ada, 'Ada');
 	await ada.goto(damagedLink());
@@ -93,11 +72,7 @@ test('the Inbox count is what still needs you: it goes down once you act, and th
 	await ada.goto('/');
 	await setUp(ada, 'Ada');
 	await ada.goto('/#/new');
-	await ada.locator('#title').fill('Website');
-	await ada.locator('#m0-title').fill('Design');
-	await ada.locator('#m0-amount').fill('1,200');
-	await ada.getByRole('button', { name: 'Propose contract' }).click();
-	const link = await ada.getByTestId('share-link').inputValue();
+	const link = await propose(ada, { title: 'Website', milestones: [{ title: 'Design', amount: '1,200' }] });
 	await expect(inboxLink(ada)).toHaveText('Inbox');
 
 	await grace.goto(link);

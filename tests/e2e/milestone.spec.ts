@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
-import { confirmCounterparty } from './binding';
-import { person, setUp } from './people';
+import { activeContract, card, fundMilestone } from './contract-steps';
+import { person } from './people';
 
 // Client and freelancer in two browsers: the money story on one milestone as each of them reads it —
 // the reason for a change request, a release amount that must be valid before its confirmation,
@@ -11,24 +11,12 @@ test('the freelancer reads why changes were asked; a release amount is checked f
 	test.setTimeout(90_000);
 	const ada = await person('ada', baseURL!);
 	const grace = await person('grace', baseURL!);
-	await ada.goto('/');
-	await setUp(ada, 'Ada');
-	await ada.goto('/#/new');
-	await ada.locator('#title').fill('Logo');
-	await ada.locator('#m0-title').fill('Design');
-	await ada.locator('#m0-amount').fill('1,000');
-	await ada.getByRole('button', { name: 'Propose contract' }).click();
-	const link = await ada.getByTestId('share-link').inputValue();
-	await grace.goto(link);
-	await setUp(grace, 'Grace');
-	await grace.getByRole('button', { name: 'Accept contract' }).click({ timeout: 15_000 });
-	await confirmCounterparty(ada, 'Grace');
+	await activeContract(ada, grace, { title: 'Logo', milestones: [{ title: 'Design', amount: '1,000' }] }, { acceptTimeout: 15_000 });
 	await expect(grace.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
 
-	const adaCard = ada.getByTestId('milestone-m1');
-	const graceCard = grace.getByTestId('milestone-m1');
-	await adaCard.getByRole('button', { name: 'Fund milestone' }).click();
-	await adaCard.getByRole('button', { name: /^Fund / }).click();
+	const adaCard = card(ada, 'm1');
+	const graceCard = card(grace, 'm1');
+	await fundMilestone(ada, 'm1');
 	await expect(graceCard.getByTestId('status-m1')).toHaveText('Funded · in progress', { timeout: 15_000 });
 	await expect(graceCard.getByTestId('money-m1')).toContainText('$1,000.00 in escrow for you');
 

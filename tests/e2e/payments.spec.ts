@@ -1,10 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
-import { confirmCounterparty } from './binding';
+import { activeContract, card, confirmCounterparty, propose } from './contract-steps';
 import { person, setUp } from './people';
 
 // Client and freelancer in two browsers: a three-milestone contract from proposal to all released
 // and withdrawn, with a declined card, one change request, a message exchange and an auto-release.
-const card = (page: Page, m: string) => page.getByTestId(`milestone-${m}`);
 const status = (page: Page, m: string) => page.getByTestId(`status-${m}`);
 
 async function fund(page: Page, m: string, method: string) {
@@ -53,24 +52,14 @@ test('a three-milestone contract from proposal to everything released and withdr
 	test.setTimeout(180_000);
 	const ada = await person('ada', baseURL!);
 	const grace = await person('grace', baseURL!);
-	await ada.goto('/');
-	await setUp(ada, 'Ada');
-	await ada.goto('/#/new');
-	await ada.locator('#title').fill('Website');
-	await ada.getByRole('button', { name: 'Add a milestone' }).click();
-	await ada.getByRole('button', { name: 'Add a milestone' }).click();
-	for (const [i, [t, a]] of [['Design', '1,000'], ['Build', '2,000.50'], ['Launch', '500']].entries()) {
-		await ada.locator(`#m${i}-title`).fill(t!);
-		await ada.locator(`#m${i}-amount`).fill(a!);
-	}
-	await ada.getByRole('button', { name: 'Propose contract' }).click();
-	const link = await ada.getByTestId('share-link').inputValue();
-
-	await grace.goto(link);
-	await setUp(grace, 'Grace');
-	await grace.getByRole('button', { name: 'Accept contract' }).click();
-	await confirmCounterparty(ada, 'Grace');
-	await expect(ada.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
+	await activeContract(ada, grace, {
+		title: 'Website',
+		milestones: [
+			{ title: 'Design', amount: '1,000' },
+			{ title: 'Build', amount: '2,000.50' },
+			{ title: 'Launch', amount: '500' }
+		]
+	});
 
 	// A declined card leaves the milestone unfunded and says why; then it goes through.
 	await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
@@ -201,11 +190,7 @@ test('a three-milestone contract from proposal to everything released and withdr
 	// Grace hires Ada for another job: client on one contract, freelancer on the other, she sees both.
 	await grace.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New contract' }).click();
 	await grace.getByLabel('Client (I pay)').check();
-	await grace.locator('#title').fill('Logo');
-	await grace.locator('#m0-title').fill('Sketches');
-	await grace.locator('#m0-amount').fill('300');
-	await grace.getByRole('button', { name: 'Propose contract' }).click();
-	const logo = await grace.getByTestId('share-link').inputValue();
+	const logo = await propose(grace, { title: 'Logo', milestones: [{ title: 'Sketches', amount: '300' }] });
 	await ada.goto(logo);
 	await ada.getByRole('button', { name: 'Accept contract' }).click();
 	await confirmCounterparty(grace, 'Ada');

@@ -9,11 +9,16 @@ test.afterEach(async () => {
 	await Promise.all(browsers.splice(0).map((b) => b.close()));
 });
 
-/** A new browser for `name`, its page errors printed with the name. */
-export async function person(name: string, baseURL: string): Promise<Page> {
+/**
+ * A new browser for `name`, its page errors printed with the name. `notFoundAfterMs` shortens the
+ * 20 s the app waits before it calls a link's contract not found.
+ */
+export async function person(name: string, baseURL: string, { notFoundAfterMs }: { notFoundAfterMs?: number } = {}): Promise<Page> {
 	const browser = await chromium.launch(test.info().project.use.launchOptions ?? {});
 	browsers.push(browser);
-	const page = await (await browser.newContext({ baseURL })).newPage();
+	const context = await browser.newContext({ baseURL });
+	if (notFoundAfterMs) await context.addInitScript((ms) => localStorage.setItem('milestone.notFoundAfterMs', String(ms)), notFoundAfterMs);
+	const page = await context.newPage();
 	page.on('pageerror', (e) => console.error(`[${name}]`, e.message));
 	return page;
 }
@@ -22,5 +27,6 @@ export async function person(name: string, baseURL: string): Promise<Page> {
 export async function setUp(page: Page, name: string): Promise<void> {
 	await page.getByLabel('Your name, as the other party will see it').fill(name);
 	await page.getByRole('button', { name: 'Create my key' }).click();
+	// The key is stored before the app moves on: navigating earlier would reload the page without it.
 	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
 }

@@ -1,28 +1,9 @@
-import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { confirmCounterparty } from './binding';
+import { person, setUp } from './people';
 
 // Scam warnings between two browsers: the sender sees a hint as they type (and can still send), the
 // receiver a warning next to what arrived, which they can dismiss for good; ordinary words raise nothing.
-let browsers: Browser[] = [];
-test.afterEach(async () => {
-	await Promise.all(browsers.map((b) => b.close()));
-	browsers = [];
-});
-
-async function person(name: string, baseURL: string): Promise<Page> {
-	const browser = await chromium.launch(test.info().project.use.launchOptions ?? {});
-	browsers.push(browser);
-	const page = await (await browser.newContext({ baseURL })).newPage();
-	page.on('pageerror', (e) => console.error(`[${name}]`, e.message));
-	return page;
-}
-
-async function setUp(page: Page, name: string) {
-	await page.getByLabel('Your name, as the other party will see it').fill(name);
-	await page.getByRole('button', { name: 'Create my key' }).click();
-	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
-}
-
 test('a request to pay by wire: a hint for the sender, a dismissible warning for the receiver; a wireframe raises nothing', async ({ baseURL }) => {
 	const ada = await person('ada', baseURL!);
 	const grace = await person('grace', baseURL!);

@@ -1,4 +1,3 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -6,15 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { fingerprint } from '../../src/lib/identity/fingerprint';
+import { audit } from './axe';
 
-async function noAxeViolations(page: Page, name: string): Promise<void> {
-	for (const scheme of ['light', 'dark'] as const) {
-		await page.emulateMedia({ colorScheme: scheme });
-		await page.waitForTimeout(100);
-		const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
-		expect(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `${name} (${scheme})`).toEqual([]);
-	}
-}
+const noAxeViolations = (page: Page, name: string) => audit(page, name, { heading: false, settleMs: 100, screenshot: false });
 
 // Key backup across two devices: two fresh browser contexts (separate storage) in the system Chromium.
 async function device(browser: Browser, baseURL: string, name: string): Promise<Page> {

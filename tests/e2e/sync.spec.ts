@@ -1,33 +1,11 @@
-import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+import { chromium, expect, test, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { confirmCounterparty } from './binding';
+import { person, setUp } from './people';
 
-// Two separate Chromium browsers on one machine, the app and our signaling server on loopback.
-let browsers: Browser[] = [];
-
-test.afterEach(async () => {
-	await Promise.all(browsers.map((b) => b.close()));
-	browsers = [];
-});
-
-async function person(name: string, baseURL: string): Promise<Page> {
-	const launch = test.info().project.use.launchOptions ?? {};
-	const browser = await chromium.launch(launch);
-	browsers.push(browser);
-	const context = await browser.newContext({ baseURL });
-	const page = await context.newPage();
-	page.on('pageerror', (e) => console.error(`[${name}] page error:`, e.message));
-	return page;
-}
-
-async function setUp(page: Page, name: string): Promise<void> {
-	await page.getByLabel('Your name, as the other party will see it').fill(name);
-	await page.getByRole('button', { name: 'Create my key' }).click();
-	// The key is stored before the app moves on: navigating earlier would reload the page without it.
-	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
-}
+// Two separate Chromium browsers on one machine (people.ts), the app and our signaling server on loopback.
 
 async function propose(page: Page, title: string): Promise<string> {
 	await page.goto('/#/new');

@@ -1,12 +1,11 @@
 import { expect, test, type Page } from '@playwright/test';
-import { confirmCounterparty } from './binding';
-import { person, setUp } from './people';
+import { activeContract, card, fundMilestone } from './contract-steps';
+import { person } from './people';
 
 // A verified counterparty, in two browsers: both screens show the same safety number; the client
 // marks the freelancer verified after comparing it, the freelancer pastes the client's verification
 // code; the badge shows on the contract page, the Contracts list and the Inbox and survives a reload;
 // the reminder next to money actions shows before and is gone after, and never blocks.
-const card = (page: Page, m: string) => page.getByTestId(`milestone-${m}`);
 const nav = (page: Page, link: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
 const safetyNumber = async (page: Page) => (await page.getByTestId('safety-number').innerText()).replace(/\s+/g, ' ').trim();
 
@@ -14,18 +13,7 @@ test('both parties see one safety number; verifying marks the other party everyw
 	test.setTimeout(150_000);
 	const ada = await person('ada', baseURL!);
 	const grace = await person('grace', baseURL!);
-	await ada.goto('/');
-	await setUp(ada, 'Ada');
-	await nav(ada, 'New contract');
-	await ada.locator('#title').fill('Logo');
-	await ada.locator('#m0-title').fill('Sketches');
-	await ada.locator('#m0-amount').fill('300');
-	await ada.getByRole('button', { name: 'Propose contract' }).click();
-	const link = await ada.getByTestId('share-link').inputValue();
-	await grace.goto(link);
-	await setUp(grace, 'Grace');
-	await grace.getByRole('button', { name: 'Accept contract' }).click();
-	await confirmCounterparty(ada, 'Grace');
+	await activeContract(ada, grace, { title: 'Logo', milestones: [{ title: 'Sketches', amount: '300' }] }, { openNewContract: (p) => nav(p, 'New contract') });
 	await expect(grace.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
 
 	// The same 60 digits, in the same 12 groups, on both screens.
@@ -39,8 +27,7 @@ test('both parties see one safety number; verifying marks the other party everyw
 	// Before: a one-line reminder next to Fund, which still works.
 	await expect(ada.getByTestId('verified-badge')).toHaveCount(0);
 	await expect(card(ada, 'm1').getByTestId('verify-reminder')).toHaveText(/You have not verified Grace yet/);
-	await card(ada, 'm1').getByRole('button', { name: 'Fund milestone' }).click();
-	await card(ada, 'm1').getByRole('button', { name: /^Fund / }).click();
+	await fundMilestone(ada, 'm1');
 	await expect(ada.getByTestId('status-m1')).toHaveText('Funded · in progress');
 	await expect(card(ada, 'm1').getByTestId('verify-reminder')).toBeVisible();
 	await expect(card(grace, 'm1').getByRole('button', { name: 'Request Payment' })).toBeVisible({ timeout: 15_000 });

@@ -9,7 +9,17 @@
  */
 import { formatAmount, type CurrencyCode } from '../money';
 import { nameOf } from './proposal';
+import type { SettleBasis } from './schema';
 import type { ContractState, Ev } from './state';
+
+/** Why a deadline paid a dispute out, in a notification's few words. */
+const AUTOMATIC_BECAUSE: Record<SettleBasis, string> = {
+	silence: 'silence accepted the last offer',
+	'small-amount': 'a small amount splits at the midpoint',
+	'no-mediator': 'no mediator was agreed',
+	'mediator-unsigned': 'one party did not accept the mediator',
+	'mediator-late': 'the mediator did not rule in time'
+};
 
 export interface Announcement {
 	contract: string;
@@ -42,6 +52,8 @@ export function describeEvent(s: ContractState, ev: Ev, me: string): Line | unde
 	const name = who(s, ev.author);
 	/** A receipt answers an intent: news when someone else asked for it. */
 	const requester = (intent: string) => s.intents.get(intent)?.author;
+	/** The milestone a dispute is about, by the dispute's id. */
+	const disputed = (id: string) => milestone(s.disputes.get(id)?.milestone ?? id);
 	switch (ev.type) {
 		case 'receipt.released': {
 			const by = requester(ev.payload.intent);
@@ -67,6 +79,21 @@ export function describeEvent(s: ContractState, ev: Ev, me: string): Line | unde
 		case 'receipt.weekReleased':
 			if (requester(ev.payload.intent) === me) return undefined;
 			return { weight: 3, text: `${money(ev.payload.amount, ev.payload.currency)} for the week of ${ev.payload.week} was released` };
+		case 'receipt.split': {
+			const { freelancer, client, fee } = ev.payload;
+			const c = ev.payload.currency;
+			const d = s.disputes.get(ev.payload.dispute);
+			const basis = d?.settlement?.receipt === ev.id ? d.settlement.basis : undefined;
+			const on = milestone(ev.payload.milestone);
+			const moved = `${money(freelancer, c)} released to the freelancer, ${money(client, c)} refunded to the client${fee ? `, ${money(fee, c)} mediator's fee` : ''}`;
+			const by = requester(ev.payload.intent);
+			// A deadline decided it and an app paid it out unasked: news to both parties.
+			if (basis && basis in AUTOMATIC_BECAUSE) return { weight: 3, text: `The dispute on ${on} was paid out automatically (${AUTOMATIC_BECAUSE[basis as SettleBasis]}): ${moved}` };
+			if (by === me) return undefined;
+			if (basis === 'ruling') return { weight: 3, text: `${d?.mediator?.name ?? 'The mediator'} ruled on the dispute on ${on}: ${moved}` };
+			if (basis === 'midpoint') return { weight: 3, text: `${who(s, by)} accepted the midpoint in the dispute on ${on}: ${moved}` };
+			return { weight: 3, text: `${who(s, by)} accepted the offer in the dispute on ${on}: ${moved}` };
+		}
 		case 'receipt.bonusPaid': {
 			const by = requester(ev.payload.intent);
 			if (by === me) return undefined;
@@ -116,6 +143,15 @@ export function describeEvent(s: ContractState, ev: Ev, me: string): Line | unde
 			return { weight: 2, text: `${name} paused the contract` };
 		case 'hourly.resumed':
 			return { weight: 2, text: `${name} resumed the contract` };
+		case 'dispute.opened':
+			return { weight: 2, text: `${name} opened a dispute on ${milestone(ev.payload.milestone)}: ${money(ev.payload.amount, ev.payload.currency)} in the Resolution Center` };
+		case 'dispute.offered':
+			return { weight: 2, text: `${name} offered ${money(ev.payload.amount)} to the freelancer in the dispute on ${disputed(ev.payload.dispute)}` };
+		case 'dispute.rejected':
+			return { weight: 2, text: `${name} rejected the offer in the dispute on ${disputed(ev.payload.dispute)}` };
+		case 'dispute.mediatorAccepted':
+			return { weight: 2, text: `${name} accepted ${ev.payload.name} as mediator for the dispute on ${disputed(ev.payload.dispute)}` };
+		// A ruling (`dispute.rule`) is an intent: its receipt.split says what it did, once it happened.
 		case 'message.posted':
 			return { weight: 1, text: `${name} sent a message` };
 		case 'feedback.left':

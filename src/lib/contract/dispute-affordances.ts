@@ -265,7 +265,7 @@ export const DISPUTE_STAGE_LABEL: Record<DisputeStatus['stage'], string> = {
 	answering: 'Negotiation ended: an answer is due',
 	'mediator-setup': 'Choosing a mediator',
 	mediation: 'With the mediator',
-	due: 'Outcome due: either party can have it paid out',
+	due: 'Outcome due: the app pays it out now (either party’s app may)',
 	settled: 'Settled'
 };
 
@@ -347,4 +347,31 @@ export function mediatorRuling(s: ContractState, d: Dispute, key: string | undef
 /** The disputes this key mediates (accepted by both parties), settled or not. */
 export function mediatedBy(s: ContractState, key: string | undefined): Dispute[] {
 	return key ? [...s.disputes.values()].filter((d) => d.mediator?.publicKey === key) : [];
+}
+
+// —— outcomes the app pays out on its own (issue 12: "the accepting party's app submits") ——
+
+/** The bases only a deadline (or the small-dispute rule) decides: what the app submits unasked. */
+const DEADLINE_BASES = new Set<Split['basis']>(['silence', 'small-amount', 'no-mediator', 'mediator-unsigned', 'mediator-late']);
+
+/** Was this settlement a deadline outcome the app paid out on its own (a `dispute.settle`), not a person's choice? */
+export const paidOutAutomatically = (settlement: NonNullable<Dispute['settlement']>): boolean => DEADLINE_BASES.has(settlement.basis);
+
+/** The disputes whose deadline outcome `role` may have executed now, judged at provider time `now`. */
+export function dueSettlements(s: ContractState, role: Role | undefined, now: number): DisputeView[] {
+	if (!role || !s.terms || ![...s.disputes.values()].some((d) => !d.settlement)) return [];
+	const out: DisputeView[] = [];
+	for (const md of disputeAffordances(s, role, now)) if (md.current?.settle.allowed && md.current.settle.split) out.push(md.current);
+	return out;
+}
+
+/** The next dispute deadline after `now` (provider time): when an outcome may fall due without anyone acting. */
+export function nextDisputeDeadline(s: ContractState, now: number): number | undefined {
+	let next: number | undefined;
+	for (const d of s.disputes.values()) {
+		if (d.settlement || d.openedAt === undefined) continue;
+		const dec = settleDecision(s, d, now);
+		if (!dec.due && dec.deadline !== undefined && dec.deadline > now && (next === undefined || dec.deadline < next)) next = dec.deadline;
+	}
+	return next;
 }

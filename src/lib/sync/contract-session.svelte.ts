@@ -5,6 +5,7 @@
  * derived state from here and dispatch through `session.party`; they decide nothing.
  */
 import type { IndexeddbPersistence } from 'y-indexeddb';
+import { nextDisputeDeadline } from '../contract/dispute-affordances';
 import type { DerivedContract } from '../contract/log';
 import { noticesFor } from '../contract/notices';
 import { snapshot } from '../contract/snapshot';
@@ -13,6 +14,7 @@ import { DAY_MS } from '../contract/state';
 import type { EscrowAdapter } from '../escrow/adapter';
 import { app, notify, remember, unlist } from './app-state.svelte';
 import type { ContractDoc } from './contract-doc';
+import { AUTO_SETTLE_RETRY_MS, settleDueDisputes } from './dispute-actions';
 import { getContract, identityKeyOf, listContracts, loadDevice, outboxStorage, relayCursorStorage, relayQueue, saveContract, type ContractEntry, type Device } from './device-db';
 import { forwardEscrow } from './forward-escrow';
 import { retryDelay, type OutboxEntry } from './outbox';
@@ -60,6 +62,13 @@ export class ContractSession {
 	/** Sync later: this contract's events through its relays (entry.relays). */
 	readonly relaySync: RelaySync;
 	private retry: ReturnType<typeof setTimeout> | undefined;
+	/** The next dispute deadline: a due outcome is paid out then (settleDue). */
+	private disputeTimer: ReturnType<typeof setTimeout> | undefined;
+	/** When this session last submitted each dispute's due outcome (settleDueDisputes: once, again only after a refusal's pause). */
+	private readonly autoSettled = new Map<string, number>();
+	private settling: Promise<void> | undefined;
+	private settleAgain = false;
+	private readonly me: string | undefined;
 	private notFound: ReturnType<typeof setTimeout> | undefined;
 	private readonly onOnline = () => void this.resumePending();
 
@@ -93,6 +102,7 @@ export class ContractSession {
 		});
 		this.relaySync.subscribe((s) => (this.relay = s));
 		void this.relaySync.start();
+		this.me = identityKeyOf(device);
 		this.party = new Party(device.key, cdoc.log, this.escrow, cdoc.sink, undefined, outboxStorage);
 		// A device added to an identity (Settings → Devices) signs as that identity's certified device.
 		if (device.acting) void this.party.actAs(device.acting.certificate).catch((e) => (app.error = e instanceof Error ? e.message : String(e)));
@@ -105,12 +115,15 @@ export class ContractSession {
 		cdoc.subscribe((d) => {
 			// A TEST MODE clock step (from either party) may make a pending bank debit due: ask again now.
 			const moved = testClockOffset(d.state);
+			const changed = moved !== offset || d.state.applied.length !== seen;
 			if (moved !== offset) {
 				offset = moved;
 				if (this.party?.pending().length) void this.resumePending();
 			}
 			// The fold mutates in place: hand Svelte a fresh snapshot so every page notices the change.
 			this.derived = snapshot(d);
+			// A dispute step or a clock step may have made a dispute's outcome due (or moved its deadline).
+			if (this.party && changed && [...d.state.disputes.values()].some((x) => !x.settlement)) void this.settleDue();
 			const news = noticesFor(d.state, identityKeyOf(device)!, seen);
 			seen = d.state.applied.length;
 			if (news.length) notify(news);
@@ -127,7 +140,8 @@ export class ContractSession {
 		this.relaySync.deferTo(() => this.peers.settled());
 		this.peers.subscribe((s) => (this.peer = s));
 		// Opening the contract resumes what this device left pending; so does coming back online.
-		void this.resumePending();
+		// Then (the provider's record taken in) a dispute outcome a deadline made due is paid out.
+		void this.resumePending().then(() => this.settleDue());
 		if (typeof window !== 'undefined') window.addEventListener('online', this.onOnline);
 	}
 
@@ -168,6 +182,43 @@ export class ContractSession {
 		}
 	}
 
+	/**
+	 * Issue 12: pay out every dispute outcome the rules say is due now (silence past the answer
+	 * deadline, no mediator agreed, a late ruling), on this person's behalf, then wait for the next
+	 * deadline. The provider judges it on its record and clock (sync/dispute-actions.ts).
+	 */
+	async settleDue(): Promise<void> {
+		if (this.settling) {
+			this.settleAgain = true;
+			return this.settling;
+		}
+		this.settling = (async () => {
+			let refused = false;
+			try {
+				do {
+					this.settleAgain = false;
+					const done = await settleDueDisputes(this, this.me, this.now(), this.autoSettled).catch(() => []);
+					refused ||= done.some((r) => r.result === 'refused');
+				} while (this.settleAgain);
+			} finally {
+				this.settling = undefined;
+				this.scheduleDisputeDeadline(refused);
+			}
+		})();
+		return this.settling;
+	}
+
+	/** Wake at the next dispute deadline, or sooner to submit again an outcome the provider refused (its clock was behind). */
+	private scheduleDisputeDeadline(refused: boolean): void {
+		clearTimeout(this.disputeTimer);
+		this.disputeTimer = undefined;
+		const now = this.now();
+		const next = nextDisputeDeadline(this.cdoc.log.derive().state, now);
+		// Real time runs at the provider clock's pace (a TEST MODE step is a log change, which calls settleDue).
+		const waits = [...(next !== undefined ? [next - now + 1_000] : []), ...(refused ? [AUTO_SETTLE_RETRY_MS + 1_000] : [])];
+		if (waits.length) this.disputeTimer = setTimeout(() => void this.settleDue(), Math.min(...waits, 2 ** 31 - 1));
+	}
+
 	private retryLater(): void {
 		clearTimeout(this.retry);
 		this.retry = undefined;
@@ -197,7 +248,8 @@ export class ContractSession {
 	async close(): Promise<void> {
 		clearTimeout(this.retry);
 		clearTimeout(this.notFound);
-		this.retry = this.notFound = undefined;
+		clearTimeout(this.disputeTimer);
+		this.retry = this.notFound = this.disputeTimer = undefined;
 		if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline);
 		this.peers.destroy();
 		await this.relaySync.stop();

@@ -8,17 +8,18 @@
  * contract/dispute-affordances.ts.
  */
 import { REASONS_OF, REASON_TEXT, mediatorFee } from '../contract/dispute';
-import type { DisputeView, MilestoneDisputes, RulingChoice } from '../contract/dispute-affordances';
+import { dueSettlements, type DisputeView, type MilestoneDisputes, type RulingChoice } from '../contract/dispute-affordances';
 import { moneyText, reject } from '../contract/rejections';
 import { PAYLOADS, PublicKey, type DisputeReason, type EventType, type Payload, type SettleBasis } from '../contract/schema';
-import type { ContractState, Role } from '../contract/state';
+import { roleOf, type ContractState, type Role } from '../contract/state';
+import { EscrowError } from '../escrow/adapter';
 import { parseAmount } from '../money/amount';
 import type { CurrencyCode } from '../money/currency';
 import { MAX_MEDIATION_FEE_BPS } from '../money/mediation';
 import { failureMessages, type FieldErrors } from '../ui/failure';
 import { fieldErrors } from '../ui/field-errors';
 import type { ActingSession, Outcome } from './actions';
-import { ActionRefused, PendingIntent } from './party';
+import { ActionRefused, PendingIntent, type Party } from './party';
 
 const OK: Outcome = { ok: true };
 const refused = (errors: FieldErrors): Outcome => ({ ok: false, errors, pending: false });
@@ -193,4 +194,57 @@ export function ruleDispute(session: ActingSession, v: { dispute: DisputeView['d
 	if (no) return Promise.resolve(no);
 	if (!ruling.choices.some((c) => c.offer === offer)) return Promise.resolve(refused({ form: "A ruling picks one of the two parties' last offers." }));
 	return run(() => session.party.settle('dispute.rule', { dispute: v.dispute.id, milestone: v.dispute.milestone, offer, currency }));
+}
+
+/** What the app needs to pay out a due outcome on its own: the Party, its log and the provider's record. */
+export interface AutoSettling {
+	readonly party: Pick<Party, 'settle' | 'derived' | 'fetchRecord'>;
+}
+
+/** How long before the app submits the same dispute's outcome again after the provider refused it (its clock is behind this device's). */
+export const AUTO_SETTLE_RETRY_MS = 60_000;
+
+/** One outcome the app submitted on its own: paid out, left pending with the provider, or refused. */
+export interface AutoSettled {
+	dispute: string;
+	milestone: string;
+	result: 'paid' | 'pending' | 'settled-elsewhere' | 'refused';
+	message?: string;
+}
+
+/**
+ * Issue 12: once a deadline passes (silence accepts the last offer, no mediator was agreed, the
+ * ruling is late) the app submits the outcome the rules say is due, on its person's behalf, when the
+ * contract opens or its provider clock moves. `now` is this device's reckoning of provider time; the
+ * provider judges the intent on its own record and clock, so a device clock that runs ahead only
+ * gets a refusal, and nothing is written. A second device (or the other party) submitting the same
+ * outcome meanwhile is refused as already settled: the provider's record then brings the one split.
+ * `tried` (kept by the caller, per contract) holds when each dispute was last submitted, so an
+ * outcome is submitted once, and again only AUTO_SETTLE_RETRY_MS after a refusal.
+ */
+export async function settleDueDisputes(session: AutoSettling, me: string | undefined, now: number, tried: Map<string, number>, wall = Date.now()): Promise<AutoSettled[]> {
+	const s = session.party.derived().state;
+	const role = me ? roleOf(s, me) : 'none';
+	if (role !== 'client' && role !== 'freelancer') return [];
+	const out: AutoSettled[] = [];
+	for (const v of dueSettlements(s, role, now)) {
+		const d = v.dispute;
+		const last = tried.get(d.id);
+		if (last !== undefined && wall - last < AUTO_SETTLE_RETRY_MS) continue;
+		tried.set(d.id, wall);
+		const split = v.settle.split!;
+		const done = (result: AutoSettled['result'], message?: string) => out.push({ dispute: d.id, milestone: d.milestone, result, ...(message ? { message } : {}) });
+		try {
+			await session.party.settle('dispute.settle', { dispute: d.id, milestone: d.milestone, basis: split.basis as SettleBasis, freelancer: split.share, currency: s.terms!.currency });
+			done('paid');
+		} catch (e) {
+			if (e instanceof PendingIntent) done('pending', e.message);
+			else if (e instanceof EscrowError && e.code === 'already-settled') {
+				// Another device was first: its split is in the provider's record.
+				await session.party.fetchRecord().catch(() => 0);
+				done('settled-elsewhere');
+			} else done('refused', e instanceof Error ? e.message : String(e));
+		}
+	}
+	return out;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeEvent, describeNews } from '../../../src/lib/contract/describe';
-import { CLIENT, FREELANCER, PROVIDER, World, terms } from '../../support/world';
+import { DAY_MS } from '../../../src/lib/contract/state';
+import { CLIENT, FREELANCER, MEDIATOR, PROVIDER, World, terms } from '../../support/world';
 
 /** Ada (client) and Grace (freelancer) on "Website": Design $500.00 and Build $2,000.00. */
 async function bound() {
@@ -94,5 +95,73 @@ describe('describeNews: what a notification says about events that just arrived'
 		})();
 		const ev = w.state.applied.find((e) => e.id === receipt)!;
 		expect(describeEvent(w.state, ev, FREELANCER.publicKey)?.text).toBe('Ada funded €1,000.00 on Design');
+	});
+});
+
+describe('describeNews: the Resolution Center', () => {
+	/** Design ($1,000.00) funded; Ada disputes $600.00 of it, offering $100.00 to Grace. */
+	async function disputed() {
+		const w = new World();
+		await w.active(terms());
+		await w.fund('design', 100_000);
+		await w.submit('design');
+		const d = await w.openDispute(CLIENT, { milestone: 'design', amount: 60_000, offer: 10_000 });
+		return { w, d };
+	}
+	const base = (d: string) => ({ dispute: d, milestone: 'design', currency: 'USD' as const });
+	const body = (w: World, id: string, me: { publicKey: string }) => describeNews(w.state, [id], me.publicKey)?.body;
+
+	it('names the opening, offers, the rejection and the mediator to the other party, and nothing to the one who did it', async () => {
+		const { w, d } = await disputed();
+		expect(body(w, d, FREELANCER)).toBe('Ada opened a dispute on Design: $600.00 in the Resolution Center');
+		expect(body(w, d, CLIENT)).toBeUndefined();
+		const offer = await w.offer(FREELANCER, d, 50_000);
+		expect(body(w, offer, CLIENT)).toBe('Grace offered $500.00 to the freelancer in the dispute on Design');
+		expect(body(w, offer, FREELANCER)).toBeUndefined();
+		const rejection = await w.rejectOffer(CLIENT, d, offer);
+		expect(body(w, rejection, FREELANCER)).toBe('Ada rejected the offer in the dispute on Design');
+		const mediator = await w.acceptMediator(FREELANCER, d, 3_000);
+		expect(body(w, mediator, CLIENT)).toBe('Grace accepted Mo Mediator as mediator for the dispute on Design');
+		expect(body(w, mediator, FREELANCER)).toBeUndefined();
+	});
+
+	it("an accepted offer names who accepted and the split, once the provider's receipt is in", async () => {
+		const { w, d } = await disputed();
+		const intent = await w.emit(FREELANCER, 'dispute.accept', { ...base(d), offer: d });
+		expect(body(w, intent, CLIENT)).toBeUndefined();
+		const receipt = await w.split(intent, d, 'design', { freelancer: 10_000, client: 50_000 });
+		expect(body(w, receipt, CLIENT)).toBe('Grace accepted the offer in the dispute on Design: $100.00 released to the freelancer, $500.00 refunded to the client');
+		expect(body(w, receipt, FREELANCER)).toBeUndefined();
+	});
+
+	it('a midpoint accepted says so', async () => {
+		const { w, d } = await disputed();
+		const offer = await w.offer(FREELANCER, d, 50_000);
+		const intent = await w.emit(CLIENT, 'dispute.acceptMidpoint', { ...base(d), client: d, freelancer: offer });
+		const receipt = await w.split(intent, d, 'design', { freelancer: 30_000, client: 30_000 });
+		expect(body(w, receipt, FREELANCER)).toBe('Ada accepted the midpoint in the dispute on Design: $300.00 released to the freelancer, $300.00 refunded to the client');
+	});
+
+	it("the mediator's ruling names the mediator, the split and its fee, to both parties", async () => {
+		const { w, d } = await disputed();
+		const final = await w.rejectOffer(FREELANCER, d, d, 50_000);
+		await w.acceptMediator(CLIENT, d, 3_000);
+		await w.acceptMediator(FREELANCER, d, 3_000);
+		const ruling = await w.emit(MEDIATOR, 'dispute.rule', { ...base(d), offer: final });
+		// The ruling is an intent: nothing has moved yet.
+		expect(body(w, ruling, CLIENT)).toBeUndefined();
+		const receipt = await w.split(ruling, d, 'design', { freelancer: 48_500, client: 8_500, fee: 3_000, mediator: MEDIATOR.publicKey });
+		for (const me of [CLIENT, FREELANCER])
+			expect(body(w, receipt, me)).toBe("Mo Mediator ruled on the dispute on Design: $485.00 released to the freelancer, $85.00 refunded to the client, $30.00 mediator's fee");
+	});
+
+	it('an outcome a deadline made due says it was paid out automatically and why, to both parties', async () => {
+		const { w, d } = await disputed();
+		w.now += 5 * DAY_MS;
+		const intent = await w.emit(FREELANCER, 'dispute.settle', { ...base(d), basis: 'silence', freelancer: 10_000 });
+		const receipt = await w.split(intent, d, 'design', { freelancer: 10_000, client: 50_000 });
+		expect(w.rejection(receipt)).toBeUndefined();
+		for (const me of [CLIENT, FREELANCER])
+			expect(body(w, receipt, me)).toBe('The dispute on Design was paid out automatically (silence accepted the last offer): $100.00 released to the freelancer, $500.00 refunded to the client');
 	});
 });
