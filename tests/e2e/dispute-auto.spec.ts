@@ -48,4 +48,7 @@ test('silence past the answer deadline: the app pays out the last offer on its o
 		await expect(p.getByTestId('money-m1')).toContainText('released $100.00');
 		await expect(p.getByTestId('money-m1')).toContainText('refunded $500.00');
 	}
+	// The Resolution Center says so too, and the midpoint-settled dispute in dispute.spec.ts says "Settled".
+	await grace.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Resolution Center/ }).click();
+	await expect(grace.getByTestId('past-dispute-row')).toContainText('Paid out automatically: silence accepted the last offer');
 });

@@ -91,7 +91,7 @@ test('a dispute from opening to "accept the midpoint", the same outcome in both 
 		await nav(p, 'Resolution Center');
 		await expect(p.getByTestId('no-open-disputes')).toBeVisible();
 		await expect(p.getByTestId('past-dispute-row')).toContainText('Website: Design');
-		await expect(p.getByTestId('past-dispute-row')).toContainText('the midpoint was accepted');
+		await expect(p.getByTestId('past-dispute-row')).toContainText('Settled: the midpoint was accepted');
 		await expect(p.getByTestId('past-dispute-row')).toContainText('$600.00$300.00$300.00$0.00');
 	}
 
