@@ -4,6 +4,7 @@
  */
 import verifier from 'virtual:evidence-verifier';
 import type { ContractLog } from '../contract/log';
+import { saveFile } from '../ui/save-file';
 import { buildEvidenceHtml, evidenceFileName } from './export';
 
 export function evidenceFile(log: ContractLog, exportedBy: string | undefined, now = Date.now()): { name: string; html: string } {
@@ -14,13 +15,5 @@ export function evidenceFile(log: ContractLog, exportedBy: string | undefined, n
 
 export function downloadEvidence(log: ContractLog, exportedBy: string | undefined): void {
 	const { name, html } = evidenceFile(log, exportedBy);
-	const url = URL.createObjectURL(new Blob([html], { type: 'text/html;charset=utf-8' }));
-	const a = document.createElement('a');
-	a.href = url;
-	a.download = name;
-	document.body.append(a);
-	a.click();
-	a.remove();
-	// Give the browser a moment to start the download before the URL goes.
-	setTimeout(() => URL.revokeObjectURL(url), 10_000);
+	saveFile(name, html, 'text/html;charset=utf-8');
 }
