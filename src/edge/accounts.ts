@@ -1,5 +1,5 @@
 /**
- * Freelancer onboarding: one Stripe connected account per freelancer party key, found again through
+ * Freelancer (and mediator) onboarding: one Stripe connected account per party key, found again through
  * the function's key → account index (store.ts), never by listing every account. Only the key's
  * owner can create or open the onboarding for it, or read its status: each request carries a fresh
  * signature by that key, and the onboarding signature also covers the return and refresh URLs, so a
@@ -76,6 +76,10 @@ export async function onboard(d: AccountDeps, body: OnboardingBody): Promise<{ a
 				controller: { fees: { payer: 'application' }, losses: { payments: 'application' }, stripe_dashboard: { type: 'express' } },
 				capabilities: { transfers: { requested: true } },
 				tos_acceptance: { service_agreement: 'recipient' },
+				// Payouts only when the freelancer withdraws through this function: Stripe's default automatic
+				// schedule would pay out released money before its security period and out from under a
+				// transfer reversal after a chargeback.
+				settings: { payouts: { schedule: { interval: 'manual' } } },
 				...(body.country ? { country: body.country } : {}),
 				metadata: { [META.partyKey]: body.publicKey }
 			},
@@ -98,11 +102,20 @@ export async function onboardingStatus(d: AccountDeps, body: OnboardingStatusBod
 	return { account: account.id, detailsSubmitted: account.details_submitted ?? false, payoutsEnabled: account.payouts_enabled ?? false, transfers };
 }
 
-/** Where a release goes: refused until the freelancer has an account that can receive transfers. */
-export async function payableAccount(d: { stripe: Stripe; accounts: AccountStore }, partyKey: string): Promise<Stripe.Account> {
+/**
+ * Where a release goes: refused until the freelancer has an account that can receive transfers. A
+ * dispute's mediator is onboarded the same way (its own key, its own connected account) to be paid
+ * its fee out of the split.
+ */
+export async function payableAccount(d: { stripe: Stripe; accounts: AccountStore }, partyKey: string, who: 'freelancer' | 'mediator' = 'freelancer'): Promise<Stripe.Account> {
 	const account = await accountOf(d, partyKey);
 	if (!account || account.capabilities?.transfers !== 'active')
-		throw new EscrowError('invalid-request', 'The freelancer has not finished Stripe onboarding yet, so no payment can reach them.');
+		throw new EscrowError(
+			'invalid-request',
+			who === 'freelancer'
+				? 'The freelancer has not finished Stripe onboarding yet, so no payment can reach them.'
+				: 'The mediator has not finished Stripe onboarding yet, so its fee cannot be paid; nothing was moved. The ruling can be sent again once it has.'
+		);
 	return account;
 }
 

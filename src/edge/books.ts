@@ -26,10 +26,24 @@ export const META = {
 	/** Payouts: the gross amount withdrawn from the contract's balance (payout amount is net of the fee). */
 	gross: 'gross',
 	/** Connected accounts: the Ed25519 party key of the freelancer who owns the account. */
-	partyKey: 'party_key'
+	partyKey: 'party_key',
+	/** Hourly contracts: the week (its Monday) a charge funds, a transfer pays or a refund gives back. */
+	week: 'week',
+	/** Week releases: unused escrow carried on to `carriedTo` (no money moves in Stripe for it). */
+	carried: 'carried',
+	carriedTo: 'carried_to'
 } as const;
 
 export const transferGroup = (contract: string, milestone: string): string => `${contract}:${milestone}`;
+
+/**
+ * An hourly contract's escrow is one pool per contract (`_` is never in a milestone id): unused escrow
+ * carries over from week to week without moving in Stripe, so the pool's charges fund any week's
+ * release and the per-week entries (`hourlyBooks`) say whose money it is.
+ */
+export const hourlyGroup = (contract: string): string => `${contract}:_hourly`;
+/** Bonuses, on either kind of contract: a charge and its transfer, in their own group. */
+export const bonusGroup = (contract: string): string => `${contract}:_bonus`;
 
 /** A succeeded escrow charge, with the PaymentIntent it came from and its live refunds. */
 export interface EscrowCharge {
@@ -58,7 +72,11 @@ const COUNTED_REFUNDS = new Set(['succeeded', 'pending', 'requires_action']);
 
 /** Everything Stripe knows about one milestone's escrow: funded, released and refunded. */
 export async function milestoneBooks(stripe: Stripe, contract: string, milestone: string): Promise<MilestoneBooks> {
-	const group = transferGroup(contract, milestone);
+	return groupBooks(stripe, contract, transferGroup(contract, milestone));
+}
+
+/** Everything Stripe knows about one transfer group of the contract (a milestone, the hourly pool, bonuses). */
+export async function groupBooks(stripe: Stripe, contract: string, group: string): Promise<MilestoneBooks> {
 	const charges: EscrowCharge[] = [];
 	for await (const charge of stripe.charges.list({ transfer_group: group, limit: 100, expand: ['data.payment_intent', 'data.refunds'] })) {
 		const intent = charge.payment_intent;
@@ -101,8 +119,13 @@ export function excessOf(books: MilestoneBooks): number {
  * retry days later from charging the client twice.
  */
 export async function fundingIntentOf(stripe: Stripe, contract: string, milestone: string, intent: string, known?: string): Promise<Stripe.PaymentIntent | undefined> {
+	return fundingIntentIn(stripe, contract, transferGroup(contract, milestone), intent, known);
+}
+
+/** `fundingIntentOf` for any transfer group of the contract. */
+export async function fundingIntentIn(stripe: Stripe, contract: string, group: string, intent: string, known?: string): Promise<Stripe.PaymentIntent | undefined> {
 	if (known) return stripe.paymentIntents.retrieve(known);
-	for await (const charge of stripe.charges.list({ transfer_group: transferGroup(contract, milestone), limit: 100, expand: ['data.payment_intent'] })) {
+	for await (const charge of stripe.charges.list({ transfer_group: group, limit: 100, expand: ['data.payment_intent'] })) {
 		const pi = charge.payment_intent;
 		if (pi && typeof pi !== 'string' && pi.metadata[META.contract] === contract && pi.metadata[META.intent] === intent) return pi;
 	}
@@ -119,4 +142,76 @@ export function storedReceipt(metadata: Stripe.Metadata): { at: number; prev: st
 
 export function receiptMeta(at: number, prev: string | null): Record<string, string> {
 	return { [META.receiptAt]: String(at), [META.receiptPrev]: prev ?? '' };
+}
+
+/** One week of an hourly contract in the function's books: money in and out, as `WeekCounters` in the mock. */
+export interface WeekEntry {
+	week: string;
+	/** Escrow charged for the week (succeeded charges), from Stripe. */
+	funded: number;
+	/** Unused escrow carried in from, or out to, other weeks: no money moves in Stripe, so from the record's receipts. */
+	carriedIn: number;
+	carriedOut: number;
+	/** Transferred to the freelancer for the week, and refunded to the client, from Stripe. */
+	released: number;
+	refunded: number;
+	/** Escrow of the week's bank debits still processing (not held yet). */
+	processing: number;
+}
+
+export interface HourlyBooks {
+	/** The contract's hourly pool as Stripe holds it (its charges are drawn on for any week). */
+	pool: MilestoneBooks;
+	weeks: Map<string, WeekEntry>;
+	/** funded + carried in − released − carried out − refunded. */
+	held(week: string): number;
+}
+
+/** Carries the record holds, by week: what the fold of its receipts says moved between weeks. */
+export type Carries = Iterable<{ week: string; carriedIn: number; carriedOut: number }>;
+
+/**
+ * The hourly pool with per-week entries: every money movement from Stripe (each object carries its
+ * week in metadata), every carry-over from the function's record. Summed over weeks, what is held
+ * equals what the pool holds in Stripe, carries cancelling out — the check `poolMismatch` makes.
+ */
+export async function hourlyBooks(stripe: Stripe, contract: string, carries: Carries): Promise<HourlyBooks> {
+	const group = hourlyGroup(contract);
+	const pool = await groupBooks(stripe, contract, group);
+	const weeks = new Map<string, WeekEntry>();
+	const entry = (week: string): WeekEntry => {
+		let e = weeks.get(week);
+		if (!e) weeks.set(week, (e = { week, funded: 0, carriedIn: 0, carriedOut: 0, released: 0, refunded: 0, processing: 0 }));
+		return e;
+	};
+	for (const c of pool.charges) {
+		const week = c.intent.metadata[META.week];
+		if (!week) continue;
+		entry(week).funded += c.escrow;
+		for (const r of c.refunds) if (COUNTED_REFUNDS.has(r.status ?? '') && r.metadata?.[META.week]) entry(r.metadata[META.week]!).refunded += r.amount;
+	}
+	for (const t of pool.transfers) if (t.metadata[META.week]) entry(t.metadata[META.week]!).released += t.amount - t.amount_reversed;
+	for await (const charge of stripe.charges.list({ transfer_group: group, limit: 100, expand: ['data.payment_intent'] })) {
+		const pi = charge.payment_intent;
+		if (charge.status !== 'pending' || !pi || typeof pi === 'string' || pi.metadata[META.contract] !== contract || !pi.metadata[META.week]) continue;
+		entry(pi.metadata[META.week]!).processing += int(pi.metadata[META.escrow]);
+	}
+	for (const c of carries) {
+		if (c.carriedIn === 0 && c.carriedOut === 0) continue;
+		const e = entry(c.week);
+		e.carriedIn += c.carriedIn;
+		e.carriedOut += c.carriedOut;
+	}
+	const held = (week: string): number => {
+		const e = weeks.get(week);
+		return e ? e.funded + e.carriedIn - e.released - e.carriedOut - e.refunded : 0;
+	};
+	return { pool, weeks, held };
+}
+
+/** Pool held in Stripe vs the weeks' entries: non-zero only when the record's carries and Stripe disagree. */
+export function poolMismatch(b: HourlyBooks): number {
+	let weeks = 0;
+	for (const w of b.weeks.keys()) weeks += b.held(w);
+	return b.pool.funded - b.pool.released - b.pool.refunded - weeks;
 }

@@ -25,6 +25,8 @@ import { onboard, onboardingStatus, type OnboardingLimits } from './accounts';
 import { attest, fund, refund, release, withdraw, type EscrowDeps } from './escrow';
 import { toWire } from './failures';
 import { serveRecord } from './record';
+import { completion } from './ops/completion';
+import { COMPLETION_PATH, CompletionBody } from '../lib/escrow/attestation';
 import { handleWebhook } from './webhooks';
 
 export interface HandlerDeps extends EscrowDeps {
@@ -79,6 +81,7 @@ const POST_ROUTES: Record<string, Route> = {
 	[PATHS.onboarding]: async (req, d) => onboard(d, await input(req, OnboardingBody)),
 	[PATHS.onboardingStatus]: async (req, d) => onboardingStatus(d, await input(req, OnboardingStatusBody)),
 	[PATHS.record]: contractRoute(RecordBody, serveRecord),
+	[COMPLETION_PATH]: contractRoute(CompletionBody, completion),
 	[PATHS.webhook]: async (req, d) => handleWebhook(d.stripe, d.webhookSecret, await text(req), req.headers.get('stripe-signature'), d.now(), d.crypto),
 	...Object.fromEntries(Object.entries(ESCROW_OPS).map(([path, op]) => [path, contractRoute(EscrowRequestBody, op)]))
 };

@@ -19,6 +19,7 @@
  * turns it off (hello then announces no key and subscribes are refused).
  */
 import http from 'node:http';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -77,7 +78,8 @@ function sqlOver(db: Database.Database): Sql {
 
 const bufferCodec = {
 	decode: (text: string) => Buffer.from(text, 'base64url'),
-	encode: (bytes: Uint8Array) => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64url')
+	encode: (bytes: Uint8Array) => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64url'),
+	sha256: (bytes: Uint8Array) => createHash('sha256').update(bytes).digest()
 };
 
 interface AddressState {

@@ -19,6 +19,16 @@ export const ENVELOPE_LIMIT = 32 * 1024;
 export const ITEM_OVERHEAD = 24 + 16;
 /** The largest item: one envelope at the contract's limit, encrypted. */
 export const MAX_ITEM_BYTES = ENVELOPE_LIMIT + ITEM_OVERHEAD;
+/**
+ * The largest bundle (many envelopes sealed in one ciphertext, for a contract's past): 256 KiB of
+ * ciphertext, so a catch-up page carries a few, and at most this many events (dedup tags) in one.
+ */
+export const MAX_BUNDLE_BYTES = 256 * 1024;
+/** AES-256-GCM: a 12-byte nonce before a bundle's ciphertext, a 16-byte tag after it. */
+export const BUNDLE_OVERHEAD = 12 + 16;
+export const MAX_TAGS_PER_BUNDLE = 2000;
+/** What one stored tag costs against a room's byte quota. */
+export const TAG_BYTES = 32;
 /** Room ids, room public keys and dedup tags: 32 bytes as unpadded base64url. */
 const B64_32 = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 const B64 = /^[A-Za-z0-9_-]*$/;
@@ -26,6 +36,9 @@ const B64 = /^[A-Za-z0-9_-]*$/;
 export interface RelayLimits {
 	/** Largest item (ciphertext bytes). */
 	maxItemBytes: number;
+	/** Largest bundle item (ciphertext bytes), and the most events (tags) one bundle may claim. */
+	maxBundleBytes: number;
+	maxTagsPerBundle: number;
 	/** Largest message a client may send (characters of JSON). */
 	maxMessageBytes: number;
 	/** Items in one push. */
@@ -60,6 +73,8 @@ export const DAY_MS = 86_400_000;
 
 export const DEFAULT_LIMITS: RelayLimits = {
 	maxItemBytes: MAX_ITEM_BYTES,
+	maxBundleBytes: MAX_BUNDLE_BYTES,
+	maxTagsPerBundle: MAX_TAGS_PER_BUNDLE,
 	maxMessageBytes: 1024 * 1024,
 	maxItemsPerPush: 100,
 	maxItemsPerRoom: 100_000,
@@ -83,7 +98,7 @@ export function checkLimits(limits: RelayLimits): void {
 		if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`relay limit ${name} must be a positive number, got ${value}`);
 	}
 	// An item must fit in a message, and a pull answer must be able to carry the largest item.
-	const itemChars = Math.ceil((limits.maxItemBytes * 4) / 3) + 200;
+	const itemChars = Math.max(Math.ceil((limits.maxItemBytes * 4) / 3), Math.ceil((limits.maxBundleBytes * 4) / 3) + limits.maxTagsPerBundle * 46) + 200;
 	if (limits.maxMessageBytes < itemChars) throw new RangeError('relay limit maxMessageBytes must leave room for one item of maxItemBytes');
 	if (limits.maxUnreadBytes < limits.maxPullBytes * 2 + itemChars) throw new RangeError('relay limit maxUnreadBytes must leave room for a full pull answer');
 }
@@ -100,15 +115,27 @@ export const CLOSE = {
 
 // —— messages ——
 
-export interface WireItem {
+/**
+ * One event (`tag`), or a bundle of events (`tags`, one per event inside) sealed together: the
+ * relay cannot look inside a bundle, so its tags are a claim; see store.ts for how it dedups them.
+ */
+export type WireItem = SingleItem | BundleItem;
+export interface SingleItem {
 	/** Keyed hash of the event id (dedup key): base64url of 32 bytes. */
 	tag: string;
+	tags?: undefined;
 	/** nonce ‖ ciphertext ‖ tag, base64url. */
 	data: string;
 }
-export interface StoredItem extends WireItem {
-	seq: number;
+export interface BundleItem {
+	tag?: undefined;
+	/** The dedup tag of each event inside, distinct. */
+	tags: string[];
+	/** nonce ‖ ciphertext ‖ tag, base64url. */
+	data: string;
 }
+export type StoredItem = WireItem & { seq: number };
+export const isBundle = (i: WireItem): i is BundleItem => i.tags !== undefined;
 
 /** A browser's PushSubscription as `subscription.toJSON()` gives it (keys base64url). */
 export interface WirePushSubscription {
@@ -132,14 +159,15 @@ export type RelayMessage =
 			protocol: string;
 			challenge: string;
 			mux: boolean;
-			limits: Pick<RelayLimits, 'maxItemBytes' | 'maxItemsPerPush' | 'maxMessageBytes' | 'maxItemsPerRoom' | 'maxBytesPerRoom' | 'maxUnreadBytes'>;
+			limits: Pick<RelayLimits, 'maxItemBytes' | 'maxItemsPerPush' | 'maxMessageBytes' | 'maxItemsPerRoom' | 'maxBytesPerRoom' | 'maxUnreadBytes'> &
+				Partial<Pick<RelayLimits, 'maxBundleBytes' | 'maxTagsPerBundle'>>;
 			/** Present when the relay sends Web Push: its VAPID public key (base64url, 65 bytes). */
 			push?: { key: string };
 	  }
 	| { t: 'opened'; id: number; room: string; head: number }
 	| { t: 'acked'; id: number; room: string; seqs: number[]; head: number }
 	| { t: 'items'; id: number; room: string; items: StoredItem[]; head: number; more: boolean }
-	| { t: 'item'; room: string; seq: number; tag: string; data: string }
+	| ({ t: 'item'; room: string } & StoredItem)
 	| { t: 'left'; id: number; room: string }
 	| { t: 'subscribed'; id: number; room: string; subscriptions: number }
 	| { t: 'unsubscribed'; id: number; room: string }
@@ -154,6 +182,7 @@ export type ErrorCode =
 	| 'bad-proof'
 	| 'bad-signature'
 	| 'item-too-large'
+	| 'bundle-too-large'
 	| 'too-many-items'
 	| 'room-full'
 	| 'too-many-rooms'
@@ -234,7 +263,9 @@ export const base64urlBytes = (text: string) => Math.floor((text.length * 3) / 4
 
 function checkItem(item: unknown, limits: RelayLimits): asserts item is WireItem {
 	const i = item as WireItem;
-	if (!i || typeof i !== 'object' || typeof i.tag !== 'string' || !B64_32.test(i.tag)) throw bad('each item needs a tag of 32 bytes of base64url');
+	if (!i || typeof i !== 'object') throw bad('each item must be an object');
+	if (i.tags !== undefined) return checkBundle(i, limits);
+	if (typeof i.tag !== 'string' || !B64_32.test(i.tag)) throw bad('each item needs a tag of 32 bytes of base64url');
 	if (typeof i.data !== 'string' || !B64.test(i.data) || i.data.length % 4 === 1) throw bad('each item’s data must be base64url');
 	const bytes = base64urlBytes(i.data);
 	if (bytes > limits.maxItemBytes)
@@ -243,6 +274,20 @@ function checkItem(item: unknown, limits: RelayLimits): asserts item is WireItem
 			`An item is at most ${limits.maxItemBytes} bytes (one envelope of at most ${limits.maxItemBytes - ITEM_OVERHEAD} bytes, plus ${ITEM_OVERHEAD} of encryption); this one is ${bytes}.`
 		);
 	if (bytes <= ITEM_OVERHEAD) throw bad('an item is an encrypted envelope, longer than its nonce and tag');
+}
+
+function checkBundle(i: BundleItem, limits: RelayLimits): void {
+	if ((i as { tag?: unknown }).tag !== undefined) throw bad('a bundle has "tags", not "tag"');
+	if (!Array.isArray(i.tags) || i.tags.length === 0) throw bad('a bundle names the tag of each event inside, at least one');
+	if (i.tags.length > limits.maxTagsPerBundle)
+		throw new RelayError('bundle-too-large', `A bundle carries at most ${limits.maxTagsPerBundle} events; this one claims ${i.tags.length}. Send the rest in another bundle.`);
+	for (const t of i.tags) if (typeof t !== 'string' || !B64_32.test(t)) throw bad('each tag of a bundle must be 32 bytes of base64url');
+	if (new Set(i.tags).size !== i.tags.length) throw bad('a bundle names each event once');
+	if (typeof i.data !== 'string' || !B64.test(i.data) || i.data.length % 4 === 1) throw bad('a bundle’s data must be base64url');
+	const bytes = base64urlBytes(i.data);
+	if (bytes > limits.maxBundleBytes)
+		throw new RelayError('bundle-too-large', `A bundle is at most ${limits.maxBundleBytes} bytes of ciphertext; this one is ${bytes}. Split it into smaller bundles.`);
+	if (bytes <= BUNDLE_OVERHEAD) throw bad('a bundle is encrypted envelopes, longer than its nonce and tag');
 }
 
 /** Push endpoints are URLs of the browser's push service, at most this long. */
@@ -286,10 +331,10 @@ export function openProof(challenge: string, room: string): Uint8Array {
 	return utf8.encode(`${PROTOCOL} open\n${challenge}\n${room}`);
 }
 
-/** The bytes a push signs: challenge, room and a digest of every item in order. */
+/** The bytes a push signs: challenge, room and a digest of every item in order (a bundle: `*` and its tags). */
 export function pushProof(challenge: string, room: string, items: readonly WireItem[]): Uint8Array {
 	let text = '';
-	for (const i of items) text += `${i.tag}.${i.data}\n`;
+	for (const i of items) text += i.tags ? `*${i.tags.join(',')}.${i.data}\n` : `${i.tag}.${i.data}\n`;
 	return utf8.encode(`${PROTOCOL} push\n${challenge}\n${room}\n${toBase64url(sha256(utf8.encode(text)))}`);
 }
 
@@ -305,7 +350,7 @@ export function unsubscribeProof(challenge: string, room: string, endpoint: stri
 
 /** What the relay announces about itself in its hello. */
 export function publicLimits(l: RelayLimits): Extract<RelayMessage, { t: 'hello' }>['limits'] {
-	return { maxItemBytes: l.maxItemBytes, maxItemsPerPush: l.maxItemsPerPush, maxMessageBytes: l.maxMessageBytes, maxItemsPerRoom: l.maxItemsPerRoom, maxBytesPerRoom: l.maxBytesPerRoom, maxUnreadBytes: l.maxUnreadBytes };
+	return { maxItemBytes: l.maxItemBytes, maxBundleBytes: l.maxBundleBytes, maxTagsPerBundle: l.maxTagsPerBundle, maxItemsPerPush: l.maxItemsPerPush, maxMessageBytes: l.maxMessageBytes, maxItemsPerRoom: l.maxItemsPerRoom, maxBytesPerRoom: l.maxBytesPerRoom, maxUnreadBytes: l.maxUnreadBytes };
 }
 
 /** Messages that carry items count against a reader's unread bytes (their JSON length: ASCII only). */

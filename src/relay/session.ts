@@ -288,5 +288,6 @@ function roomOf(text: string): string | undefined {
 
 /** Live item message, serialised once for every receiver. */
 export function liveText(room: string, item: StoredItem): string {
-	return JSON.stringify({ t: 'item', room, seq: item.seq, tag: item.tag, data: item.data } satisfies RelayMessage);
+	const m: RelayMessage = item.tags ? { t: 'item', room, seq: item.seq, tags: item.tags, data: item.data } : { t: 'item', room, seq: item.seq, tag: item.tag, data: item.data };
+	return JSON.stringify(m);
 }

@@ -4,11 +4,22 @@
  * same way. Every call is synchronous; `append` runs in the caller's transaction.
  *
  * Tables: `rooms` (one row per room: head sequence number, item and byte counts, last activity)
- * and `items` (room, seq, dedup tag, ciphertext). Items are never updated or deleted one by one:
- * a room is deleted whole, by the retention policy (no write and no open for `retentionMs`).
+ * and `items` (room, seq, dedup key, ciphertext, and for a bundle the tags it claims). Items are
+ * never updated or deleted one by one: a room is deleted whole, by the retention policy (no write
+ * and no open for `retentionMs`).
+ *
+ * Dedup. A single item's key is its tag (32 bytes): a second item with that tag is not stored. A
+ * bundle's tags are a claim the relay cannot check, so they never stop anything else from being
+ * stored: a bundle's key is 0x01 ‖ SHA-256 of its ciphertext (33 bytes, never equal to a tag), so
+ * only the very same bundle again (a retry: clients seal bundles deterministically) is not stored,
+ * and a bundle whose every tag is held by a single item already adds nothing and is not stored
+ * either. A lying tag list can therefore neither hide nor replace an item, and a re-upload of
+ * events already held does not grow the room. Quota: a bundle counts one item per tag, and its
+ * ciphertext plus 32 bytes per tag.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64url, toBase64url } from '../lib/contract/encoding';
-import { RelayError, type RelayLimits, type StoredItem, type WireItem } from './protocol';
+import { RelayError, TAG_BYTES, type RelayLimits, type StoredItem, type WireItem } from './protocol';
 
 export interface Sql {
 	all<T>(query: string, ...params: unknown[]): T[];
@@ -48,14 +59,30 @@ export class RelayStore {
 		private readonly sql: Sql,
 		private readonly limits: RelayLimits,
 		/** Blob encoders: Node passes Buffer-based ones (faster); the defaults are plain JS. */
-		private readonly codec: { decode(text: string): Uint8Array; encode(bytes: Uint8Array): string } = { decode: fromBase64url, encode: toBase64url }
+		private readonly codec: { decode(text: string): Uint8Array; encode(bytes: Uint8Array): string; sha256?(bytes: Uint8Array): Uint8Array } = {
+			decode: fromBase64url,
+			encode: toBase64url
+		}
 	) {}
+
+	private bundleKey(data: Uint8Array): Uint8Array {
+		const key = new Uint8Array(33);
+		key[0] = 1;
+		key.set((this.codec.sha256 ?? sha256)(data), 1);
+		return key;
+	}
 
 	init(): void {
 		this.sql.run(
 			'CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, head INTEGER NOT NULL, items INTEGER NOT NULL, bytes INTEGER NOT NULL, created INTEGER NOT NULL, touched INTEGER NOT NULL)'
 		);
-		this.sql.run('CREATE TABLE IF NOT EXISTS items (room TEXT NOT NULL, seq INTEGER NOT NULL, tag BLOB NOT NULL, data BLOB NOT NULL, PRIMARY KEY (room, seq))');
+		this.sql.run('CREATE TABLE IF NOT EXISTS items (room TEXT NOT NULL, seq INTEGER NOT NULL, tag BLOB NOT NULL, data BLOB NOT NULL, tags BLOB, PRIMARY KEY (room, seq))');
+		// A database from before bundles: add their column (its items read as single items, as before).
+		try {
+			this.sql.all('SELECT tags FROM items LIMIT 0');
+		} catch {
+			this.sql.run('ALTER TABLE items ADD COLUMN tags BLOB');
+		}
 		this.sql.run('CREATE UNIQUE INDEX IF NOT EXISTS items_tag ON items (room, tag)');
 		this.sql.run('CREATE INDEX IF NOT EXISTS rooms_touched ON rooms (touched)');
 	}
@@ -72,63 +99,114 @@ export class RelayStore {
 	append(room: string, items: readonly WireItem[], now: number): AppendResult {
 		const row = this.room(room);
 		const seqs: number[] = [];
-		const fresh: (StoredItem & { bytes: Uint8Array; tagBytes: Uint8Array })[] = [];
+		const fresh: (StoredItem & { bytes: Uint8Array; tagBytes: Uint8Array; tagsBytes: Uint8Array | null })[] = [];
+		/** Keys stored (or found) by this push: single tags as text, bundle keys as 'b' + base64url. */
 		const inPush = new Map<string, number>();
 		let head = row?.head ?? 0;
 		let addBytes = 0;
+		let addItems = 0;
+		const stored = (key: string, keyBytes: Uint8Array): number | undefined =>
+			inPush.get(key) ?? (row ? this.sql.all<{ seq: number }>('SELECT seq FROM items WHERE room = ? AND tag = ?', room, keyBytes)[0]?.seq : undefined);
 		for (const item of items) {
-			const again = inPush.get(item.tag);
-			if (again !== undefined) {
-				seqs.push(again);
+			if (item.tags) {
+				const bytes = this.codec.decode(item.data);
+				const keyBytes = this.bundleKey(bytes);
+				const key = 'b' + this.codec.encode(keyBytes);
+				let seq = stored(key, keyBytes);
+				if (seq === undefined) {
+					// Every event it claims held by a single item: it adds nothing (its seq: the last of theirs).
+					let last = 0;
+					for (const t of item.tags) {
+						const s = stored(t, this.codec.decode(t));
+						if (s === undefined) {
+							last = 0;
+							break;
+						}
+						last = Math.max(last, s);
+					}
+					if (last) seq = last;
+				}
+				if (seq === undefined) {
+					seq = ++head;
+					const tagsBytes = new Uint8Array(item.tags.length * TAG_BYTES);
+					item.tags.forEach((t, i) => tagsBytes.set(this.codec.decode(t), i * TAG_BYTES));
+					addBytes += bytes.length + tagsBytes.length;
+					addItems += item.tags.length;
+					fresh.push({ seq, tags: item.tags, data: item.data, bytes, tagBytes: keyBytes, tagsBytes });
+				}
+				inPush.set(key, seq);
+				seqs.push(seq);
 				continue;
 			}
 			const tagBytes = this.codec.decode(item.tag);
-			const old = row ? this.sql.all<{ seq: number }>('SELECT seq FROM items WHERE room = ? AND tag = ?', room, tagBytes)[0] : undefined;
-			if (old) {
-				seqs.push(old.seq);
-				inPush.set(item.tag, old.seq);
+			const old = stored(item.tag, tagBytes);
+			if (old !== undefined) {
+				seqs.push(old);
+				inPush.set(item.tag, old);
 				continue;
 			}
 			const bytes = this.codec.decode(item.data);
 			addBytes += bytes.length;
+			addItems++;
 			const seq = ++head;
 			seqs.push(seq);
 			inPush.set(item.tag, seq);
-			fresh.push({ seq, tag: item.tag, data: item.data, bytes, tagBytes });
+			fresh.push({ seq, tag: item.tag, data: item.data, bytes, tagBytes, tagsBytes: null });
 		}
-		const count = (row?.items ?? 0) + fresh.length;
+		const count = (row?.items ?? 0) + addItems;
 		const total = (row?.bytes ?? 0) + addBytes;
 		if (count > this.limits.maxItemsPerRoom)
 			throw new RelayError('room-full', `This room is full: it holds at most ${this.limits.maxItemsPerRoom} items (it has ${row?.items ?? 0}); nothing of this push was stored.`);
 		if (total > this.limits.maxBytesPerRoom)
 			throw new RelayError('room-full', `This room is full: it holds at most ${this.limits.maxBytesPerRoom} bytes (it has ${row?.bytes ?? 0}); nothing of this push was stored.`);
-		for (const f of fresh) this.sql.run('INSERT INTO items (room, seq, tag, data) VALUES (?, ?, ?, ?)', room, f.seq, f.tagBytes, f.bytes);
+		for (const f of fresh) this.sql.run('INSERT INTO items (room, seq, tag, data, tags) VALUES (?, ?, ?, ?, ?)', room, f.seq, f.tagBytes, f.bytes, f.tagsBytes);
 		if (row) {
 			if (fresh.length) this.sql.run('UPDATE rooms SET head = ?, items = ?, bytes = ?, touched = ? WHERE room = ?', head, count, total, now, room);
 		} else this.sql.run('INSERT INTO rooms (room, head, items, bytes, created, touched) VALUES (?, ?, ?, ?, ?, ?)', room, head, count, total, now, now);
-		return { seqs, head, created: !row, fresh: fresh.map(({ seq, tag, data }) => ({ seq, tag, data })) };
+		return { seqs, head, created: !row, fresh: fresh.map(({ seq, tag, tags, data }) => (tags ? { seq, tags, data } : { seq, tag: tag!, data })) };
 	}
 
 	/** Items after `after`, oldest first, at most maxPullItems / maxPullBytes (always at least one). */
 	read(room: string, after: number): ReadResult {
 		const head = this.room(room)?.head ?? 0;
 		if (after >= head) return { items: [], head, more: false };
-		const rows = this.sql.all<{ seq: number; tag: unknown; data: unknown }>(
-			'SELECT seq, tag, data FROM items WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?',
+		// Sizes first (SQLite reads a blob's length without its content), then only the rows that fit:
+		// a page of a few bundles must not load the rest of the room.
+		const sizes = this.sql.all<{ seq: number; size: number }>(
+			'SELECT seq, length(data) + coalesce(length(tags), 0) AS size FROM items WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?',
 			room,
 			after,
 			this.limits.maxPullItems
+		);
+		let last = after;
+		let total = 0;
+		for (const r of sizes) {
+			if (last > after && total + r.size > this.limits.maxPullBytes) break;
+			total += r.size;
+			last = r.seq;
+		}
+		const rows = this.sql.all<{ seq: number; tag: unknown; data: unknown; tags: unknown }>(
+			'SELECT seq, tag, data, tags FROM items WHERE room = ? AND seq > ? AND seq <= ? ORDER BY seq',
+			room,
+			after,
+			last
 		);
 		const items: StoredItem[] = [];
 		let bytes = 0;
 		for (const r of rows) {
 			const data = bytesOf(r.data);
-			if (items.length > 0 && bytes + data.length > this.limits.maxPullBytes) break;
-			bytes += data.length;
-			items.push({ seq: r.seq, tag: this.codec.encode(bytesOf(r.tag)), data: this.codec.encode(data) });
+			const tags = r.tags == null ? null : bytesOf(r.tags);
+			const size = data.length + (tags?.length ?? 0);
+			if (items.length > 0 && bytes + size > this.limits.maxPullBytes) break;
+			bytes += size;
+			if (tags) {
+				const list: string[] = [];
+				for (let i = 0; i < tags.length; i += TAG_BYTES) list.push(this.codec.encode(tags.subarray(i, i + TAG_BYTES)));
+				items.push({ seq: r.seq, tags: list, data: this.codec.encode(data) });
+			} else items.push({ seq: r.seq, tag: this.codec.encode(bytesOf(r.tag)), data: this.codec.encode(data) });
 		}
-		const last = items.at(-1)?.seq ?? after;
-		return { items, head, more: last < head };
+		const end = items.at(-1)?.seq ?? after;
+		return { items, head, more: end < head };
 	}
 
 	/** Every room stored (a Durable Object holds one). */

@@ -1,12 +1,36 @@
 /**
  * The open figures of open.ts inside Chromium, against Yjs in that Chromium: pages.ts bundles this
- * file and runs it in a page of the app's origin (a secure context, for WebCrypto).
+ * file and runs it in a page of the app's origin (a secure context, for WebCrypto). The checkpoint
+ * is read back from IndexedDB, as the app reads it (persistence.ts).
  */
-import { openFigures } from './open';
+import { openFigures, type CheckpointStorage } from './open';
 
-(globalThis as { benchOpen?: unknown }).benchOpen = (contract: string, update: string, events: number) =>
+function request<T>(r: IDBRequest<T>): Promise<T> {
+	return new Promise((resolve, reject) => {
+		r.onsuccess = () => resolve(r.result);
+		r.onerror = () => reject(r.error);
+	});
+}
+
+async function indexedDbStorage(): Promise<CheckpointStorage> {
+	await request(indexedDB.deleteDatabase('bench-open-checkpoint'));
+	const open = indexedDB.open('bench-open-checkpoint', 1);
+	open.onupgradeneeded = () => open.result.createObjectStore('custom');
+	const db = await request(open);
+	const store = (mode: IDBTransactionMode) => db.transaction('custom', mode).objectStore('custom');
+	return {
+		name: 'indexeddb',
+		write: async (stored) => void (await request(store('readwrite').put(stored, 'checkpoint'))),
+		read: () => request(store('readonly').get('checkpoint'))
+	};
+}
+
+(globalThis as { benchOpen?: unknown }).benchOpen = async (contract: string, update: string, events: number) =>
 	openFigures(
 		contract,
 		Uint8Array.from(atob(update), (c) => c.charCodeAt(0)),
-		events
+		events,
+		7,
+		() => {},
+		await indexedDbStorage()
 	);

@@ -5,7 +5,9 @@
  *
  * - The relay is the Node relay in its own process (src/relay/main.ts, SQLite, default limits), so
  *   its work does not share the device's event loop.
- * - One party uploads every event through the relay client (RelayRoom.push, as the app's queue does).
+ * - One party uploads every event through the relay client (RelayRoom.push, as the app's queue does):
+ *   the first four one by one, the rest as a backlog sealed in bundles (relay-sync.ts sends a queue of
+ *   20 or more that way). CATCH_UP_UPLOAD=singles: every event went up on its own (live writes).
  * - The catching-up device holds the contract's first events (the proposal up to the countersign's
  *   receipt, with its relay cursor past them) and missed the rest. Timed from nothing — its stored
  *   document applied, ContractDoc opened, a fresh relay connection, the room opened with its proof —
@@ -37,6 +39,7 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const SECRET = 'catchupbenchsecretcatchupbench01';
 /** What the catching-up device already holds: proposal, acceptance, countersign, its receipt. */
 const HELD = 4;
+const UPLOAD = process.env.CATCH_UP_UPLOAD === 'singles' ? 'singles' : 'bundles';
 
 /** The same socket the app gets from the browser: default options (permessage-deflate offered). */
 const socket: SocketFactory = (url) => new WebSocket(url) as unknown as ReturnType<SocketFactory>;
@@ -120,7 +123,8 @@ export async function catchUpBench(opts: { missed?: number; runs?: number } = {}
 	try {
 		const up = new RelayClient({ url: relay.url, socket, reconnect: false, requestTimeoutMs: 120_000 });
 		const room = await up.room(SECRET);
-		const seqs = await room.push(entries.map(([id, envelope]) => ({ id, envelope })));
+		const events = entries.map(([id, envelope]) => ({ id, envelope }));
+		const seqs = [...(await room.push(events.slice(0, HELD))), ...(await room.push(events.slice(HELD), { bundle: UPLOAD === 'bundles' }))];
 		up.close();
 		if (seqs.length !== total || seqs[HELD - 1] !== HELD) throw new Error('the relay did not store the contract in order');
 

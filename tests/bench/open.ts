@@ -3,16 +3,18 @@
  * through browser-open.ts): the same document, interleaved runs, medians, ratios in one run.
  *  - plain: `Y.applyUpdate` of the stored update (what loading the document costs anyway);
  *  - cold open: the same, then every event decoded, verified and folded (a first open);
- *  - reopen: the same apply, then the checkpoint read (a structured clone stands for IndexedDB's),
+ *  - reopen: the same apply, then the checkpoint read (from IndexedDB in the browser, where
+ *    browser-open.ts passes a `CheckpointStorage`; a structured clone stands for it in Node),
  *    checked against the document and restored, and the document's values added (an open of a
- *    contract this device has verified before).
+ *    contract this device has verified before). Of it, `checkpointReadMs` is reading the checkpoint,
+ *    `checkpointDecodeMs` checking and decoding it (decodeCheckpoint); the rest is restoring and adding.
  * The hash is the WebAssembly SHA-256 the app installs before it opens a contract.
  */
 import * as Y from 'yjs';
 import { ContractLog } from '../../src/lib/contract/log';
 import { sha256Implementation } from '../../src/lib/contract/sha256';
 import { authenticate } from '../../src/lib/identity/authenticate';
-import { decodeCheckpoint, encodeCheckpoint } from '../../src/lib/sync/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, type StoredCheckpoint } from '../../src/lib/sync/checkpoint';
 import { loadWasmSha256 } from '../../src/lib/sync/wasm-sha256';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -29,11 +31,32 @@ export async function coldOpen(contract: string, update: Uint8Array): Promise<Co
 	return log;
 }
 
-export async function reopen(contract: string, update: Uint8Array, stored: unknown): Promise<ContractLog> {
+/** Where the checkpoint is written once and read back at every reopen. */
+export interface CheckpointStorage {
+	name: string;
+	write(stored: StoredCheckpoint): Promise<void>;
+	read(): Promise<unknown>;
+}
+
+function inMemory(): CheckpointStorage {
+	let kept: StoredCheckpoint | undefined;
+	return {
+		name: 'structuredClone',
+		write: async (s) => void (kept = s),
+		read: async () => structuredClone(kept)
+	};
+}
+
+export async function reopen(contract: string, update: Uint8Array, storage: CheckpointStorage, readMs: number[] = [], decodeMs: number[] = []): Promise<ContractLog> {
 	const doc = new Y.Doc();
 	Y.applyUpdate(doc, update);
 	const events = doc.getMap<string>('events');
-	const cp = await decodeCheckpoint(structuredClone(stored), contract, RULES, (id) => events.get(id));
+	let t = performance.now();
+	const stored = await storage.read();
+	readMs.push(performance.now() - t);
+	t = performance.now();
+	const cp = await decodeCheckpoint(stored, contract, RULES, (id) => events.get(id));
+	decodeMs.push(performance.now() - t);
 	if (!cp) throw new Error('the checkpoint did not decode');
 	const log = new ContractLog(contract);
 	log.restoreCheckpoint(cp);
@@ -43,7 +66,7 @@ export async function reopen(contract: string, update: Uint8Array, stored: unkno
 	return log;
 }
 
-export async function openFigures(contract: string, update: Uint8Array, events: number, runs = 7, gc: () => void = () => {}) {
+export async function openFigures(contract: string, update: Uint8Array, events: number, runs = 7, gc: () => void = () => {}, storage: CheckpointStorage = inMemory()) {
 	const wasm = await loadWasmSha256();
 	// Warm up every path once so JIT compilation is not measured.
 	Y.applyUpdate(new Y.Doc(), update);
@@ -54,11 +77,14 @@ export async function openFigures(contract: string, update: Uint8Array, events: 
 	t = performance.now();
 	first.prepareSnapshots();
 	const idleSnapshotMs = performance.now() - t;
-	await reopen(contract, update, stored);
+	await storage.write(stored);
+	await reopen(contract, update, storage);
 
 	const plain: number[] = [];
 	const cold: number[] = [];
 	const re: number[] = [];
+	const read: number[] = [];
+	const decode: number[] = [];
 	for (let i = 0; i < runs; i++) {
 		gc();
 		t = performance.now();
@@ -73,7 +99,7 @@ export async function openFigures(contract: string, update: Uint8Array, events: 
 		if (log.derive().state.applied.length !== events) throw new Error(`expected ${events} applied events`);
 		gc();
 		t = performance.now();
-		const again = await reopen(contract, update, stored);
+		const again = await reopen(contract, update, storage, read, decode);
 		re.push(performance.now() - t);
 		if (again.derive().state.applied.length !== events) throw new Error(`reopen: expected ${events} applied events`);
 	}
@@ -84,6 +110,9 @@ export async function openFigures(contract: string, update: Uint8Array, events: 
 		coldOpenToPlainYjsRatio: round(median(cold) / median(plain)),
 		reopenMs: round(median(re)),
 		reopenToPlainYjsRatio: round(median(re) / median(plain)),
+		checkpointReadFrom: storage.name,
+		checkpointReadMs: round(median(read)),
+		checkpointDecodeMs: round(median(decode)),
 		checkpointMB: round(stored.body.byteLength / 2 ** 20, 1),
 		/** Idle work after an open, off the path to the first view: writing the checkpoint, building the fold snapshot. */
 		checkpointEncodeMs: round(checkpointWriteMs),

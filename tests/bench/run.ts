@@ -14,6 +14,7 @@ import { syncBench } from './sync';
 import { pageBench } from './pages';
 import { relayBench } from './relay';
 import { catchUpBench } from './catch-up';
+import { hourlyYearBench } from './hourly-year';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -68,6 +69,7 @@ async function main() {
 	}
 	out.push(await relayBench());
 	out.push(await catchUpBench());
+	out.push(await hourlyYearBench());
 	console.log(JSON.stringify(out, null, 2));
 }
 

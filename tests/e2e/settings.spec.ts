@@ -82,7 +82,10 @@ test('a key backup moves a device key to another device, only with the right pas
 		await noAxeViolations(grace, 'settings-import-confirm');
 		await confirm.getByRole('button', { name: "Replace this device's key" }).click();
 		await expect(grace.getByRole('status').filter({ hasText: 'now uses the key from the backup' })).toBeVisible();
-		await expect(grace.getByTestId('my-fingerprint')).toHaveText(adaPrint);
+		// The backup restores Ada's identity: this device gets a new key of its own, certified by it.
+		await expect(grace.getByTestId('identity-fingerprint')).toHaveText(adaPrint);
+		await expect(grace.getByTestId('my-fingerprint')).not.toHaveText(adaPrint);
+		await expect(grace.getByTestId('my-fingerprint')).not.toHaveText(gracePrint);
 		await expect(grace.getByLabel('Display name')).toHaveValue('Grace');
 		await ada.context().close();
 		await grace.context().close();

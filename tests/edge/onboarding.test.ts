@@ -61,6 +61,13 @@ describe('onboarding', () => {
 		expect((await onboard(s, FREELANCER, { at: s.clock.now - 10 * 60_000 })).status).toBe(403);
 	});
 
+	it('creates accounts that pay out only when the freelancer withdraws (no automatic schedule)', async () => {
+		const s = stack();
+		const account = await s.onboard(FREELANCER);
+		// Automatic payouts would move released money out before its security period, beyond a reversal.
+		expect((s.fake as unknown as { accounts: Map<string, { settings: unknown }> }).accounts.get(account)!.settings).toEqual({ payouts: { schedule: { interval: 'manual' } } });
+	});
+
 	it('reads the status only with a fresh signature by the key', async () => {
 		const s = stack();
 		const account = await s.onboard(FREELANCER);

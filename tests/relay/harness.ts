@@ -19,6 +19,8 @@ import type { SocketFactory } from '../../src/lib/sync/relay-client';
 /** Small limits, so each refusal is reached with a few items. */
 export const TEST_LIMITS: RelayLimits = {
 	...DEFAULT_LIMITS,
+	maxBundleBytes: 24 * 1024,
+	maxTagsPerBundle: 30,
 	maxItemsPerPush: 20,
 	maxItemsPerRoom: 40,
 	maxBytesPerRoom: 300_000,

@@ -2,8 +2,9 @@
  * Simulation of hourly contracts against the TEST MODE mock provider, in named steps: the freelancer
  * logs, edits and deletes segments, closes weeks into timesheets and claims each week's payment; the
  * client funds weeks, changes the limit, disputes segments, pauses and resumes, reclaims unused
- * escrow and pays bonuses; the freelancer answers disputes or lets them lapse; time moves in hours
- * and days. The provider fails on purpose: a call refused before executing (outage), executed with
+ * escrow and pays bonuses; the freelancer answers disputes or lets them lapse; either party takes a
+ * declined segment dispute to the Resolution Center (dispute.ts) and haggles there: offers, accepts
+ * an offer or the midpoint, rejects, or has the due outcome split; time moves in hours and days. The provider fails on purpose: a call refused before executing (outage), executed with
  * its answer lost, or down for a while. A device keeps the signed intent it has no answer for (as
  * the app's outbox does) and asks again with the same id; a definite refusal leaves no trace.
  *
@@ -30,6 +31,7 @@ import type { DeviceKey } from '../../src/lib/identity/ed25519';
 import { Answers, audit, bindingOf, checkReplayable, deliveryOrder, replica, summary } from '../support/sim';
 import { mulberry32 } from '../support/random';
 import { CLIENT, FREELANCER, PROVIDER, T0, World, hourlyTerms } from '../support/world';
+import { segmentDisputes } from '../../src/lib/contract/dispute-affordances';
 
 const FILE = 'tests/sim/hourly.test.ts';
 const RUNS = 60;
@@ -48,6 +50,8 @@ type Step =
 	| { kind: 'limit'; hours: number }
 	| { kind: 'dispute'; pick: number; n: number }
 	| { kind: 'answer'; accept: boolean }
+	| { kind: 'open'; by: Party; frac: number }
+	| { kind: 'haggle'; by: Party; action: 'offer' | 'accept' | 'midpoint' | 'reject' | 'settle'; frac: number }
 	| { kind: 'claim'; evenIfEarly: boolean }
 	| { kind: 'reclaim'; back: number }
 	| { kind: 'bonus'; amount: number }
@@ -58,6 +62,13 @@ type Step =
 	| { kind: 'retry' };
 
 const k = <K extends Step['kind']>(kind: K) => fc.constant(kind);
+const haggle = (): fc.Arbitrary<Step> =>
+	fc.record({
+		kind: k('haggle'),
+		by: fc.constantFrom<Party>('client', 'freelancer'),
+		action: fc.constantFrom('offer', 'accept', 'midpoint', 'reject', 'settle'),
+		frac: fc.double({ min: 0, max: 1, noNaN: true })
+	});
 const single: fc.Arbitrary<Step> = fc.oneof(
 	{ weight: 6, arbitrary: fc.record({ kind: k('log'), n: fc.integer({ min: 1, max: 12 }), back: fc.nat(60), memo: fc.nat(9).map((x) => x > 0) }) },
 	{ weight: 2, arbitrary: fc.record({ kind: k('edit'), pick: fc.nat(), delta: fc.integer({ min: -3, max: 3 }) }) },
@@ -67,6 +78,8 @@ const single: fc.Arbitrary<Step> = fc.oneof(
 	{ weight: 1, arbitrary: fc.record({ kind: k('limit'), hours: fc.integer({ min: 1, max: 3 }) }) },
 	{ weight: 2, arbitrary: fc.record({ kind: k('dispute'), pick: fc.nat(), n: fc.integer({ min: 1, max: 3 }) }) },
 	{ weight: 2, arbitrary: fc.record({ kind: k('answer'), accept: fc.boolean() }) },
+	{ weight: 1, arbitrary: fc.record({ kind: k('open'), by: fc.constantFrom<Party>('client', 'freelancer'), frac: fc.double({ min: 0, max: 1, noNaN: true }) }) },
+	{ weight: 2, arbitrary: haggle() },
 	{ weight: 2, arbitrary: fc.record({ kind: k('claim'), evenIfEarly: fc.boolean() }) },
 	{ weight: 1, arbitrary: fc.record({ kind: k('reclaim'), back: fc.integer({ min: 0, max: 3 }) }) },
 	{ weight: 1, arbitrary: fc.record({ kind: k('bonus'), amount: fc.integer({ min: 100, max: 5_000 }) }) },
@@ -82,15 +95,20 @@ const week: fc.Arbitrary<Step[]> = fc
 	.record({
 		fund: fc.boolean(),
 		work: fc.array(fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 4, max: 30 })), { minLength: 1, maxLength: 5 }),
-		dispute: fc.option(fc.record({ pick: fc.nat(), n: fc.integer({ min: 1, max: 3 }), answer: fc.constantFrom<'accept' | 'decline' | 'none'>('accept', 'decline', 'none') }), { nil: undefined }),
+		dispute: fc.option(fc.record({ pick: fc.nat(), n: fc.integer({ min: 1, max: 3 }), answer: fc.constantFrom<'accept' | 'decline' | 'none'>('accept', 'decline', 'decline', 'none') }), { nil: undefined }),
+		// A declined dispute taken to the Resolution Center: opened, one move, then silence past the deadline settles it.
+		resolve: fc.record({ by: fc.constantFrom<Party>('client', 'freelancer'), frac: fc.double({ min: 0, max: 1, noNaN: true }), move: haggle() }),
 		review: fc.integer({ min: 40, max: 140 })
 	})
-	.map(({ fund, work, dispute, review }): Step[] => [
+	.map(({ fund, work, dispute, review, resolve }): Step[] => [
 		...(fund ? [{ kind: 'fund', ahead: 0 } as const] : []),
 		...work.flatMap(([n, hours]): Step[] => [{ kind: 'log', n, back: 0, memo: true }, { kind: 'tick', hours }]),
 		{ kind: 'tick', hours: 170 },
 		{ kind: 'close' },
 		...(dispute ? [{ kind: 'dispute', pick: dispute.pick, n: dispute.n } as const, ...(dispute.answer === 'none' ? [] : [{ kind: 'answer', accept: dispute.answer === 'accept' } as const])] : []),
+		...(dispute?.answer === 'decline'
+			? [{ kind: 'open', by: resolve.by, frac: resolve.frac } as const, resolve.move, { kind: 'tick', hours: 125 } as const, { kind: 'haggle', by: resolve.by, action: 'settle', frac: 0 } as const]
+			: []),
 		{ kind: 'tick', hours: review },
 		{ kind: 'claim', evenIfEarly: false },
 		{ kind: 'reclaim', back: 1 }
@@ -107,7 +125,7 @@ const history = fc
 
 const plan = fc.record({ rate: fc.integer({ min: 600, max: 12_000 }), limit: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined, freq: 5 }), manual: fc.boolean() });
 
-const seen = { releases: 0, carried: 0, reclaims: 0, refundsToClient: 0, bonuses: 0, disputes: 0, accepted: 0, declined: 0, lapsed: 0, lostAnswers: 0, outages: 0, refusedByProvider: 0, earlyClaimsRefused: 0 };
+const seen = { hourlyOpened: 0, hourlySplits: 0, releases: 0, carried: 0, reclaims: 0, refundsToClient: 0, bonuses: 0, disputes: 0, accepted: 0, declined: 0, lapsed: 0, lostAnswers: 0, outages: 0, refusedByProvider: 0, earlyClaimsRefused: 0 };
 
 interface Pending {
 	party: Party;
@@ -269,6 +287,42 @@ class HourlySim {
 				}
 				return 'no open dispute';
 			}
+			case 'open': {
+				if (this.busy(step.by)) return `${step.by} busy`;
+				for (const sd of s.hourly!.disputes.values()) {
+					const md = segmentDisputes(s, step.by, sd.id, this.now);
+					if (!md?.open.allowed) continue;
+					const amount = md.open.max;
+					const id = await this.emit(step.by === 'client' ? CLIENT : FREELANCER, 'dispute.opened', { segmentDispute: sd.id, amount, currency: 'USD', reason: 'segments-declined', details: 'Declined time.', offer: Math.floor(step.frac * amount) });
+					const out = await this.record(step.by, id);
+					if (s.disputes.get(id)?.openedAt !== undefined) seen.hourlyOpened++;
+					return `${sd.week}: ${amount} in dispute → ${out}`;
+				}
+				return 'no declined time to dispute';
+			}
+			case 'haggle': {
+				if (this.busy(step.by)) return `${step.by} busy`;
+				for (const d of s.disputes.values()) {
+					if (!d.segments || d.openedAt === undefined || d.settlement) continue;
+					const v = segmentDisputes(s, step.by, d.segments.dispute, this.now)?.current;
+					if (!v) continue;
+					const key = step.by === 'client' ? CLIENT : FREELANCER;
+					const base = { dispute: d.id, week: d.segments.week, currency: 'USD' as const };
+					let out: string | undefined;
+					if (step.action === 'offer' && v.offer.allowed) out = await this.record(step.by, await this.emit(key, 'dispute.offered', { dispute: d.id, amount: Math.floor(step.frac * d.amount) }));
+					else if (step.action === 'reject' && v.reject.allowed)
+						out = await this.record(step.by, await this.emit(key, 'dispute.rejected', { dispute: d.id, offer: v.reject.offer!, ...(v.reject.needsFinal ? { final: Math.floor(step.frac * d.amount) } : {}) }));
+					else if (step.action === 'accept' && v.accept.allowed) out = await this.intent(step.by, 'release', 'dispute.accept', { ...base, offer: v.accept.offer! });
+					else if (step.action === 'midpoint' && v.acceptMidpoint.allowed)
+						out = await this.intent(step.by, 'release', 'dispute.acceptMidpoint', { ...base, client: v.acceptMidpoint.client!, freelancer: v.acceptMidpoint.freelancer! });
+					else if (step.action === 'settle' && v.settle.allowed)
+						out = await this.intent(step.by, 'release', 'dispute.settle', { ...base, basis: v.settle.split!.basis as Payload<'dispute.settle'>['basis'], freelancer: v.settle.split!.share });
+					if (out === undefined) return `${step.action}: not allowed now`;
+					if (s.disputes.get(d.id)!.settlement) seen.hourlySplits++;
+					return `${step.action} → ${out}`;
+				}
+				return 'no open dispute on Work Diary time';
+			}
 			case 'claim': {
 				if (this.busy('freelancer')) return 'freelancer busy';
 				for (const week of this.weeks()) {
@@ -343,11 +397,11 @@ class HourlySim {
 		// Every week's escrow as the provider's books keep it, equal to the fold's.
 		const weeks = new Set([...Object.keys(books.weeks), ...s.hourly!.weeks.keys()]);
 		for (const week of weeks) {
-			const b = books.weeks[week] ?? { funded: 0, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0 };
+			const b = books.weeks[week] ?? { funded: 0, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0, settled: 0 };
 			const f = s.hourly!.weeks.get(week);
-			const mine = { funded: f?.funded ?? 0, carriedIn: f?.carriedIn ?? 0, released: f?.released ?? 0, carriedOut: f?.carriedOut ?? 0, refunded: f?.refunded ?? 0 };
+			const mine = { funded: f?.funded ?? 0, carriedIn: f?.carriedIn ?? 0, released: f?.released ?? 0, carriedOut: f?.carriedOut ?? 0, refunded: f?.refunded ?? 0, settled: f?.settled ?? 0 };
 			if (JSON.stringify(mine) !== JSON.stringify(b)) problems.push(`week ${week}: the provider's books say ${JSON.stringify(b)}, the fold ${JSON.stringify(mine)}`);
-			if (b.released + b.carriedOut + b.refunded > b.funded + b.carriedIn) problems.push(`week ${week}: the provider moved out more than came in: ${JSON.stringify(b)}`);
+			if (b.released + b.carriedOut + b.refunded + b.settled > b.funded + b.carriedIn) problems.push(`week ${week}: the provider moved out more than came in: ${JSON.stringify(b)}`);
 			if (f) {
 				const billed = recordedTimesheet(s, week)?.amount ?? 0;
 				if (f.released > billed) problems.push(`week ${week}: released ${f.released} > billed ${billed}`);
@@ -402,7 +456,7 @@ describe('simulation: hourly contracts with provider faults, audited against the
 		console.info(`hourly simulation counts: ${JSON.stringify(seen)}`);
 		// The histories really reached the flows and the faults (no vacuous pass); not asked of a replay or a handful of runs.
 		if (process.env.SIM_PATH || Number(process.env.SIM_RUNS ?? RUNS) < 50) return;
-		for (const key of ['releases', 'carried', 'reclaims', 'bonuses', 'disputes', 'accepted', 'declined', 'lostAnswers', 'outages', 'refusedByProvider', 'earlyClaimsRefused'] as const)
+		for (const key of ['hourlyOpened', 'hourlySplits', 'releases', 'carried', 'reclaims', 'bonuses', 'disputes', 'accepted', 'declined', 'lostAnswers', 'outages', 'refusedByProvider', 'earlyClaimsRefused'] as const)
 			expect(seen[key], key).toBeGreaterThan(0);
 	}, TIME_LIMIT_MS + 60_000);
 

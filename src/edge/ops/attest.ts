@@ -15,7 +15,8 @@ export async function attest(d: EscrowDeps, body: EscrowRequestBody): Promise<Re
 	return withContract(d, body, async (o) => {
 		const prior = await recordedReceipt(o, body.event);
 		if (prior) return prior;
-		const kind = attestationKind(o.s, body.event);
+		// On the function's clock: dispute steps (and hourly ones) count at the times of its record.
+		const kind = attestationKind(o.s, body.event, d.now());
 		await assertRoom(o, body.event);
 		if (kind === 'countersign') await bindIfNeeded(o, body.event);
 		const receipt = signReceipt(d.key, { contract: o.s.contract, prev: o.prev, dep: body.event, at: d.now(), type: 'receipt.attested', payload: { event: body.event, kind } });

@@ -1,6 +1,7 @@
 /**
  * fund → a PaymentIntent on the platform for escrow + fee, transfer_group = contract:milestone,
- * idempotency key = the intent id, confirmed with the browser's PaymentMethod.
+ * idempotency key = the intent id, confirmed with the browser's PaymentMethod. A week's escrow
+ * (hourly.ts) and a bonus (bonus.ts) are funded the same way, in their own transfer groups.
  *
  * Before anything is created the intent is looked up: in the record (its receipt is served again),
  * in the outbox (the PaymentIntent it created) and in the milestone's charges. Stripe forgets
@@ -17,11 +18,13 @@ import type { CurrencyCode } from '../../lib/money/currency';
 import { DAY_MS, quoteFunding, type FundingMethod } from '../../lib/money/fees';
 import { fundingIntentOf, int, META, milestoneBooks, receiptMeta, storedReceipt, transferGroup } from '../books';
 import { PaymentRequired } from '../failures';
+import { payBonus } from './bonus';
 import { repairInFlight } from './guard';
+import { fundWeek } from './hourly';
 import { assertRoom, bindIfNeeded, inFlight, knownIntent, lower, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps, type Opened } from './context';
 
 /** Stripe payment method types per funding method; bank debits exist only in some currencies. */
-function paymentMethodTypes(method: FundingMethod, currency: CurrencyCode): string[] {
+export function paymentMethodTypes(method: FundingMethod, currency: CurrencyCode): string[] {
 	if (method === 'card') return ['card'];
 	if (method === 'paypal') return ['paypal'];
 	const debit: Partial<Record<CurrencyCode, string>> = { USD: 'us_bank_account', EUR: 'sepa_debit', GBP: 'bacs_debit', CAD: 'acss_debit', AUD: 'au_becs_debit' };
@@ -33,6 +36,10 @@ function paymentMethodTypes(method: FundingMethod, currency: CurrencyCode): stri
 export async function fund(d: EscrowDeps, body: EscrowRequestBody): Promise<Receipt> {
 	return withContract(d, body, async (o) => {
 		const { s } = o;
+		// A week's escrow and a bonus run in the contract-wide queue (their payloads name no milestone).
+		const type = s.intents.get(body.event)?.type;
+		if (type === 'hourly.fund') return fundWeek(d, body, o);
+		if (type === 'bonus.paid') return payBonus(d, body, o);
 		// A fund that never finished: the lookup below reads Stripe again before anything is created.
 		await recoverInFlight(d, o, (row) => repairInFlight(d, s.contract, row));
 		const prior = await recordedReceipt(o, body.event);
@@ -87,7 +94,7 @@ export async function fund(d: EscrowDeps, body: EscrowRequestBody): Promise<Rece
 }
 
 /** A bank debit under way: when it is expected to clear, on the function's clock. */
-function processing(s: ContractState, pi: Stripe.PaymentIntent): EscrowError {
+export function processing(s: ContractState, pi: Stripe.PaymentIntent): EscrowError {
 	const method = (pi.metadata[META.method] ?? 'bank_transfer') as FundingMethod;
 	let expectedAt = pi.created * 1000 + 4 * DAY_MS;
 	try {

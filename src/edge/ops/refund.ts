@@ -2,6 +2,7 @@
  * refund → Refund(s) of escrow still held on the platform, idempotency key = the intent id.
  * A refund of an unanswered request is judged on the fold of the provider's record ∪ the sent log
  * and the function's clock (without a record it is refused). The books are read again afterwards.
+ * A week's unused escrow (hourly.reclaim) is hourly.ts's.
  */
 import type Stripe from 'stripe';
 import { milestone, type ContractState } from '../../lib/contract/state';
@@ -11,12 +12,14 @@ import { executableIntent, overRelease, signReceipt } from '../../lib/escrow/pro
 import { int, META, milestoneBooks, receiptMeta, storedReceipt } from '../books';
 import { assertRoom, bindIfNeeded, draw, inFlight, judgeClock, knownIntent, partKey, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps } from './context';
 import { checkAfterWrite, repairInFlight } from './guard';
+import { reclaimWeek } from './hourly';
 
 const LIVE = new Set(['succeeded', 'pending', 'requires_action']);
 
 export async function refund(d: EscrowDeps, body: EscrowRequestBody): Promise<Receipt> {
 	return withContract(d, body, async (o) => {
 		const { s } = o;
+		if (s.intents.get(body.event)?.type === 'hourly.reclaim') return reclaimWeek(d, body, o);
 		await recoverInFlight(d, o, (row) => repairInFlight(d, s.contract, row));
 		const prior = await recordedReceipt(o, body.event);
 		if (prior) return prior;

@@ -4,27 +4,35 @@
  * part). Refused when Stripe's books hold less than asked, while a dispute is open, or (auto)
  * unless the review window passed on the function's clock with nothing recorded that stops it —
  * judged on the fold of the provider's record ∪ the sent log, never on the sent log alone (without
- * a record, auto-release is refused). The books are read again after the transfers.
+ * a record, auto-release is refused). The books are read again after the transfers. A dispute's
+ * outcome (settlement, deadline outcome, ruling) comes here too and is executed as a split (split.ts).
  */
 import type Stripe from 'stripe';
 import { releaseAmount } from '../../lib/contract/release';
 import { milestone, type ContractState } from '../../lib/contract/state';
 import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
-import { executableIntent, overRelease, signReceipt } from '../../lib/escrow/provider-core';
+import { DISPUTE_INTENTS } from '../../lib/contract/dispute';
+import { disputeHold, executableIntent, overRelease, signReceipt } from '../../lib/escrow/provider-core';
 import { payableAccount } from '../accounts';
 import { int, META, milestoneBooks, receiptMeta, storedReceipt, transferGroup } from '../books';
 import { assertRoom, bindIfNeeded, draw, inFlight, judgeClock, knownIntent, lower, partKey, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps } from './context';
 import { checkAfterWrite, repairInFlight } from './guard';
+import { split } from './split';
+import { releaseWeek } from './hourly';
 
 const TYPES = ['milestone.release', 'milestone.autoRelease'] as const;
 
 export async function release(d: EscrowDeps, body: EscrowRequestBody): Promise<Receipt> {
 	return withContract(d, body, async (o) => {
 		const { s } = o;
+		// A week's claim (hourly.ts) runs in the contract-wide queue.
+		if (s.intents.get(body.event)?.type === 'hourly.release') return releaseWeek(d, body, o);
 		await recoverInFlight(d, o, (row) => repairInFlight(d, s.contract, row));
 		const prior = await recordedReceipt(o, body.event);
 		if (prior) return prior;
+		// A dispute's settlement or ruling is a release of part with a refund of the rest: one split.
+		if (knownIntent(s, body.event, DISPUTE_INTENTS)) return split(d, o, body.event);
 		const known = knownIntent(s, body.event, TYPES);
 		const books = known?.milestone ? await milestoneBooks(d.stripe, s.contract, known.milestone) : undefined;
 		const mine = books?.transfers.filter((t) => t.metadata[META.intent] === body.event) ?? [];
@@ -42,6 +50,8 @@ export async function release(d: EscrowDeps, body: EscrowRequestBody): Promise<R
 		const auto = intent.type === 'milestone.autoRelease';
 		const total = stored ? int(done[0]!.metadata[META.escrow]) : releaseAmount(intent, held);
 		if (total > held) throw overRelease(s, held, total, 'release');
+		// Escrow in an open dispute moves only by the dispute's split (judged on the record, as the mock does).
+		disputeHold(s, m.id, auto ? Infinity : total);
 		if (b.disputed) throw new EscrowError('not-authorised', 'A chargeback dispute is open on this milestone’s payment; nothing is released until it closes.');
 		const account = await payableAccount(d, s.parties.freelancer!);
 		await assertRoom(o, intent.id);

@@ -8,6 +8,7 @@
  * a notification can show on a locked screen.
  */
 import { formatAmount, type CurrencyCode } from '../money';
+import { subjectText } from './dispute';
 import { nameOf } from './proposal';
 import type { SettleBasis } from './schema';
 import type { ContractState, Ev } from './state';
@@ -53,7 +54,10 @@ export function describeEvent(s: ContractState, ev: Ev, me: string): Line | unde
 	/** A receipt answers an intent: news when someone else asked for it. */
 	const requester = (intent: string) => s.intents.get(intent)?.author;
 	/** The milestone a dispute is about, by the dispute's id. */
-	const disputed = (id: string) => milestone(s.disputes.get(id)?.milestone ?? id);
+	const disputed = (id: string) => {
+		const d = s.disputes.get(id);
+		return d ? subjectText(s, d) : milestone(id);
+	};
 	switch (ev.type) {
 		case 'receipt.released': {
 			const by = requester(ev.payload.intent);
@@ -84,7 +88,7 @@ export function describeEvent(s: ContractState, ev: Ev, me: string): Line | unde
 			const c = ev.payload.currency;
 			const d = s.disputes.get(ev.payload.dispute);
 			const basis = d?.settlement?.receipt === ev.id ? d.settlement.basis : undefined;
-			const on = milestone(ev.payload.milestone);
+			const on = disputed(ev.payload.dispute);
 			const moved = `${money(freelancer, c)} released to the freelancer, ${money(client, c)} refunded to the client${fee ? `, ${money(fee, c)} mediator's fee` : ''}`;
 			const by = requester(ev.payload.intent);
 			// A deadline decided it and an app paid it out unasked: news to both parties.
@@ -144,7 +148,7 @@ export function describeEvent(s: ContractState, ev: Ev, me: string): Line | unde
 		case 'hourly.resumed':
 			return { weight: 2, text: `${name} resumed the contract` };
 		case 'dispute.opened':
-			return { weight: 2, text: `${name} opened a dispute on ${milestone(ev.payload.milestone)}: ${money(ev.payload.amount, ev.payload.currency)} in the Resolution Center` };
+			return { weight: 2, text: `${name} opened a dispute on ${ev.payload.milestone ? milestone(ev.payload.milestone) : disputed(ev.id)}: ${money(ev.payload.amount, ev.payload.currency)} in the Resolution Center` };
 		case 'dispute.offered':
 			return { weight: 2, text: `${name} offered ${money(ev.payload.amount)} to the freelancer in the dispute on ${disputed(ev.payload.dispute)}` };
 		case 'dispute.rejected':

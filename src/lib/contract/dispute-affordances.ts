@@ -1,5 +1,6 @@
 /**
- * What a role may do in the Resolution Center now (dispute.ts), per milestone: open a dispute, and
+ * What a role may do in the Resolution Center now (dispute.ts), per milestone (or, on an hourly
+ * contract, per declined segment dispute): open a dispute, and
  * on the open one make an offer, accept the other's last offer or the midpoint, reject and go to
  * mediation, accept the mediator, or have the outcome that is due executed. Built on the rules'
  * own checks (`check`, `splitDecision`, `settleDecision`, the record's deadlines), judged at
@@ -8,6 +9,7 @@
 import { check } from './fold';
 import {
 	REASONS_OF,
+	SEGMENTS_REASON,
 	disputeMidpoint,
 	disputeStatus,
 	isSmall,
@@ -17,14 +19,17 @@ import {
 	rulingDeadline,
 	openDispute,
 	otherRole,
+	segmentsAmount,
 	settleDecision,
 	splitDecision,
+	subjectOf,
 	type DisputeStatus,
 	type Split
 } from './dispute';
 import { reasonOf, reject, utcTime, type Rejection } from './rejections';
 import type { Affordance } from './affordances';
 import type { DisputeReason, EventType, Payload } from './schema';
+import { isDeclined } from './timesheet';
 import { escrowOf, type ContractState, type Dispute, type DisputeOffer, type Ev, type Intent, type Role } from './state';
 
 /** A mediator one party may accept: the one the terms name, or one the other party accepted (proposed), else its own proposal. */
@@ -61,9 +66,15 @@ export interface DisputeView {
 	settle: Affordance<{ split?: Split }>;
 }
 
+/** The disputes on one subject: a milestone's escrow, or (hourly) the segments of one declined segment dispute. */
 export interface MilestoneDisputes {
-	milestone: string;
-	/** Open a dispute on escrow still held: up to `max`, for one of `reasons` (this role's that the rules allow now). */
+	milestone?: string;
+	/** Hourly: the declined segment dispute, its week and its segments. */
+	segments?: { dispute: string; week: string; ids: string[] };
+	/**
+	 * Open a dispute on escrow still held: up to `max`, for one of `reasons` (this role's that the
+	 * rules allow now). On segments the amount is exactly `max`, what they bill.
+	 */
 	open: Affordance<{ max: number; reasons: DisputeReason[] }>;
 	/** The milestone's dispute that is not settled (recorded or waiting for the provider's record). */
 	current?: DisputeView;
@@ -87,7 +98,7 @@ function probe<T extends EventType>(s: ContractState, role: Role | undefined, ty
 
 /** The provider's verdict on a dispute money intent this role would sign now (what it would split). */
 function judge(s: ContractState, role: Role, type: Intent['type'], d: Dispute, named: Intent['dispute'], at: number): { split: Split } | Rejection {
-	const intent: Intent = { id: '', type, author: s.parties[role]!, at, milestone: d.milestone, dispute: named };
+	const intent: Intent = { id: '', type, author: s.parties[role]!, at, ...subjectOf(d), dispute: named };
 	return splitDecision(s, intent, at);
 }
 
@@ -178,7 +189,7 @@ function viewOf(s: ContractState, d: Dispute, role: Role | undefined, now: numbe
 	if (!propose) propose = probe(s, role, 'dispute.mediatorAccepted', { dispute: d.id, mediator: '-', name: '-', feeBps: 0, fee: mediatorFee(s, d, 0) }, now);
 
 	const dec = settleDecision(s, d, now);
-	const settle = dec.due ? probe(s, role, 'dispute.settle', { dispute: d.id, milestone: d.milestone, basis: dec.split.basis as Payload<'dispute.settle'>['basis'], freelancer: dec.split.share, currency: c }, now) : dec.refusal;
+	const settle = dec.due ? probe(s, role, 'dispute.settle', { dispute: d.id, ...subjectOf(d), basis: dec.split.basis as Payload<'dispute.settle'>['basis'], freelancer: dec.split.share, currency: c }, now) : dec.refusal;
 
 	return {
 		dispute: d,
@@ -233,10 +244,47 @@ export function milestoneDisputes(s: ContractState, role: Role | undefined, mile
 	};
 }
 
-/** Every milestone's disputes for this role, in the order of the milestones. */
+/** The disputes on a segment dispute's segments: the current one, past ones, and whether one may be opened (only once it was declined). */
+export function segmentDisputes(s: ContractState, role: Role | undefined, segmentDispute: string, providerNow: number): MilestoneDisputes | undefined {
+	const sd = s.hourly?.disputes.get(segmentDispute);
+	if (!sd) return undefined;
+	const mine = [...s.disputes.values()].filter((d) => d.segments?.dispute === segmentDispute);
+	const current = mine.find((d) => !d.settlement && d.openedAt !== undefined) ?? mine.filter((d) => !d.settlement).at(-1);
+	const past = mine.filter((d) => d.settlement);
+	const max = segmentsAmount(s, segmentDispute)!;
+	let open: Rejection | null = null;
+	if (current) open = reject('invalid-state', current.openedAt === undefined ? 'A dispute on these segments is waiting for the escrow provider to record it.' : 'A dispute on these segments is already open.');
+	else if (!role || !s.parties[role]) open = NOT_A_PARTY;
+	else open = probe(s, role, 'dispute.opened', { segmentDispute, amount: Math.max(1, max), currency: s.terms!.currency, reason: SEGMENTS_REASON, details: '-', offer: 0 }, providerNow);
+	return {
+		segments: { dispute: sd.id, week: sd.week, ids: [...sd.segments] },
+		open: allow(open, { max, reasons: open ? [] : [SEGMENTS_REASON] }),
+		...(current ? { current: viewOf(s, current, role, providerNow) } : {}),
+		past
+	};
+}
+
+/** Every declined segment dispute of an hourly contract (or one with Resolution Center disputes), oldest first. */
+export function hourlyDisputes(s: ContractState, role: Role | undefined, providerNow: number): MilestoneDisputes[] {
+	if (!s.hourly) return [];
+	const withDisputes = new Set([...s.disputes.values()].map((d) => d.segments?.dispute));
+	return [...s.hourly.disputes.values()]
+		.filter((sd) => withDisputes.has(sd.id) || isDeclined(s, sd))
+		.sort((a, b) => (a.week < b.week ? -1 : a.week > b.week ? 1 : a.at - b.at))
+		.map((sd) => segmentDisputes(s, role, sd.id, providerNow)!);
+}
+
+/** Every milestone's disputes for this role, in the order of the milestones; on an hourly contract, every declined segment dispute's. */
 export function disputeAffordances(s: ContractState, role: Role | undefined, providerNow: number): MilestoneDisputes[] {
 	if (!s.terms) return [];
+	if (s.hourly) return hourlyDisputes(s, role, providerNow);
 	return s.milestones.filter((m) => !m.removed).map((m) => milestoneDisputes(s, role, m.id, providerNow));
+}
+
+/** Where a subject's dispute is, in words for a line: "milestone 2", or "the week of 2026-11-02". */
+function subjectLine(s: ContractState, md: MilestoneDisputes): string {
+	if (md.segments) return `the Work Diary week of ${md.segments.week}`;
+	return `milestone ${s.milestones.findIndex((m) => m.id === md.milestone) + 1}`;
 }
 
 /**
@@ -301,14 +349,13 @@ const inDays = (ms: number) => {
 	return days === 0 ? 'today' : `in ${days} day${days === 1 ? '' : 's'}`;
 };
 
-/** The dispute step that needs `role` now, as the Inbox line: the first milestone's, if any. */
+/** The dispute step that needs `role` now, as the Inbox line: the first milestone's (or hourly week's), if any. */
 export function disputeAttention(s: ContractState, role: Role, now: number): string | undefined {
-	if (!s.terms || s.disputes.size === 0) return undefined;
-	for (const [i, m] of s.milestones.entries()) {
-		if (m.removed || ![...s.disputes.values()].some((d) => d.milestone === m.id && !d.settlement)) continue;
-		const v = milestoneDisputes(s, role, m.id, now).current;
+	if (!s.terms || ![...s.disputes.values()].some((d) => !d.settlement)) return undefined;
+	for (const md of disputeAffordances(s, role, now)) {
+		const v = md.current;
 		if (!v || !needsMe(v, role)) continue;
-		const n = `milestone ${i + 1}`;
+		const n = subjectLine(s, md);
 		const left = v.status.deadline !== undefined ? inDays(v.status.deadline - now) : undefined;
 		if (v.settle.allowed) return `Have the dispute's outcome on ${n} paid out (Resolution Center)`;
 		if (v.acceptMediator.allowed) return `Accept the mediator for the dispute on ${n} (Resolution Center)${left ? ` — the time to accept ends ${left}` : ''}`;
@@ -335,13 +382,46 @@ export function mediatorRuling(s: ContractState, d: Dispute, key: string | undef
 	for (const by of ['client', 'freelancer'] as const) {
 		const o = d.offers[by];
 		if (!o) continue;
-		const intent: Intent = { id: '', type: 'dispute.rule', author: key, at: now, milestone: d.milestone, dispute: { id: d.id, offer: o.id } };
+		const intent: Intent = { id: '', type: 'dispute.rule', author: key, at: now, ...subjectOf(d), dispute: { id: d.id, offer: o.id } };
 		const judged = splitDecision(s, intent, now);
 		if (!('split' in judged)) return allow(judged, extra);
 		extra.choices.push({ by, offer: o.id, split: judged.split });
 	}
-	const ev = { id: '', v: 1, contract: s.contract, author: key, prev: null, deps: [], at: now, type: 'dispute.rule', payload: { dispute: d.id, milestone: d.milestone, offer: extra.choices[0]?.offer ?? '', currency: s.terms!.currency } } as unknown as Ev;
+	const ev = { id: '', v: 1, contract: s.contract, author: key, prev: null, deps: [], at: now, type: 'dispute.rule', payload: { dispute: d.id, ...subjectOf(d), offer: extra.choices[0]?.offer ?? '', currency: s.terms!.currency } } as unknown as Ev;
 	return allow(check(s, ev), extra);
+}
+
+/** A mediator's fee on one dispute, and where it stands (what Payments shows a mediator). */
+export interface MediatorFeeRow {
+	dispute: Dispute;
+	/** What the fee comes to under the fee rule this key was named with. */
+	fee: number;
+	status: 'proposed' | 'awaiting-ruling' | 'paid' | 'not-paid';
+	/** Paid: when; awaiting a ruling: by when it must come. */
+	at?: number;
+	/** Why no fee was paid (a settlement that was not this mediator's ruling). */
+	reason?: string;
+}
+
+/**
+ * Every dispute of this contract in which `key` was named mediator (proposed by one party, or
+ * accepted by both), with its fee and where it stands: paid with the ruling; due if it rules by its
+ * deadline; not paid when the dispute ended otherwise (a late ruling pays nothing).
+ */
+export function mediatorFees(s: ContractState, key: string | undefined): MediatorFeeRow[] {
+	if (!key || !s.terms) return [];
+	const out: MediatorFeeRow[] = [];
+	for (const d of s.disputes.values()) {
+		const named = [...d.steps.values()].find((st) => st.kind === 'mediator-acceptance' && st.recordedAt !== undefined && st.mediator?.publicKey === key);
+		if (d.mediator?.publicKey !== key && !named) continue;
+		const fee = d.mediator?.publicKey === key ? d.mediator.fee : named!.mediator!.fee;
+		const st = d.settlement;
+		if (st && st.fee > 0 && d.mediator?.publicKey === key) out.push({ dispute: d, fee: st.fee, status: 'paid', at: st.at });
+		else if (st) out.push({ dispute: d, fee, status: 'not-paid', reason: SETTLEMENT_BASIS_TEXT[st.basis] });
+		else if (d.mediator?.publicKey === key) out.push({ dispute: d, fee, status: 'awaiting-ruling', ...(rulingDeadline(s, d) !== undefined ? { at: rulingDeadline(s, d) } : {}) });
+		else out.push({ dispute: d, fee, status: 'proposed' });
+	}
+	return out;
 }
 
 /** The disputes this key mediates (accepted by both parties), settled or not. */

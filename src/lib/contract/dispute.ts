@@ -9,6 +9,10 @@
  *    disputed amount goes to the freelancer (the rest goes back to the client). Once the provider
  *    recorded the opening, the money clocks on that escrow stop (no auto-release, no unanswered
  *    refund) and the disputed amount moves only by the dispute's split.
+ *    On an hourly contract either party opens one on a segment dispute the freelancer declined:
+ *    its subject is those segments, the amount exactly what they bill, held in their week's escrow.
+ *    From the recorded opening those segments wait for the split alone (a later segment dispute on
+ *    them refunds nothing: timesheet.ts); the rest of the week is released as before.
  * 2. Negotiation (`disputeDays`, default 5, from the recorded opening). Each party may make offers,
  *    accept the other's last offer, accept the midpoint of the two last offers (the odd minor unit
  *    to the freelancer), or reject the other's last offer. A new offer gives the other party at
@@ -34,13 +38,15 @@
  *    The provider never moves money unasked.
  */
 import { DEFAULT_MEDIATION_FEE_BPS, SMALL_DISPUTE_LIMIT, feeShares, mediationFee, midpoint } from '../money/mediation';
-import { escrowAccount, mediatorAccount, type Transfer } from './ledger';
+import { escrowAccount, mediatorAccount, weekEscrowAccount, type Transfer } from './ledger';
 import { matureDue } from './payouts';
 import type { RecordSubject } from './record';
 import { moneyText, reject, utcTime, type Rejection } from './rejections';
 import type { RuleSet } from './rule';
 import type { AttestedKind, DisputeReason, SettleBasis } from './schema';
 import { isRejection, settleable } from './settlement';
+import { amountFor, disputeStatus as segmentDisputeStatus, hourlyTermsOf, isDeclined, isHourly, openWeekBook, weekBook, heldIn, weekFigures } from './timesheet';
+import { SEGMENT_MINUTES } from './weeks';
 import {
 	DAY_MS,
 	escrowOf,
@@ -73,6 +79,16 @@ export type SplitBasis = SettleBasis | 'accepted' | 'midpoint' | 'ruling';
 export const DISPUTE_INTENTS = ['dispute.accept', 'dispute.acceptMidpoint', 'dispute.settle', 'dispute.rule'] as const satisfies readonly Intent['type'][];
 export const isDisputeIntent = (intent: Pick<Intent, 'type'>): boolean => (DISPUTE_INTENTS as readonly string[]).includes(intent.type);
 
+/** The subject's fields for a dispute's intents and split: its milestone, or its week (hourly). */
+export function subjectOf(d: Dispute): { milestone: string } | { week: string } {
+	return d.segments ? { week: d.segments.week } : { milestone: d.milestone! };
+}
+
+/** Does an intent or a receipt name dispute `d`'s subject? */
+function namesSubject(d: Dispute, p: { milestone?: string; week?: string }): boolean {
+	return d.segments ? p.milestone === undefined && p.week === d.segments.week : p.week === undefined && p.milestone === d.milestone;
+}
+
 const DISPUTE_KINDS = new Set<AttestedKind>(['milestone-dispute', 'dispute-offer', 'dispute-rejection', 'mediator-acceptance']);
 export const isDisputeKind = (kind: AttestedKind): boolean => DISPUTE_KINDS.has(kind);
 
@@ -82,11 +98,15 @@ export const REASONS_OF: Record<Role, readonly DisputeReason[]> = {
 	freelancer: ['changes-requested', 'client-silent']
 };
 
+/** On an hourly contract's declined segment dispute, either party's one reason. */
+export const SEGMENTS_REASON: DisputeReason = 'segments-declined';
+
 export const REASON_TEXT: Record<DisputeReason, string> = {
 	'not-delivered': 'The work was not delivered as agreed.',
 	'refund-declined': 'The refund request was declined.',
 	'changes-requested': 'The client keeps requesting changes.',
-	'client-silent': 'The client does not answer while the work waits for review.'
+	'client-silent': 'The client does not answer while the work waits for review.',
+	'segments-declined': 'The freelancer declined the client’s dispute of these Work Diary segments.'
 };
 
 export const otherRole = (r: Role): Role => (r === 'client' ? 'freelancer' : 'client');
@@ -253,7 +273,7 @@ export function splitDecision(s: ContractState, intent: Intent, at: number): { s
 	const di = intent.dispute;
 	const d = di ? s.disputes.get(di.id) : undefined;
 	if (!di || !d) return reject('invalid-state', 'It names no dispute of this contract.');
-	if (d.milestone !== intent.milestone) return reject('wrong-milestone', 'The dispute is on another milestone.');
+	if (!namesSubject(d, intent)) return reject('wrong-milestone', d.segments ? `The dispute is on segments of the week of ${d.segments.week}.` : 'The dispute is on another milestone.');
 	switch (intent.type) {
 		case 'dispute.settle': {
 			const dec = settleDecision(s, d, at);
@@ -310,11 +330,11 @@ export function disputeIntentOf(ev: Ev): DisputeIntent | undefined {
 
 export function disputeRecordSubject(s: ContractState, event: string): RecordSubject | undefined {
 	const d = s.disputes.get(event);
-	if (d) return { kind: 'milestone-dispute', milestone: d.milestone };
+	if (d) return { kind: 'milestone-dispute', ...subjectOf(d) };
 	const found = stepOf(s, event);
 	if (!found) return undefined;
 	const kind = found.step.kind === 'offer' ? 'dispute-offer' : found.step.kind === 'rejection' ? 'dispute-rejection' : 'mediator-acceptance';
-	return { kind, milestone: found.d.milestone };
+	return { kind, ...subjectOf(found.d) };
 }
 
 /**
@@ -327,7 +347,8 @@ export function disputeRecordRefusal(s: ContractState, subject: RecordSubject, e
 	if (subject.kind === 'milestone-dispute') {
 		const d = s.disputes.get(event)!;
 		if (s.status !== 'active') return reject('invalid-state', 'Disputes are opened on an active contract.');
-		const m = milestone(s, d.milestone);
+		if (d.segments) return segmentsOpenRefusal(s, d.segments.dispute, d.amount, at, d.id);
+		const m = milestone(s, d.milestone!);
 		if (!m) return reject('unknown-milestone');
 		if (openDispute(s, m.id)) return reject('invalid-state', 'A dispute is already open on this milestone.');
 		if (d.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${moneyText(escrowOf(m), s.terms!.currency)}.`);
@@ -373,7 +394,8 @@ export function applyDisputeRecord(s: ContractState, subject: RecordSubject, eve
 		opening.recordedAt = at;
 		d.offers[d.opener] = { id: d.id, by: d.opener, amount: opening.amount!, at };
 		d.last = d.opener;
-		const m = milestone(s, d.milestone)!;
+		if (d.segments) return;
+		const m = milestone(s, d.milestone!)!;
 		m.phase = 'disputed';
 		m.reviewOpen = false;
 		return;
@@ -432,6 +454,76 @@ export function heldRefusal(s: ContractState, id: string, amount: number): Rejec
 	return reject('invalid-state', `${moneyText(d.amount, c)} of this milestone's escrow is in dispute in the Resolution Center${free > 0 ? `; ${moneyText(free, c)} can still move` : ''}.`);
 }
 
+/** What dispute `d` is on, in words: the milestone's title, or its Work Diary segments and their week. */
+export function subjectText(s: ContractState, d: Dispute): string {
+	if (!d.segments) return milestone(s, d.milestone!)?.title ?? d.milestone!;
+	const n = d.segments.ids.length;
+	return `${n} Work Diary segment${n === 1 ? '' : 's'} of the week of ${d.segments.week}`;
+}
+
+/** What the escrow holding dispute `d`'s amount holds now: its milestone's, or its week's. */
+export function subjectHeld(s: ContractState, d: Dispute): number {
+	if (d.segments) return heldIn(weekBook(s, d.segments.week));
+	const m = milestone(s, d.milestone!);
+	return m ? escrowOf(m) : 0;
+}
+
+/** What the segments of an hourly segment dispute bill, all together (floor(minutes × rate / 60), as the timesheet bills). */
+export function segmentsAmount(s: ContractState, segmentDispute: string): number | undefined {
+	const sd = s.hourly?.disputes.get(segmentDispute);
+	return sd ? amountFor(sd.segments.length * SEGMENT_MINUTES, hourlyTermsOf(s).rate) : undefined;
+}
+
+/** The recorded Resolution Center dispute that holds or held one of these segments, other than `except`. */
+export function segmentsTaken(s: ContractState, ids: readonly string[], except?: string): Dispute | undefined {
+	const wanted = new Set(ids);
+	for (const d of s.disputes.values())
+		if (d.id !== except && d.segments && d.openedAt !== undefined && d.segments.ids.some((x) => wanted.has(x))) return d;
+	return undefined;
+}
+
+/**
+ * May a dispute of amount `amount` be opened on hourly segment dispute `id` at provider time `at`
+ * (the fold asks at the opening's claimed time, the provider at its record)? Only on a segment
+ * dispute the freelancer declined, none of whose segments another dispute refunded or a Resolution
+ * Center dispute holds or settled; the amount is exactly what those segments bill, and the week's
+ * escrow holds it beyond what the rest of the week may still release and its other open disputes.
+ */
+export function segmentsOpenRefusal(s: ContractState, id: string, amount: number, at: number, self?: string): Rejection | null {
+	if (!isHourly(s)) return reject('invalid-state', 'Segments are disputed on an hourly contract.');
+	const sd = s.hourly!.disputes.get(id);
+	if (!sd) return reject('invalid-state', 'It names no dispute of Work Diary segments of this contract.');
+	if (!isDeclined(s, sd)) {
+		const status = segmentDisputeStatus(s, sd, at);
+		const why =
+			status === 'accepted' || status === 'lapsed'
+				? 'it was accepted: those segments are not paid'
+				: status === 'open'
+					? sd.answers.length
+						? 'the freelancer’s answer waits for the escrow provider to record it'
+						: 'the freelancer has not answered it yet'
+					: 'the provider has not recorded it';
+		return reject('invalid-state', `Only a segment dispute the freelancer declined goes to the Resolution Center; ${why}.`);
+	}
+	const c = s.terms!.currency;
+	const billed = segmentsAmount(s, id)!;
+	if (amount !== billed) return reject('amount-mismatch', `These ${sd.segments.length} segments bill ${moneyText(billed, c)}: that is the amount in dispute.`);
+	const taken = segmentsTaken(s, sd.segments, self);
+	if (taken) return reject('invalid-state', taken.settlement ? 'These segments were already settled in the Resolution Center.' : 'A dispute on these segments is already open in the Resolution Center.');
+	for (const other of s.hourly!.disputes.values()) {
+		if (other.week !== sd.week || other.id === sd.id) continue;
+		const status = segmentDisputeStatus(s, other, at);
+		if ((status === 'accepted' || status === 'lapsed') && other.segments.some((x) => sd.segments.includes(x)))
+			return reject('invalid-state', 'Some of these segments were refunded by another segment dispute.');
+	}
+	const f = weekFigures(s, sd.week, at);
+	let others = 0;
+	for (const d of s.disputes.values()) if (d.id !== self && d.segments?.week === sd.week && d.openedAt !== undefined && !d.settlement) others += d.amount;
+	const free = f.held - Math.max(0, f.payable - f.released) - others;
+	if (amount > free) return reject('exceeds-escrow', `The week's escrow holds ${moneyText(Math.max(0, free), c)} for these segments; fund the week first.`);
+	return null;
+}
+
 // —— where a dispute stands, for pages ——
 
 export type DisputeStage = 'unrecorded' | 'negotiating' | 'answering' | 'mediator-setup' | 'mediation' | 'due' | 'settled';
@@ -473,10 +565,11 @@ export function disputeStatus(s: ContractState, d: Dispute, now: number): Disput
 // —— the rules ——
 
 /** Common to every event about an existing dispute: it exists, and its milestone and currency match. */
-function disputeNamed(s: ContractState, p: { dispute: string; milestone?: string; currency?: string }): Dispute | Rejection {
+function disputeNamed(s: ContractState, p: { dispute: string; milestone?: string; week?: string; currency?: string }): Dispute | Rejection {
 	const d = s.disputes.get(p.dispute);
 	if (!d) return reject('invalid-state', 'There is no dispute with that id.');
-	if (p.milestone !== undefined && p.milestone !== d.milestone) return reject('wrong-milestone', 'The dispute is on another milestone.');
+	if ((p.milestone !== undefined || p.week !== undefined) && !namesSubject(d, p))
+		return reject('wrong-milestone', d.segments ? `The dispute is on segments of the week of ${d.segments.week}.` : 'The dispute is on another milestone.');
 	if (p.currency !== undefined && p.currency !== s.terms!.currency) return reject('currency-mismatch');
 	if (d.settlement) return reject('already-settled', 'The dispute is settled.');
 	return d;
@@ -499,6 +592,20 @@ function addStep(s: ContractState, ev: Ev & { payload: { dispute: string } }, st
 	s.disputes.get(ev.payload.dispute)!.steps.set(ev.id, { id: ev.id, by: party(s, ev.author), at: ev.at, ...step });
 }
 
+/**
+ * TEST MODE runs one mock provider per browser, so two devices paying out the same due outcome at
+ * once can each get a split from their own mock. The log counts the first; a second receipt with
+ * exactly the same split settles its own intent and moves nothing, so no request waits forever.
+ * Only for the TEST MODE mock: a real provider refuses a second split (already settled), and a
+ * second one from it stays refused, in sight.
+ */
+function isDuplicateSplit(s: ContractState, d: Dispute | undefined, p: { freelancer: number; client: number; fee: number; mediator?: string }): boolean {
+	const settled = d?.settlement;
+	const provider = s.terms!.provider;
+	if (!settled || provider.id !== 'mock' || !provider.testMode) return false;
+	return p.freelancer === settled.freelancer && p.client === settled.client && p.fee === settled.fee && p.mediator === (settled.fee > 0 ? d.mediator?.publicKey : undefined);
+}
+
 /** The split a receipt must carry equals the one judged at its provider time. */
 function sameSplit(p: { freelancer: number; client: number; fee: number; mediator?: string }, x: Split): boolean {
 	return p.freelancer === x.freelancer && p.client === x.client && p.fee === x.fee && p.mediator === x.mediator;
@@ -509,8 +616,15 @@ export const disputeRules: RuleSet = {
 		who: ['client', 'freelancer'],
 		check(s, ev) {
 			if (s.status !== 'active') return reject('invalid-state', 'Disputes are opened on an active contract.');
-			const { milestone: id, amount, offer, reason } = ev.payload;
-			const m = milestone(s, id);
+			const { milestone: id, segmentDispute, amount, offer, reason } = ev.payload;
+			if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');
+			if (offer > amount) return reject('amount-mismatch', `An offer is part of the ${moneyText(amount, s.terms!.currency)} in dispute.`);
+			if (segmentDispute !== undefined) {
+				if (reason !== SEGMENTS_REASON) return reject('invalid-state', 'A dispute of Work Diary segments is opened because the freelancer declined the segment dispute.');
+				return segmentsOpenRefusal(s, segmentDispute, amount, ev.at);
+			}
+			if (reason === SEGMENTS_REASON) return reject('invalid-state', 'That reason is for a declined dispute of Work Diary segments.');
+			const m = milestone(s, id!);
 			if (!m) return reject('unknown-milestone');
 			if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');
 			const c = s.terms!.currency;
@@ -527,10 +641,12 @@ export const disputeRules: RuleSet = {
 			return null;
 		},
 		apply(s, ev) {
-			const { milestone: id, amount, offer, reason, details } = ev.payload;
+			const { milestone: id, segmentDispute, amount, offer, reason, details } = ev.payload;
 			const opener = party(s, ev.author);
 			const steps = new Map<string, DisputeStep>([[ev.id, { id: ev.id, kind: 'offer', by: opener, at: ev.at, amount: offer }]]);
-			s.disputes.set(ev.id, { id: ev.id, milestone: id, opener, reason, details, amount, at: ev.at, steps, offers: {} });
+			const sd = segmentDispute === undefined ? undefined : s.hourly!.disputes.get(segmentDispute)!;
+			const subject = sd ? { segments: { week: sd.week, dispute: sd.id, ids: [...sd.segments] } } : { milestone: id! };
+			s.disputes.set(ev.id, { id: ev.id, ...subject, opener, reason, details, amount, at: ev.at, steps, offers: {} });
 		}
 	},
 	'dispute.offered': {
@@ -632,37 +748,61 @@ export const disputeRules: RuleSet = {
 			const r = settleable(s, ev, DISPUTE_INTENTS);
 			if (isRejection(r)) return r;
 			const { intent } = r;
-			if (ev.payload.dispute !== intent.dispute?.id || ev.payload.milestone !== intent.milestone) return reject('receipt-mismatch', 'The receipt is for another dispute than its intent.');
-			const m = milestone(s, ev.payload.milestone);
-			if (!m) return reject('unknown-milestone');
+			if (ev.payload.dispute !== intent.dispute?.id || ev.payload.milestone !== intent.milestone || ev.payload.week !== intent.week)
+				return reject('receipt-mismatch', 'The receipt is for another dispute than its intent.');
+			// Never for an intent refused at its position (written after the settlement): that one is never executable.
+			if (!intent.rejection && isDuplicateSplit(s, s.disputes.get(ev.payload.dispute), ev.payload)) return null;
+			if (ev.payload.milestone !== undefined && !milestone(s, ev.payload.milestone)) return reject('unknown-milestone');
 			// Judged at the receipt's provider time on the provider's record, exactly as the provider judged it.
 			const decided = splitDecision(s, intent, ev.at);
 			if (!('split' in decided)) return decided;
 			if (!sameSplit(ev.payload, decided.split)) return reject('receipt-mismatch', 'The split does not match the dispute’s outcome.');
 			const d = s.disputes.get(ev.payload.dispute)!;
-			if (d.amount > escrowOf(m)) return reject('exceeds-escrow', `Escrow holds ${moneyText(escrowOf(m), s.terms!.currency)}.`);
+			const held = subjectHeld(s, d);
+			if (d.amount > held) return reject('exceeds-escrow', `Escrow holds ${moneyText(held, s.terms!.currency)}.`);
 			return null;
 		},
 		apply(s, ev) {
-			const { milestone: id, freelancer, client, fee, mediator } = ev.payload;
+			const { freelancer, client, fee, mediator } = ev.payload;
 			const intent = s.intents.get(ev.payload.intent)!;
 			const d = s.disputes.get(ev.payload.dispute)!;
+			if (d.settlement) {
+				// A second TEST MODE mock executed the same outcome (isDuplicateSplit): its intent is settled, nothing moves.
+				(d.duplicates ??= []).push({ intent: intent.id, receipt: ev.id });
+				intent.settledBy = ev.id;
+				return;
+			}
 			const split = (splitDecision(s, intent, ev.at) as { split: Split }).split;
-			const from = escrowAccount(id);
+			const week = d.segments?.week;
+			const from = week ? weekEscrowAccount(week) : escrowAccount(d.milestone!);
+			const tag = week ? { week } : { milestone: d.milestone! };
 			const batch: Transfer[] = [];
-			if (freelancer > 0) batch.push({ receipt: ev.id, kind: 'release', from, to: 'freelancer:pending', amount: freelancer, milestone: id, at: ev.at });
-			if (client > 0) batch.push({ receipt: ev.id, kind: 'refund', from, to: 'client:source', amount: client, milestone: id, at: ev.at });
-			if (fee > 0) batch.push({ receipt: ev.id, kind: 'mediation-fee', from, to: mediatorAccount(mediator!), amount: fee, milestone: id, at: ev.at });
+			if (freelancer > 0) batch.push({ receipt: ev.id, kind: 'release', from, to: 'freelancer:pending', amount: freelancer, ...tag, at: ev.at });
+			if (client > 0) batch.push({ receipt: ev.id, kind: 'refund', from, to: 'client:source', amount: client, ...tag, at: ev.at });
+			if (fee > 0) batch.push({ receipt: ev.id, kind: 'mediation-fee', from, to: mediatorAccount(mediator!), amount: fee, ...tag, at: ev.at });
 			if (batch.length) s.ledger.post(batch);
-			const m = milestone(s, id)!;
-			m.released += freelancer;
-			m.refunded += client;
-			if (fee > 0) m.mediationFees = (m.mediationFees ?? 0) + fee;
-			m.phase = 'in_progress';
-			m.reviewOpen = false;
+			if (week) {
+				const b = openWeekBook(s, week);
+				b.settled = (b.settled ?? 0) + freelancer + client + fee;
+			} else {
+				const m = milestone(s, d.milestone!)!;
+				m.released += freelancer;
+				m.refunded += client;
+				if (fee > 0) m.mediationFees = (m.mediationFees ?? 0) + fee;
+				m.phase = 'in_progress';
+				m.reviewOpen = false;
+			}
 			// Released money waits the usual security period.
 			if (freelancer > 0)
-				s.releases.push({ receipt: ev.id, milestone: id, amount: freelancer, releasedAt: ev.at, maturesAt: ev.at + s.terms!.securityPeriodDays * DAY_MS, matured: false });
+				s.releases.push({
+					receipt: ev.id,
+					milestone: week ? `week:${week}` : d.milestone!,
+					amount: freelancer,
+					releasedAt: ev.at,
+					maturesAt: ev.at + s.terms!.securityPeriodDays * DAY_MS,
+					matured: false,
+					...(week ? { week } : {})
+				});
 			matureDue(s, ev.id);
 			d.settlement = { intent: intent.id, receipt: ev.id, basis: split.basis, freelancer, client, fee, at: ev.at };
 			intent.settledBy = ev.id;
@@ -674,17 +814,34 @@ export const disputeRules: RuleSet = {
 export function disputeInvariantProblems(s: ContractState): string[] {
 	const out: string[] = [];
 	const open = new Set<string>();
+	/** Segments in recorded disputes (open or settled): each is decided by one dispute only. */
+	const segments = new Set<string>();
+	/** Per week: the amounts of its open disputes, all of which its escrow must hold. */
+	const weekOpen = new Map<string, number>();
 	let fees = 0;
 	for (const d of s.disputes.values()) {
+		if (d.segments && d.openedAt !== undefined) {
+			for (const id of d.segments.ids) {
+				if (segments.has(id)) out.push(`segment ${id}: in two disputes`);
+				segments.add(id);
+			}
+			if (d.settlement) fees += d.settlement.fee;
+		}
 		if (d.settlement) {
 			const { freelancer, client, fee } = d.settlement;
 			if (freelancer + client + fee !== d.amount) out.push(`dispute ${d.id}: split ${freelancer} + ${client} + ${fee} ≠ disputed ${d.amount}`);
+		} else if (d.openedAt !== undefined && d.segments) {
+			weekOpen.set(d.segments.week, (weekOpen.get(d.segments.week) ?? 0) + d.amount);
 		} else if (d.openedAt !== undefined) {
-			if (open.has(d.milestone)) out.push(`milestone ${d.milestone}: two disputes open at once`);
-			open.add(d.milestone);
+			if (open.has(d.milestone!)) out.push(`milestone ${d.milestone}: two disputes open at once`);
+			open.add(d.milestone!);
 			const m = s.milestones.find((x) => x.id === d.milestone);
 			if (m && escrowOf(m) < d.amount) out.push(`dispute ${d.id}: escrow ${escrowOf(m)} < disputed ${d.amount}`);
 		}
+	}
+	for (const [week, amount] of weekOpen) {
+		const held = heldIn(weekBook(s, week));
+		if (held < amount) out.push(`week ${week}: escrow ${held} < disputed ${amount}`);
 	}
 	for (const m of s.milestones) fees += m.mediationFees ?? 0;
 	let paid = 0;

@@ -197,7 +197,7 @@ export const ATTESTED_KINDS = [
 export type AttestedKind = (typeof ATTESTED_KINDS)[number];
 
 /** Why a milestone dispute is opened: the client's two reasons, then the freelancer's two. */
-export const DISPUTE_REASONS = ['not-delivered', 'refund-declined', 'changes-requested', 'client-silent'] as const;
+export const DISPUTE_REASONS = ['not-delivered', 'refund-declined', 'changes-requested', 'client-silent', 'segments-declined'] as const;
 export type DisputeReason = (typeof DISPUTE_REASONS)[number];
 
 /** On what a `dispute.settle` intent asks the provider to split the escrow (dispute.ts says when each applies). */
@@ -210,6 +210,11 @@ export type SettleBasis = (typeof SETTLE_BASES)[number];
  */
 export const TYPE_ALIASES: Readonly<Record<string, EventType>> = { 'refund.disputed': 'refund.declined' };
 
+/** What a dispute's money intents and its split name: the milestone, or (hourly) the week whose escrow holds the disputed segments. */
+const DisputeSubject = { milestone: MilestoneId.optional(), week: WeekKey.optional() };
+const oneSubject = (p: { milestone?: string; week?: string }) => (p.milestone === undefined) !== (p.week === undefined);
+const SUBJECT_TEXT = 'it names a milestone or a week';
+
 /** Payload schema per event type. Party events first, then the provider's receipts. */
 export const PAYLOADS = {
 	'contract.proposed': z
@@ -218,7 +223,9 @@ export const PAYLOADS = {
 			name: Name,
 			terms: ContractTerms,
 			/** Random, so two proposals with equal terms create different contracts (the id is the proposal's hash). */
-			nonce: z.string().regex(/^[A-Za-z0-9_-]{22,43}$/, 'expected a random base64url nonce')
+			nonce: z.string().regex(/^[A-Za-z0-9_-]{22,43}$/, 'expected a random base64url nonce'),
+			/** The proposer's profile file (identity/profile.ts), optional and size-capped: verified by whoever opens it, never by the rules. */
+			profile: z.string().max(12 * 1024).optional()
 		})
 		.strict(),
 	'contract.accepted': z.object({ proposal: Id, name: Name }).strict(),
@@ -292,9 +299,11 @@ export const PAYLOADS = {
 	/** A one-off payment with a note, on either kind of contract: no review, only the security period. */
 	'bonus.paid': z.object({ amount: Amount, currency: Currency, method: FundingMethod, note: Text(2000) }).strict(),
 	// —— the Resolution Center (dispute.ts): amounts are the part of the disputed amount that goes to the freelancer ——
+	/** On a milestone's escrow, or (hourly) on the segments of a declined segment dispute (`segmentDispute`): exactly one. */
 	'dispute.opened': z
-		.object({ milestone: MilestoneId, amount: Amount, currency: Currency, reason: z.enum(DISPUTE_REASONS), details: Text(5000), offer: FeeAmount })
-		.strict(),
+		.object({ milestone: MilestoneId.optional(), segmentDispute: Id.optional(), amount: Amount, currency: Currency, reason: z.enum(DISPUTE_REASONS), details: Text(5000), offer: FeeAmount })
+		.strict()
+		.refine((p) => (p.milestone === undefined) !== (p.segmentDispute === undefined), 'a dispute names a milestone or a segment dispute'),
 	'dispute.offered': z.object({ dispute: Id, amount: FeeAmount }).strict(),
 	/** Rejects the other party's last offer (`offer`): mediation, or the midpoint for a small amount. `final`: the rejecting party's offer when it has made none. */
 	'dispute.rejected': z.object({ dispute: Id, offer: Id, final: FeeAmount.optional() }).strict(),
@@ -303,10 +312,10 @@ export const PAYLOADS = {
 		.object({ dispute: Id, mediator: PublicKey, name: Name, feeBps: z.number().int().min(0).max(MAX_MEDIATION_FEE_BPS), fee: FeeAmount })
 		.strict(),
 	/** Money intents: accept the other's last offer, accept the midpoint of the two last offers, have a deadline outcome executed, or rule (the mediator). */
-	'dispute.accept': z.object({ dispute: Id, milestone: MilestoneId, offer: Id, currency: Currency }).strict(),
-	'dispute.acceptMidpoint': z.object({ dispute: Id, milestone: MilestoneId, client: Id, freelancer: Id, currency: Currency }).strict(),
-	'dispute.settle': z.object({ dispute: Id, milestone: MilestoneId, basis: z.enum(SETTLE_BASES), freelancer: FeeAmount, currency: Currency }).strict(),
-	'dispute.rule': z.object({ dispute: Id, milestone: MilestoneId, offer: Id, currency: Currency }).strict(),
+	'dispute.accept': z.object({ dispute: Id, ...DisputeSubject, offer: Id, currency: Currency }).strict().refine(oneSubject, SUBJECT_TEXT),
+	'dispute.acceptMidpoint': z.object({ dispute: Id, ...DisputeSubject, client: Id, freelancer: Id, currency: Currency }).strict().refine(oneSubject, SUBJECT_TEXT),
+	'dispute.settle': z.object({ dispute: Id, ...DisputeSubject, basis: z.enum(SETTLE_BASES), freelancer: FeeAmount, currency: Currency }).strict().refine(oneSubject, SUBJECT_TEXT),
+	'dispute.rule': z.object({ dispute: Id, ...DisputeSubject, offer: Id, currency: Currency }).strict().refine(oneSubject, SUBJECT_TEXT),
 	// —— one person, several devices (devices.ts) ——
 	/**
 	 * Signed by the identity key: `device` acts for this identity. Written once for every contract
@@ -355,14 +364,15 @@ export const PAYLOADS = {
 		.object({
 			intent: Id,
 			dispute: Id,
-			milestone: MilestoneId,
+			...DisputeSubject,
 			freelancer: FeeAmount,
 			client: FeeAmount,
 			fee: FeeAmount,
 			mediator: PublicKey.optional(),
 			currency: Currency
 		})
-		.strict(),
+		.strict()
+		.refine(oneSubject, SUBJECT_TEXT),
 	'receipt.paidOut': z
 		.object({ intent: Id, amount: Amount, fee: FeeAmount, currency: Currency, method: PayoutMethod, arrivesAt: Timestamp })
 		.strict()

@@ -149,7 +149,9 @@ export interface DisputeStep {
  */
 export interface Dispute {
 	id: string;
-	milestone: string;
+	/** What it is on: a milestone's escrow, or (hourly) the segments of a declined segment dispute, held in their week's escrow. */
+	milestone?: string;
+	segments?: { week: string; dispute: string; ids: string[] };
 	opener: Role;
 	reason: DisputeReason;
 	details: string;
@@ -168,6 +170,8 @@ export interface Dispute {
 	/** The mediator both parties accepted, and the provider time the second acceptance was recorded. */
 	mediator?: { publicKey: string; name: string; feeBps: number; fee: number; acceptedAt: number };
 	settlement?: { intent: string; receipt: string; basis: SettleBasis | 'accepted' | 'midpoint' | 'ruling'; freelancer: number; client: number; fee: number; at: number };
+	/** TEST MODE: receipts of a second mock that executed the same outcome again; they settle their intents and move nothing (dispute.ts). */
+	duplicates?: { intent: string; receipt: string }[];
 }
 
 /** Someone holding the link accepted the proposal: a candidate until the proposer countersigns it. */

@@ -83,7 +83,7 @@ export interface LimitStep {
 	recordedAt: number;
 }
 
-/** Money per week, settled by receipts only. Its escrow account holds funded + carriedIn − released − carriedOut − refunded. */
+/** Money per week, settled by receipts only. Its escrow account holds funded + carriedIn − released − carriedOut − refunded − settled. */
 export interface WeekBook {
 	week: string;
 	funded: number;
@@ -91,6 +91,8 @@ export interface WeekBook {
 	released: number;
 	carriedOut: number;
 	refunded: number;
+	/** Paid out by Resolution Center splits of its disputed segments (dispute.ts): to the freelancer, the client and a mediator. */
+	settled?: number;
 	/** The timesheet the provider recorded for this week, and when. */
 	timesheet?: string;
 	recordedAt?: number;
@@ -144,19 +146,19 @@ export function amountFor(minutes: number, rate: number): number {
 
 /** The week's money book (zeros for a week nothing happened in yet; not stored by this call). */
 export function weekBook(s: ContractState, week: string): WeekBook {
-	return s.hourly?.weeks.get(week) ?? { week, funded: 0, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0 };
+	return s.hourly?.weeks.get(week) ?? { week, funded: 0, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0, settled: 0 };
 }
 
 /** The stored book, created on first use (rules that post money call this). */
 export function openWeekBook(s: ContractState, week: string): WeekBook {
 	const weeks = s.hourly!.weeks;
 	let b = weeks.get(week);
-	if (!b) weeks.set(week, (b = { week, funded: 0, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0 }));
+	if (!b) weeks.set(week, (b = { week, funded: 0, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0, settled: 0 }));
 	return b;
 }
 
 export function heldIn(b: WeekBook): number {
-	return b.funded + b.carriedIn - b.released - b.carriedOut - b.refunded;
+	return b.funded + b.carriedIn - b.released - b.carriedOut - b.refunded - (b.settled ?? 0);
 }
 
 // —— the provider's record: pauses, the end, and the clocks they move ————————————————————————
@@ -289,6 +291,31 @@ export function disputeStatus(s: ContractState, d: Dispute, at: number): Dispute
 	return at >= deadline ? 'lapsed' : 'open';
 }
 
+/**
+ * Declined for good: the freelancer's answer declining it was recorded within the answer window.
+ * Independent of any clock, so the Resolution Center may take its segments over (dispute.ts).
+ */
+export function isDeclined(s: ContractState, d: Dispute): boolean {
+	const answer = recordedAnswer(s, d);
+	return answer !== undefined && !answer.accept && answer.recordedAt < disputeAnswerDeadline(s, d)!;
+}
+
+/**
+ * The week's segments in Resolution Center disputes at provider time `at` (dispute.ts): those of
+ * disputes still open wait for their split; those of settled ones were paid by it. Once recorded
+ * such a dispute decides its segments, whatever segment dispute is answered or lapses after it.
+ */
+export function segmentsInResolution(s: ContractState, week: string, at: number): { open: Set<string>; settled: Set<string> } {
+	const open = new Set<string>();
+	const settled = new Set<string>();
+	for (const d of s.disputes.values()) {
+		if (d.segments?.week !== week || d.openedAt === undefined || d.openedAt > at) continue;
+		const into = d.settlement && d.settlement.at <= at ? settled : open;
+		for (const id of d.segments.ids) into.add(id);
+	}
+	return { open, settled };
+}
+
 // —— the week's figures ————————————————————————————————————————————————————————————————
 
 export interface WeekFigures {
@@ -299,8 +326,10 @@ export interface WeekFigures {
 	billed: number;
 	/** Minutes in disputes accepted or lapsed: not paid (the client keeps that escrow). */
 	refundedMinutes: number;
-	/** Minutes in disputes still open or declined: they wait for their outcome. */
+	/** Minutes in disputes still open or declined, or in a Resolution Center dispute still open: they wait for their outcome. */
 	disputedMinutes: number;
+	/** Minutes a Resolution Center split paid (dispute.ts): no longer owed by the week's release. */
+	settledMinutes: number;
 	/** What the week owes the freelancer now. */
 	payable: number;
 	/** The most it may still come to owe: payable plus whatever open or declined disputes hold back. */
@@ -327,6 +356,7 @@ export function weekFigures(s: ContractState, week: string, at: number): WeekFig
 	let minutes = 0;
 	let refundedMinutes = 0;
 	let disputedMinutes = 0;
+	let settledMinutes = 0;
 	let owedMinutes: number | undefined;
 	if (sheet) {
 		minutes = sheet.minutes;
@@ -343,13 +373,26 @@ export function weekFigures(s: ContractState, week: string, at: number): WeekFig
 				else waiting.add(seg);
 			}
 		}
+		// A recorded Resolution Center dispute decides its segments: open, they wait; settled, its split paid them.
+		const resolution = segmentsInResolution(s, week, at);
+		for (const seg of resolution.open) {
+			if (!named.has(seg)) continue;
+			refunded.delete(seg);
+			waiting.add(seg);
+		}
+		for (const seg of resolution.settled) {
+			refunded.delete(seg);
+			waiting.delete(seg);
+		}
 		for (const seg of refunded) waiting.delete(seg);
+		const settled = [...resolution.settled].filter((x) => named.has(x)).length;
 		refundedMinutes = refunded.size * SEGMENT_MINUTES;
 		disputedMinutes = waiting.size * SEGMENT_MINUTES;
-		owedMinutes = minutes - refundedMinutes;
+		settledMinutes = settled * SEGMENT_MINUTES;
+		owedMinutes = minutes - refundedMinutes - settledMinutes;
 	}
 	const billed = amountFor(minutes, r.rate);
-	const payable = sheet ? amountFor(minutes - refundedMinutes - disputedMinutes, r.rate) : 0;
+	const payable = sheet ? amountFor(minutes - refundedMinutes - disputedMinutes - settledMinutes, r.rate) : 0;
 	const owed = sheet ? amountFor(owedMinutes!, r.rate) : potentialOwed(s, week, at);
 	const stillOwed = Math.max(0, owed - b.released);
 	const releasable = Math.max(0, Math.min(held, payable - b.released));
@@ -358,7 +401,7 @@ export function weekFigures(s: ContractState, week: string, at: number): WeekFig
 	// Before its timesheet a week needs its cap in escrow; after, what it may still owe.
 	const need = sheet ? stillOwed : Number.isFinite(owed) ? owed : 0;
 	const due = Math.max(0, need - held);
-	return { week, minutes, billed, refundedMinutes, disputedMinutes, payable, owed, released: b.released, held, releasable, owedNotInEscrow, unused, due };
+	return { week, minutes, billed, refundedMinutes, disputedMinutes, settledMinutes, payable, owed, released: b.released, held, releasable, owedNotInEscrow, unused, due };
 }
 
 /**

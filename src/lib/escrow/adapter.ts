@@ -63,6 +63,8 @@ export interface RecordRequest {
 	at: number;
 	nonce: string;
 	signature: string;
+	/** A certified device's certificate (the provider may not hold it yet): it reads for its identity. */
+	certificate?: string;
 }
 
 export interface Receipt {

@@ -11,17 +11,14 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ContractLog } from '../contract/log';
 import { toBase64url, utf8 } from '../contract/encoding';
-import { weekReclaimTerms, weekReleaseTerms } from '../contract/hourly';
 import { releaseAmount } from '../contract/release';
-import { DISPUTE_INTENTS, isDisputeIntent } from '../contract/dispute';
-import { weekFigures } from '../contract/timesheet';
+import { DISPUTE_INTENTS, isDisputeIntent, subjectOf } from '../contract/dispute';
 import type { EventType, Payload } from '../contract/schema';
 import { DAY_MS, milestone, roleOf, type ContractState, type Intent } from '../contract/state';
 import { authenticate } from '../identity/authenticate';
 import { publicKeyFromSeed, verifySync, type DeviceKey } from '../identity/ed25519';
 import { recordRequestMessage } from './protocol';
 import type { CurrencyCode } from '../money/currency';
-import { formatAmount } from '../money/amount';
 import { quoteFunding, quoteWithdrawal, type FundingMethod, type PayoutMethod } from '../money/fees';
 import {
 	EscrowError,
@@ -32,7 +29,9 @@ import {
 	type ProviderInfo,
 	type Receipt,
 	type WithdrawalQuote, type RecordRequest } from './adapter';
-import { attestationKind, clockRefusal, disputeHold, disputeSplit, executableIntent, isClockJudged, loadContract, overRelease, overWithdrawal, quoted, signReceipt } from './provider-core';
+import type { CompletionRequest } from './attestation';
+import type { SignedStatement } from '../identity/statement';
+import { attestationKind, clockRefusal, disputeHold, disputeSplit, executableIntent, isClockJudged, loadContract, overRelease, overWithdrawal, quoted, signReceipt, weekFundingCheck, weekOverRelease, weekReclaim, weekRelease } from './provider-core';
 
 /** Published on purpose — see the module comment. Anyone can sign "receipts" with it. */
 export const TEST_MODE_SEED = toBase64url(sha256(utf8.encode('milestone mock escrow provider - TEST MODE - not a secret')));
@@ -70,6 +69,8 @@ export interface WeekCounters {
 	released: number;
 	carriedOut: number;
 	refunded: number;
+	/** Paid out by Resolution Center splits of the week's disputed segments. */
+	settled: number;
 }
 
 interface ContractBook {
@@ -386,6 +387,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 		for (const w of s.hourly?.weeks.values() ?? []) {
 			const wb = this.weekBook(book, w.week);
 			for (const k of ['funded', 'carriedIn', 'released', 'carriedOut', 'refunded'] as const) wb[k] = Math.max(wb[k], w[k]);
+			wb.settled = Math.max(wb.settled, w.settled ?? 0);
 		}
 		book.bonuses = Math.max(book.bonuses, s.bonuses.reduce((sum, b) => sum + (b.receipt ? b.amount : 0), 0));
 	}
@@ -401,19 +403,25 @@ export class MockEscrowProvider implements EscrowAdapter {
 		const now = this.clock();
 		const x = disputeSplit(s, intent, now);
 		const d = s.disputes.get(intent.dispute!.id)!;
-		const mb = this.milestoneBook(book, d.milestone);
-		const held = heldIn(book, d.milestone);
-		if (d.amount > held) throw overRelease(s, held, d.amount, 'release');
-		mb.released += x.freelancer;
-		mb.refunded += x.client;
-		if (x.fee > 0) {
-			book.mediationFees.set(d.milestone, (book.mediationFees.get(d.milestone) ?? 0) + x.fee);
-			book.mediators.set(x.mediator!, (book.mediators.get(x.mediator!) ?? 0) + x.fee);
+		if (d.segments) {
+			// Segments of an hourly week: the split comes out of that week's escrow, beside what the week still releases.
+			const wb = this.weekBook(book, d.segments.week);
+			const held = weekHeld(wb);
+			if (d.amount > held) throw weekOverRelease(s, held, d.amount, 'release');
+			wb.settled += d.amount;
+		} else {
+			const mb = this.milestoneBook(book, d.milestone!);
+			const held = heldIn(book, d.milestone!);
+			if (d.amount > held) throw overRelease(s, held, d.amount, 'release');
+			mb.released += x.freelancer;
+			mb.refunded += x.client;
+			if (x.fee > 0) book.mediationFees.set(d.milestone!, (book.mediationFees.get(d.milestone!) ?? 0) + x.fee);
 		}
+		if (x.fee > 0) book.mediators.set(x.mediator!, (book.mediators.get(x.mediator!) ?? 0) + x.fee);
 		const receipt = this.receipt(s, book, intent.id, 'receipt.split', {
 			intent: intent.id,
 			dispute: d.id,
-			milestone: d.milestone,
+			...subjectOf(d),
 			freelancer: x.freelancer,
 			client: x.client,
 			fee: x.fee,
@@ -439,7 +447,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 		}
 		const week = intent.week!;
 		// Never hold more for a week than it may need (its own books agree with the log after reconcile).
-		if (intent.amount! > weekFigures(s, week, this.clock()).due) throw new EscrowError('already-settled', 'This week is already funded.');
+		weekFundingCheck(s, intent, this.clock());
 		this.weekBook(book, week).funded += intent.amount!;
 		return this.receipt(s, book, intent.id, 'receipt.weekFunded', {
 			intent: intent.id,
@@ -456,11 +464,10 @@ export class MockEscrowProvider implements EscrowAdapter {
 	private releaseWeek(s: ContractState, intent: Intent, book: ContractBook): Receipt {
 		const now = this.clock();
 		const week = intent.week!;
-		clockRefusal(s, intent, now);
-		const t = weekReleaseTerms(s, week, now);
+		const t = weekRelease(s, intent, now);
 		const wb = this.weekBook(book, week);
 		const held = weekHeld(wb);
-		if (t.amount + t.carried > held) throw new EscrowError('over-release', `The week's escrow holds ${money(s, held)}; the release moves ${money(s, t.amount + t.carried)}.`);
+		if (t.amount + t.carried > held) throw weekOverRelease(s, held, t.amount + t.carried, 'release');
 		wb.released += t.amount;
 		if (t.carried > 0) this.carry(book, week, t.carriedTo!, t.carried);
 		const receipt = this.receipt(s, book, intent.id, 'receipt.weekReleased', { intent: intent.id, week, ...t, currency: s.terms!.currency });
@@ -472,10 +479,9 @@ export class MockEscrowProvider implements EscrowAdapter {
 	private reclaimWeek(s: ContractState, intent: Intent, book: ContractBook): Receipt {
 		const now = this.clock();
 		const week = intent.week!;
-		clockRefusal(s, intent, now);
-		const t = weekReclaimTerms(s, week, now);
+		const t = weekReclaim(s, intent, now);
 		const wb = this.weekBook(book, week);
-		if (t.amount > weekHeld(wb)) throw new EscrowError('over-release', `The week's escrow holds ${money(s, weekHeld(wb))}; the reclaim asks for ${money(s, t.amount)}.`);
+		if (t.amount > weekHeld(wb)) throw weekOverRelease(s, weekHeld(wb), t.amount, 'reclaim');
 		if (t.to === 'client') wb.refunded += t.amount;
 		else this.carry(book, week, t.carriedTo!, t.amount);
 		return this.receipt(s, book, intent.id, 'receipt.weekReclaimed', { intent: intent.id, week, ...t, currency: s.terms!.currency });
@@ -488,7 +494,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 
 	private weekBook(book: ContractBook, week: string): WeekCounters {
 		let wb = book.weeks.get(week);
-		if (!wb) book.weeks.set(week, (wb = { funded: 0, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0 }));
+		if (!wb) book.weeks.set(week, (wb = { funded: 0, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0, settled: 0 }));
 		return wb;
 	}
 
@@ -505,6 +511,14 @@ export class MockEscrowProvider implements EscrowAdapter {
 	 */
 	private receipt<T extends EventType>(s: ContractState, book: ContractBook, dep: string, type: T, payload: Payload<T>): Receipt {
 		return signReceipt(this.key, { contract: s.contract, prev: book.tip ?? book.log.lastOf(this.key.publicKey), dep, at: this.clock(), type, payload });
+	}
+
+	/** A completion attestation (escrow/attestation.ts) from this mock's record: TEST MODE, since its key is public. */
+	async completion(req: CompletionRequest): Promise<SignedStatement> {
+		const { s } = await this.load({ contract: req.contract, log: req.log ?? [], event: '' });
+		// Loaded when asked: attestations are rare, and the mock is on every page's first load.
+		const { attestCompletion } = await import('./attestation');
+		return attestCompletion(this.key, s, req, this.clock());
 	}
 }
 
@@ -525,7 +539,7 @@ function heldIn(book: ContractBook, milestone: string): number {
 }
 
 function weekHeld(w: WeekCounters): number {
-	return w.funded + w.carriedIn - w.released - w.carriedOut - w.refunded;
+	return w.funded + w.carriedIn - w.released - w.carriedOut - w.refunded - w.settled;
 }
 
 /** The receipt, or — when its answer was to be lost — the error the caller sees instead. */
@@ -540,9 +554,4 @@ function processing(expectedAt: number): EscrowError {
 		`The bank debit is processing (TEST MODE); it is expected to clear by ${new Date(expectedAt).toISOString()}.`,
 		{ expectedAt }
 	);
-}
-
-/** Money in a refusal a person reads: formatted in the contract's currency, never raw minor units. */
-function money(s: ContractState, minor: number): string {
-	return formatAmount(minor, s.terms!.currency);
 }

@@ -94,7 +94,9 @@ export const RecordBody = z
 		publicKey: PublicKey,
 		at: z.number().int().nonnegative(),
 		nonce: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'expected 16–64 base64url characters'),
-		signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/)
+		signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+		/** When `publicKey` is a device key: its `device.certified` envelope, signed by a party's identity key. */
+		certificate: z.string().max(4 * 1024).optional()
 	})
 	.strict();
 export type RecordBody = z.infer<typeof RecordBody>;

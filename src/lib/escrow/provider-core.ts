@@ -7,13 +7,14 @@
 import { formatAmount } from '../money/amount';
 import { ContractLog } from '../contract/log';
 import type { Draft } from '../contract/envelope';
-import { hourlyClockRefusal, hourlyRecordRefusal, isHourlyClockJudged, isHourlyKind } from '../contract/hourly';
+import { hourlyClockRefusal, hourlyRecordRefusal, isHourlyClockJudged, isHourlyKind, weekReclaimTerms, weekReleaseTerms } from '../contract/hourly';
+import { weekFigures } from '../contract/timesheet';
 import { recordSubject } from '../contract/record';
 import { deviceRefusal } from '../contract/devices';
 import { disputeRecordRefusal, heldRefusal, isDisputeIntent, isDisputeKind, splitDecision, type Split } from '../contract/dispute';
 import { deadlineRefusal, isDeadlineJudged } from '../contract/release';
 import type { AttestedKind, EventType, Payload } from '../contract/schema';
-import type { ContractState, Intent } from '../contract/state';
+import type { ContractState, Dispute, Intent } from '../contract/state';
 import { authenticate } from '../identity/authenticate';
 import type { DeviceKey } from '../identity/ed25519';
 import { signEventSync } from '../identity/sign-event';
@@ -133,6 +134,29 @@ export function disputeSplit(s: ContractState, intent: Intent, now: number): Spl
 	throw new EscrowError(r.code === 'too-early' ? 'too-early' : r.code === 'already-settled' ? 'already-settled' : 'not-authorised', r.message);
 }
 
+/**
+ * A dispute intent as a provider executes it, the mock and the Stripe function alike: judged at
+ * provider time `at` on the provider's record (`disputeSplit`), refused when its own books hold less
+ * than the disputed amount (`held`), and the `receipt.split` payload it then signs.
+ */
+export function disputeExecution(s: ContractState, intent: Intent, at: number, held: number): { dispute: Dispute; split: Split; payload: Payload<'receipt.split'> } {
+	const split = disputeSplit(s, intent, at);
+	const d = s.disputes.get(intent.dispute!.id)!;
+	if (held <= 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
+	if (d.amount > held) throw overRelease(s, held, d.amount, 'release');
+	const payload: Payload<'receipt.split'> = {
+		intent: intent.id,
+		dispute: d.id,
+		milestone: d.milestone,
+		freelancer: split.freelancer,
+		client: split.client,
+		fee: split.fee,
+		...(split.mediator ? { mediator: split.mediator } : {}),
+		currency: s.terms!.currency
+	};
+	return { dispute: d, split, payload };
+}
+
 /** Money of a milestone with an open dispute moves only by the dispute's split (`amount` Infinity: all of it). */
 export function disputeHold(s: ContractState, milestone: string, amount: number): void {
 	const r = heldRefusal(s, milestone, amount);
@@ -187,4 +211,33 @@ export function overWithdrawal(s: ContractState, available: number): EscrowError
 		'insufficient-balance',
 		`Available to withdraw: ${formatAmount(available, s.terms!.currency)}. Released payments become available after the security period.`
 	);
+}
+
+// —— hourly weeks: the one decision the mock and the Stripe function both make ——
+
+/**
+ * A week's funding: never more than the week may still need on this provider's record and clock.
+ * `unreceipted` is escrow the provider already charged for the week without a receipt in that record
+ * yet (the Stripe function's processing bank debits, another device's funding): it counts too.
+ */
+export function weekFundingCheck(s: ContractState, intent: Intent, now: number, unreceipted = 0): void {
+	if (intent.amount! + unreceipted > weekFigures(s, intent.week!, now).due) throw new EscrowError('already-settled', 'This week is already funded.');
+}
+
+/** A week's release judged on the provider's record (its recorded timesheet, disputes, answers) and clock: what it pays and carries on. */
+export function weekRelease(s: ContractState, intent: Intent, now: number): ReturnType<typeof weekReleaseTerms> {
+	clockRefusal(s, intent, now);
+	return weekReleaseTerms(s, intent.week!, now);
+}
+
+/** The client's reclaim of a week's unused escrow, judged the same way: refunded once paused or ended, else carried on. */
+export function weekReclaim(s: ContractState, intent: Intent, now: number): ReturnType<typeof weekReclaimTerms> {
+	clockRefusal(s, intent, now);
+	return weekReclaimTerms(s, intent.week!, now);
+}
+
+/** A week's release or reclaim moving more than the week's escrow holds in the provider's books. */
+export function weekOverRelease(s: ContractState, held: number, moved: number, what: 'release' | 'reclaim'): EscrowError {
+	const c = s.terms!.currency;
+	return new EscrowError('over-release', `The week's escrow holds ${formatAmount(held, c)}; the ${what} ${what === 'release' ? 'moves' : 'asks for'} ${formatAmount(moved, c)}.`);
 }

@@ -79,3 +79,21 @@ export function causalPast(log: ContractLog, roots: Iterable<string>, known: Rea
 export function envelopeBytes(envelope: string): number {
 	return new TextEncoder().encode(envelope).length;
 }
+
+/**
+ * May `key` read the provider's record of a contract bound as `binding`? A bound party's identity
+ * key may, and so may a device one of them certified, unless the record shows that device revoked or
+ * its certificate expired on the provider's clock `now` (devices.ts: the same rules that stop its
+ * money intents). `s` is the fold of the record together with the certificate the request carried
+ * (a device that never acted has none in the record yet). Returns why not, or null.
+ */
+export function recordReaderRefusal(s: ContractState, binding: Binding, key: string, now: number): string | null {
+	if (key === binding.client || key === binding.freelancer) return null;
+	const certs = [...s.devices.certificates.values()].filter((c) => c.device === key && (c.identity === binding.client || c.identity === binding.freelancer));
+	if (certs.length === 0) return 'Only a party of a contract this provider has recorded, or a device it certified, can read its record.';
+	if (new Set(certs.map((c) => c.identity)).size > 1) return 'This device is certified by both parties of the contract; it cannot read the record for either.';
+	const revoked = certs.find((c) => c.revokedAt !== undefined);
+	if (revoked) return `The device “${revoked.name}” was revoked, as this provider recorded: it can no longer read the contract's record.`;
+	if (certs.every((c) => c.expires !== undefined && now > c.expires)) return `The certificate of the device “${certs[0]!.name}” has expired: certify the device again to read the contract's record.`;
+	return null;
+}

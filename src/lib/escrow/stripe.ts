@@ -16,6 +16,7 @@ import {
 	type FundingQuote,
 	type ProviderInfo,
 	type Receipt,
+	type RecordRequest,
 	type WithdrawalQuote
 } from './adapter';
 import { PATHS, RecordBody } from './protocol';
@@ -113,9 +114,9 @@ export class StripeEscrowAdapter implements EscrowAdapter {
 
 	/**
 	 * The provider's record of a contract (every envelope it recorded), for a party of it: the
-	 * request is signed by that party's key over `recordRequestMessage(contract, publicKey, at, nonce)`.
+	 * request is signed by that party's key (or a device's, with its certificate) over `recordRequestMessage(contract, publicKey, at, nonce)`.
 	 */
-	async record(req: { contract: string; publicKey: string; at: number; nonce: string; signature: string }): Promise<string[]> {
+	async record(req: RecordRequest): Promise<string[]> {
 		const body = RecordBody.safeParse(req);
 		if (!body.success) throw new EscrowError('invalid-request', `The record request is malformed: ${body.error.issues[0]?.message ?? 'invalid'}.`);
 		return shaped(RecordShape, await this.call('POST', PATHS.record, body.data)).envelopes;

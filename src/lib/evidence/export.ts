@@ -10,6 +10,7 @@
  * the verifier script run (by its hash) and nothing reach the network.
  */
 import { clocks, CLOCK_NAME } from '../contract/clocks';
+import { subjectText } from '../contract/dispute';
 import { toBase64url } from '../contract/encoding';
 import { sha256Utf8 } from '../contract/sha256';
 import { nameOf } from '../contract/proposal';
@@ -180,7 +181,7 @@ ${keyRow('Escrow provider', terms?.provider.publicKey, terms ? terms.provider.id
 				...ofType('dispute.opened').map((x) => {
 					const d = s.disputes.get(x.id);
 					const settled = d?.settlement ? ` Settled (${e(d.settlement.basis)}): ${e(money(d.settlement.freelancer))} to the freelancer, ${e(money(d.settlement.client))} to the client${d.settlement.fee ? `, ${e(money(d.settlement.fee))} mediator's fee` : ''}.` : '';
-					return item(x, `<p>Opened a dispute on <strong>${e(msTitle(x.payload.milestone))}</strong> over ${e(money(x.payload.amount))} (${e(x.payload.reason.replace(/-/g, ' '))}); opening offer ${e(money(x.payload.offer))} to the freelancer.${settled}</p>${text('details', x.payload.details)}`);
+					return item(x, `<p>Opened a dispute on <strong>${e(x.payload.milestone ? msTitle(x.payload.milestone) : d ? subjectText(s, d) : 'Work Diary segments')}</strong> over ${e(money(x.payload.amount))} (${e(x.payload.reason.replace(/-/g, ' '))}); opening offer ${e(money(x.payload.offer))} to the freelancer.${settled}</p>${text('details', x.payload.details)}`);
 				}),
 				...ofType('dispute.offered').map((x) => item(x, `<p>Offered ${e(money(x.payload.amount))} to the freelancer.</p>`)),
 				...ofType('dispute.rejected').map((x) => item(x, `<p>Rejected the other party's offer${x.payload.final !== undefined ? `; final offer ${e(money(x.payload.final))} to the freelancer` : ''}.</p>`)),

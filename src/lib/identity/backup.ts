@@ -1,5 +1,6 @@
 /**
- * Passphrase-encrypted key backups, so a device key can be moved to another device or restored.
+ * Passphrase-encrypted key backups: the file format of the recovery file (recovery.ts, which holds
+ * the identity key) and of the identity key a device keeps locked (identity.ts).
  *
  * Format (JSON, version 1):
  *   { "kind": "milestone-key-backup", "v": 1, "kdf": "PBKDF2-SHA256", "iterations": 600000,

@@ -8,31 +8,38 @@
  * persistence.ts for the measurement. It never lets anything unverified in:
  *  - It holds only what the log had verified; whatever was waiting, unchecked or junk comes back
  *    from the document and is checked like anything new.
- *  - It is stored with a BLAKE3 hash over everything it says, including the exact envelopes it
- *    vouches for, which it does not store: those are the document's values under the same ids,
- *    hashed on load. (BLAKE3, WebAssembly: in Chromium, WebCrypto's SHA-256 and the WebAssembly one
- *    took about as long per megabyte as applying the Yjs document, BLAKE3 a fifth of that.) A corrupted or edited checkpoint, a document whose value under a checkpointed id
- *    differs from what was verified, a checkpoint of another contract, format or build of the app
- *    (whose rules might fold differently), all fail the check: the checkpoint is ignored, and the
- *    contract is verified and folded from its events as on a first open.
- * The digest detects corruption and edits, it is not a secret: someone who can rewrite this
- * origin's storage at will can also rewrite the app's data generally.
+ *  - It vouches for the envelopes it verified without storing them (they are the document's values,
+ *    and reading megabytes from IndexedDB costs more than verifying them again): it keeps a BLAKE3
+ *    hash of them, and is used only if the document's values under those ids hash the same. Peers
+ *    write the document, so this is the check that matters against them, and it is a cryptographic
+ *    hash: a value that differs (another signature for the same body, junk) cannot hash the same.
+ *    Then the checkpoint is ignored, and the contract is verified and folded from its events as on a
+ *    first open.
+ *  - A checkpoint of another contract, format or build of the app (whose rules might fold
+ *    differently) is ignored, and so is one whose bytes changed since they were written: an XXH3-128
+ *    checksum over everything else it says detects corruption. A checksum, not a signature: the
+ *    checkpoint lives in this device's own storage, which the threat model trusts (whoever can
+ *    rewrite this origin's storage can rewrite the app's keys and data generally).
  *
- * Encoding: one JSON text, stored as UTF-8 bytes (JSON.parse is the fastest way to build many
- * objects; bytes are what storage reads back and the hash reads fastest) for the events
- * and the state. The state's Maps, Sets, the Ledger, undefined values, objects it reaches twice
- * and the events it references are tagged; anything else (another class, a non-finite number)
- * makes the checkpoint refuse to be written, so a change to the state's shape can only cost
- * speed, never correctness.
+ * What makes it fast to read back (tests/bench/open.ts, `reopen…`): one JSON text, stored as UTF-8
+ * bytes, that does not repeat what the envelopes or the events already say (IndexedDB reads cost
+ * about as much per megabyte in Chromium as applying the Yjs document). The events' ids, prevs,
+ * deps, authors and contract are written as positions and table indices; the state refers to events
+ * by fold position (a list of events as runs of positions), and a message in the state that is
+ * exactly what its event says is written as the event's position and the sender's role. The
+ * state's Maps, Sets, the Ledger, undefined values and objects it reaches twice are tagged; anything
+ * else (another class, a non-finite number) makes the checkpoint refuse to be written, so a change
+ * to the state's shape can only cost speed, never correctness.
  */
 import type { Ev, ContractState } from '../contract/state';
 import type { CheckpointEvent, LogCheckpoint } from '../contract/log';
 import { Ledger } from '../contract/ledger';
 import { toBase64url } from '../contract/encoding';
 import type * as Y from 'yjs';
+import type { IHasher } from 'hash-wasm';
 
 /** Bump when the encoding changes: older checkpoints are then ignored. */
-export const CHECKPOINT_FORMAT = 1;
+export const CHECKPOINT_FORMAT = 2;
 
 export interface StoredCheckpoint {
 	format: number;
@@ -41,23 +48,33 @@ export interface StoredCheckpoint {
 	rules: string;
 	/** UTF-8 JSON of the events and the state (`Body`). */
 	body: Uint8Array;
-	/** BLAKE3 (base64url) over format, contract, rules, body and the vouched-for envelopes. */
-	digest: string;
+	/** BLAKE3 (base64url) of the UTF-8 bytes of the envelopes it vouches for, one after another in fold order. */
+	envelopes: string;
+	/** XXH3-128 (base64url) over format, contract, rules, body and `envelopes`. */
+	checksum: string;
 }
 
 interface Body {
-	ids: string[];
-	/** Per event: its length in UTF-16 units (so the envelopes hash unambiguously). */
+	/** The events' ids (43 characters each), one after another in fold order. */
+	ids: string;
+	/** Their kept envelopes' signatures, by position, where the envelope does not end with it (as every envelope `encodeEnvelope` writes does). */
+	sigs: Record<number, string>;
+	/** Per event: its envelope's length in UTF-8 bytes. */
 	lengths: number[];
-	sigs: string[];
 	levels: number[];
 	/** Per event: 'v' own signature verified, 'c' vouched for; upper case if the kept envelope's signature verified. */
 	flags: string;
-	/** The decoded bodies (with ids) in fold order, tagged only if `evTags`. */
+	/** Authors and event types, by the index the events use. */
+	authors: string[];
+	types: string[];
+	/** The decoded bodies in fold order (`compactEvent`), tagged only if `evTags`. */
 	evs: unknown[];
 	evTags: boolean;
 	state: unknown;
 }
+
+const ID_LENGTH = 43;
+const SIG_LENGTH = 86;
 
 /** Classes the state may hold, by name. */
 const CLASSES: Record<string, { prototype: object }> = { Ledger };
@@ -67,101 +84,195 @@ const text = new TextDecoder();
 
 export class CheckpointUnsupported extends Error {}
 
-/** The stored form of `cp`, with its digest. `envelopes` are the raw envelopes `cp` vouches for. */
+/** The stored form of `cp`, with its checksum. */
 export async function encodeCheckpoint(cp: LogCheckpoint, rules: string): Promise<StoredCheckpoint> {
 	// Everything is read synchronously first: the state is live.
 	const events = cp.events;
 	const index = new Map<object, number>();
-	events.forEach((e, i) => index.set(e.ev, i));
-	const enc = new Encoder(index);
-	const evs = events.map((e) => enc.plain(e.ev));
+	const position = new Map<string, number>();
+	events.forEach((e, i) => {
+		if (e.id.length !== ID_LENGTH || e.sig.length !== SIG_LENGTH) throw new CheckpointUnsupported('an id or signature of another length');
+		index.set(e.ev, i);
+		position.set(e.id, i);
+	});
+	const enc = new Encoder(index, events);
+	const tables: Tables = { authors: new Map(), types: new Map() };
+	const evs = events.map((e) => compactEvent(enc.plain(e.ev) as Record<string, unknown>, cp.contract, position, tables));
 	const evTags = enc.tagged;
+	const raws = events.map((e) => e.raw);
+	const lengths = raws.map((r) => utf8.encode(r).length);
 	const body: Body = {
-		ids: events.map((e) => e.id),
-		lengths: events.map((e) => e.raw.length),
-		sigs: events.map((e) => e.sig),
+		ids: events.map((e) => e.id).join(''),
+		sigs: Object.fromEntries(events.flatMap((e, i) => (e.raw.endsWith(`"sig":"${e.sig}"}`) ? [] : [[i, e.sig]]))),
+		lengths,
 		levels: events.map((e) => e.level),
 		flags: events.map(flag).join(''),
+		authors: [...tables.authors.keys()],
+		types: [...tables.types.keys()],
 		evs,
 		evTags,
 		state: enc.state(cp.state)
 	};
 	const bytes = utf8.encode(JSON.stringify(body));
-	const raws = events.map((e) => e.raw);
-	return { format: CHECKPOINT_FORMAT, contract: cp.contract, rules, body: bytes, digest: await digestOf(CHECKPOINT_FORMAT, cp.contract, rules, bytes, raws) };
+	const envelopes = await envelopesHash(raws, lengths);
+	if (!envelopes) throw new CheckpointUnsupported('an envelope of another length');
+	return { format: CHECKPOINT_FORMAT, contract: cp.contract, rules, body: bytes, envelopes, checksum: await checksumOf(CHECKPOINT_FORMAT, cp.contract, rules, bytes, envelopes) };
 }
 
 /**
- * The checkpoint `stored` holds for `contract`, if it is intact, of this format and build, and every
- * envelope it vouches for is the document's value under its id (`envelope`); otherwise null.
+ * The checkpoint `stored` holds for `contract`, if it is intact, of this format and build, and the
+ * document's values under the ids it vouches for (`envelope`) hash to the envelopes it verified;
+ * otherwise null.
  */
 export async function decodeCheckpoint(stored: unknown, contract: string, rules: string, envelope: (id: string) => unknown): Promise<LogCheckpoint | null> {
 	try {
 		const s = stored as StoredCheckpoint;
-		if (!s || s.format !== CHECKPOINT_FORMAT || s.contract !== contract || s.rules !== rules || !(s.body instanceof Uint8Array) || typeof s.digest !== 'string') return null;
+		if (!s || s.format !== CHECKPOINT_FORMAT || s.contract !== contract || s.rules !== rules) return null;
+		if (!(s.body instanceof Uint8Array) || typeof s.envelopes !== 'string' || typeof s.checksum !== 'string') return null;
+		if ((await checksumOf(s.format, s.contract, s.rules, s.body, s.envelopes)) !== s.checksum) return null;
 		const body = JSON.parse(text.decode(s.body)) as Body;
-		const { ids, lengths } = body;
-		const n = ids.length;
-		if (lengths.length !== n || body.sigs.length !== n || body.levels.length !== n || body.flags.length !== n || body.evs.length !== n) return null;
+		const { ids, lengths, evs } = body;
+		const n = evs.length;
+		if (ids.length !== n * ID_LENGTH || typeof body.sigs !== 'object' || lengths.length !== n || body.levels.length !== n || body.flags.length !== n) return null;
 		const raws: string[] = new Array(n);
 		for (let i = 0; i < n; i++) {
-			const raw = envelope(ids[i]!);
-			if (typeof raw !== 'string' || raw.length !== lengths[i]) return null;
+			const raw = envelope(ids.slice(i * ID_LENGTH, (i + 1) * ID_LENGTH));
+			if (typeof raw !== 'string') return null;
 			raws[i] = raw;
 		}
-		if ((await digestOf(s.format, s.contract, s.rules, s.body, raws)) !== s.digest) return null;
+		if ((await envelopesHash(raws, lengths)) !== s.envelopes) return null;
 		const dec = new Decoder();
-		const evs = (body.evTags ? dec.value(body.evs) : body.evs) as Ev[];
-		dec.events = evs;
-		const state = dec.value(body.state) as ContractState;
+		if (body.evTags) dec.value(evs);
+		const idAt = (i: number) => ids.slice(i * ID_LENGTH, (i + 1) * ID_LENGTH);
 		const events: CheckpointEvent[] = new Array(n);
 		for (let i = 0; i < n; i++) {
+			const ev = expandEvent(evs[i], idAt(i), contract, body.authors, body.types, idAt, i);
+			evs[i] = ev;
 			const f = body.flags[i]!;
-			events[i] = { id: ids[i]!, raw: raws[i]!, sig: body.sigs[i]!, level: body.levels[i]!, authentic: f === 'v' || f === 'V' ? 'valid' : 'chained', rawVerified: f === 'V' || f === 'C', ev: evs[i]! };
+			events[i] = { id: ev.id, raw: raws[i]!, sig: body.sigs[i] ?? raws[i]!.slice(-SIG_LENGTH - 2, -2), level: body.levels[i]!, authentic: f === 'v' || f === 'V' ? 'valid' : 'chained', rawVerified: f === 'V' || f === 'C', ev };
 		}
+		dec.events = evs as Ev[];
+		const state = dec.value(body.state) as ContractState;
 		return { contract, events, state };
 	} catch {
 		return null;
 	}
 }
 
+/**
+ * BLAKE3 of `raws` as UTF-8, one after another, if each is `lengths[i]` bytes long (so the
+ * concatenation is unambiguous); otherwise null.
+ */
+async function envelopesHash(raws: string[], lengths: number[]): Promise<string | null> {
+	let max = 0;
+	for (const n of lengths) max += n;
+	const all = new Uint8Array(max);
+	let at = 0;
+	for (let i = 0; i < raws.length; i++) {
+		const raw = raws[i]!;
+		const n = lengths[i]!;
+		if (raw.length > n) return null;
+		const { read, written } = utf8.encodeInto(raw, all.subarray(at, at + n));
+		if (read !== raw.length || written !== n) return null;
+		at += n;
+	}
+	blake3 ??= import('hash-wasm').then((m) => m.createBLAKE3());
+	const hasher = await blake3;
+	hasher.init();
+	hasher.update(all);
+	return toBase64url(hasher.digest('binary'));
+}
+
+let blake3: Promise<IHasher> | undefined;
+
 function flag(e: CheckpointEvent): string {
 	const f = e.authentic === 'valid' ? 'v' : 'c';
 	return e.rawVerified ? f.toUpperCase() : f;
 }
 
-/**
- * BLAKE3 over the header, the body and the envelopes (UTF-8), one after another: the header has the
- * body's length and the body each envelope's, so the concatenation is unambiguous.
- */
-async function digestOf(format: number, contract: string, rules: string, body: Uint8Array, raws: string[]): Promise<string> {
-	const { createBLAKE3 } = await import('hash-wasm');
-	const hasher = await createBLAKE3();
+let hashing: Promise<IHasher> | undefined;
+
+/** XXH3-128 over the header and the body: the header has the body's length, so nothing is ambiguous. */
+async function checksumOf(format: number, contract: string, rules: string, body: Uint8Array, envelopes: string): Promise<string> {
+	hashing ??= import('hash-wasm').then((m) => m.createXXHash128());
+	const hasher = await hashing;
 	hasher.init();
-	hasher.update(utf8.encode(JSON.stringify([format, contract, rules, body.length])));
+	hasher.update(utf8.encode(JSON.stringify([format, contract, rules, envelopes, body.length])));
 	hasher.update(body);
-	let max = 0;
-	for (const r of raws) max += r.length * 3;
-	const all = new Uint8Array(max);
-	let at = 0;
-	for (const r of raws) at += utf8.encodeInto(r, all.subarray(at)).written;
-	hasher.update(all.subarray(0, at));
 	return toBase64url(hasher.digest('binary'));
+}
+
+/** An event's keys, in the order the log's decoded bodies have them (`[...]` form of `compactEvent`). */
+const EVENT_KEYS = ['v', 'contract', 'author', 'prev', 'deps', 'at', 'type', 'payload', 'id'];
+
+interface Tables {
+	authors: Map<string, number>;
+	types: Map<string, number>;
+}
+
+/**
+ * An event body as written: [v, contract, author, prev, deps, at, type, payload] when it has exactly
+ * the keys of `EVENT_KEYS` in that order (every body the log decodes does), else an object. The id is
+ * left out (the checkpoint's ids give it), the contract is 0 when it is this one, author and type are
+ * indices into tables, prev and deps are fold positions where they name folded events.
+ */
+function compactEvent(o: Record<string, unknown>, contract: string, position: Map<string, number>, tables: Tables): unknown {
+	const keys = Object.keys(o);
+	if (keys.length !== EVENT_KEYS.length || keys.some((k, i) => k !== EVENT_KEYS[i]) || typeof o.author !== 'string' || typeof o.type !== 'string') return o;
+	const deps = Array.isArray(o.deps) ? o.deps.map((d: unknown) => (typeof d === 'string' ? (position.get(d) ?? d) : d)) : o.deps;
+	const prev = typeof o.prev === 'string' ? (position.get(o.prev) ?? o.prev) : o.prev;
+	return [o.v, o.contract === contract ? 0 : o.contract, indexIn(tables.authors, o.author), prev, deps, o.at, indexIn(tables.types, o.type), o.payload];
+}
+
+function indexIn(table: Map<string, number>, key: string): number {
+	let i = table.get(key);
+	if (i === undefined) table.set(key, (i = table.size));
+	return i;
+}
+
+/** Back from `compactEvent`. Every position must be earlier than the event's own. */
+function expandEvent(x: unknown, id: string, contract: string, authors: string[], types: string[], idAt: (i: number) => string, self: number): Ev {
+	if (!Array.isArray(x)) {
+		const o = x as Record<string, unknown>;
+		if (o.id !== id) throw new Error('checkpoint: an event under another id');
+		return o as unknown as Ev;
+	}
+	if (x.length !== 8) throw new Error('checkpoint: an event of another length');
+	const [v, c, a, p, deps, at, t, payload] = x as [unknown, unknown, number, unknown, unknown[], unknown, number, unknown];
+	const author = authors[a];
+	const type = types[t];
+	if (author === undefined || type === undefined || !Array.isArray(deps)) throw new Error('checkpoint: unknown author or type');
+	for (let i = 0; i < deps.length; i++) if (typeof deps[i] === 'number') deps[i] = earlier(deps[i] as number, self, idAt);
+	const prev = typeof p === 'number' ? earlier(p, self, idAt) : p;
+	return { v, contract: c === 0 ? contract : c, author, prev, deps, at, type, payload, id } as unknown as Ev;
+}
+
+function earlier(p: number, self: number, idAt: (i: number) => string): string {
+	if (!(p >= 0 && p < self)) throw new Error('checkpoint: a reference to a later event');
+	return idAt(p);
 }
 
 /**
  * To JSON-safe values. Objects reached twice are written once and referenced after (two passes:
- * the first finds them). Events are referenced by their fold position.
+ * the first finds them). Events are referenced by their fold position; a list of events as runs of
+ * positions; a message that is exactly what its event says as its position and the sender's role.
  */
 class Encoder {
 	tagged = false;
 	private shared = new Map<object, number>();
 	private written = new Set<object>();
 
-	constructor(private readonly events: Map<object, number>) {}
+	constructor(
+		private readonly events: Map<object, number>,
+		private readonly folded: CheckpointEvent[]
+	) {}
+
+	/** Whether values are the state's (lists of events and messages are written short) or an event's own. */
+	private inState = false;
 
 	/** An event body (its own content, not a reference to it): JSON values as decoded, tags only where not (then `tagged`). */
 	plain(ev: object): unknown {
+		this.inState = false;
 		return this.content(ev);
 	}
 
@@ -185,6 +296,7 @@ class Encoder {
 		}
 		let n = 0;
 		for (const o of twice) this.shared.set(o, n++);
+		this.inState = true;
 		return this.value(s);
 	}
 
@@ -219,7 +331,67 @@ class Encoder {
 			this.written.add(o);
 			return { [TAG]: ['d', ref, this.content(o)] };
 		}
+		if (this.inState && Array.isArray(o)) {
+			const runs = this.eventRuns(o);
+			if (runs) return { [TAG]: ['E', runs] };
+			const messages = this.messages(o);
+			if (messages) return { [TAG]: messages };
+		} else if (this.inState) {
+			const message = this.message(o);
+			if (message) return { [TAG]: message };
+		}
 		return this.content(o);
+	}
+
+	/** A non-empty list of events only, as [first position, count, …]; otherwise undefined. */
+	private eventRuns(list: unknown[]): number[] | undefined {
+		if (!list.length) return undefined;
+		const runs: number[] = [];
+		for (const x of list) {
+			const p = typeof x === 'object' && x !== null ? this.events.get(x) : undefined;
+			if (p === undefined) return undefined;
+			const last = runs.length - 2;
+			if (last >= 0 && runs[last]! + runs[last + 1]! === p) runs[last + 1]!++;
+			else runs.push(p, 1);
+		}
+		return runs;
+	}
+
+	/** A non-empty list of messages only (see `message`): ['L', positions, roles]. */
+	private messages(list: unknown[]): [string, number[], string[]] | undefined {
+		if (!list.length) return undefined;
+		const positions: number[] = [];
+		const roles: string[] = [];
+		for (const x of list) {
+			const m = typeof x === 'object' && x !== null && !this.shared.has(x) ? this.message(x) : undefined;
+			if (!m) return undefined;
+			positions.push(m[1]);
+			roles.push(m[2]);
+		}
+		return ['L', positions, roles];
+	}
+
+	/** `{ id, author, role, at, text }` (in that order, nothing else) that its event's id, author, time and text give: ['M', position, role]. */
+	private message(o: object): [string, number, string] | undefined {
+		const m = o as Record<string, unknown>;
+		if (typeof m.id !== 'string' || typeof m.role !== 'string' || Object.getPrototypeOf(o) !== Object.prototype) return undefined;
+		const keys = Object.keys(o);
+		if (keys.length !== 5 || keys[0] !== 'id' || keys[1] !== 'author' || keys[2] !== 'role' || keys[3] !== 'at' || keys[4] !== 'text') return undefined;
+		const p = this.positionOf(m.id);
+		if (p < 0) return undefined;
+		const ev = this.folded[p]!.ev as Ev & { payload: { text?: unknown } };
+		if (ev.type !== 'message.posted' || ev.author !== m.author || ev.at !== m.at || ev.payload.text !== m.text) return undefined;
+		this.tagged = true;
+		return ['M', p, m.role];
+	}
+
+	private ids?: Map<string, number>;
+	private positionOf(id: string): number {
+		if (!this.ids) {
+			this.ids = new Map();
+			this.folded.forEach((e, i) => this.ids!.set(e.id, i));
+		}
+		return this.ids.get(id) ?? -1;
 	}
 
 	private content(o: object): unknown {
@@ -275,14 +447,43 @@ class Decoder {
 		return o;
 	}
 
+	private event(p: unknown): Ev {
+		const ev = this.events[p as number];
+		if (!ev) throw new Error('checkpoint: unknown event');
+		return ev;
+	}
+
+	private message(p: unknown, role: unknown): object {
+		const ev = this.event(p) as Ev & { payload: { text: string } };
+		return { id: ev.id, author: ev.author, role, at: ev.at, text: ev.payload.text };
+	}
+
 	private tagged(tag: [string, ...unknown[]]): unknown {
 		switch (tag[0]) {
 			case 'u':
 				return undefined;
-			case 'e': {
-				const ev = this.events[tag[1] as number];
-				if (!ev) throw new Error('checkpoint: unknown event');
-				return ev;
+			case 'e':
+				return this.event(tag[1]);
+			case 'E': {
+				const runs = tag[1] as number[];
+				const out: Ev[] = [];
+				for (let r = 0; r < runs.length; r += 2) {
+					const from = runs[r]!;
+					const count = runs[r + 1]!;
+					if (!(count > 0) || !this.events[from + count - 1]) throw new Error('checkpoint: unknown event');
+					for (let p = from; p < from + count; p++) out.push(this.events[p]!);
+				}
+				return out;
+			}
+			case 'M':
+				return this.message(tag[1], tag[2]);
+			case 'L': {
+				const positions = tag[1] as number[];
+				const roles = tag[2] as unknown[];
+				if (positions.length !== roles.length) throw new Error('checkpoint: a list of messages without their roles');
+				const out = new Array(positions.length);
+				for (let i = 0; i < positions.length; i++) out[i] = this.message(positions[i], roles[i]);
+				return out;
 			}
 			case 'd':
 				return (this.refs[tag[1] as number] = this.value(tag[2]));

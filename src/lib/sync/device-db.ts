@@ -113,6 +113,9 @@ function run<T>(store: string, mode: IDBTransactionMode, op: (s: IDBObjectStore)
 
 export const loadDevice = () => run<Device | undefined>('device', 'readonly', (s) => s.get('self'));
 export const saveDevice = (d: Device) => run('device', 'readwrite', (s) => s.put(d, 'self')).then(() => undefined);
+/** Device certificates (envelopes) this device issued or holds for its identity, kept beside its record. */
+export const loadCertificates = () => run<string[] | undefined>('device', 'readonly', (s) => s.get('certificates')).then((l) => l ?? []);
+export const saveCertificates = (envelopes: string[]) => run('device', 'readwrite', (s) => s.put(envelopes, 'certificates')).then(() => undefined);
 export const listContracts = () => run<ContractEntry[]>('contracts', 'readonly', (s) => s.getAll());
 export const getContract = (id: string) => run<ContractEntry | undefined>('contracts', 'readonly', (s) => s.get(id));
 export const saveContract = (e: ContractEntry) => run('contracts', 'readwrite', (s) => s.put(e)).then(() => undefined);

@@ -7,7 +7,7 @@
  * intents through `settle`) and maps what went wrong to field errors. What is allowed comes from
  * contract/dispute-affordances.ts.
  */
-import { REASONS_OF, REASON_TEXT, mediatorFee } from '../contract/dispute';
+import { REASONS_OF, REASON_TEXT, SEGMENTS_REASON, mediatorFee, subjectOf } from '../contract/dispute';
 import { dueSettlements, type DisputeView, type MilestoneDisputes, type RulingChoice } from '../contract/dispute-affordances';
 import { moneyText, reject } from '../contract/rejections';
 import { PAYLOADS, PublicKey, type DisputeReason, type EventType, type Payload, type SettleBasis } from '../contract/schema';
@@ -88,6 +88,25 @@ export function openDispute(session: ActingSession, m: MilestoneDisputes, form: 
 	return run(() => session.party.act('dispute.opened', payload), fields);
 }
 
+/**
+ * Open a dispute on the segments of a declined segment dispute (hourly): the amount is what those
+ * segments bill (the rules fix it); what happened, and an opening offer.
+ */
+export function openSegmentsDispute(session: ActingSession, h: MilestoneDisputes, form: Pick<OpenDisputeForm, 'details' | 'offer'>, currency: CurrencyCode): Promise<Outcome> {
+	const no = notAllowed(h.open);
+	if (no) return Promise.resolve(no);
+	const errors: FieldErrors = {};
+	if (!form.details.trim()) errors.details = 'Say what happened: the other party and any mediator read it.';
+	const offer = shareWithin(form.offer, h.open.max, currency, 'your opening offer');
+	if (!offer.ok) errors.offer = offer.message;
+	if (has(errors) || !offer.ok) return Promise.resolve(refused(errors));
+	const payload = { segmentDispute: h.segments!.dispute, amount: h.open.max, currency, reason: SEGMENTS_REASON, details: form.details.trim(), offer: offer.minor };
+	const fields = { details: 'details', offer: 'offer' };
+	const schema = schemaErrors('dispute.opened', payload, currency, fields);
+	if (has(schema)) return Promise.resolve(refused(schema));
+	return run(() => session.party.act('dispute.opened', payload), fields);
+}
+
 /** A new offer: how much of the disputed amount goes to the freelancer. */
 export function makeOffer(session: ActingSession, v: DisputeView, amountText: string, currency: CurrencyCode): Promise<Outcome> {
 	const no = notAllowed(v.offer);
@@ -101,7 +120,7 @@ export function makeOffer(session: ActingSession, v: DisputeView, amountText: st
 export function acceptOffer(session: ActingSession, v: DisputeView, currency: CurrencyCode): Promise<Outcome> {
 	const no = notAllowed(v.accept);
 	if (no) return Promise.resolve(no);
-	return run(() => session.party.settle('dispute.accept', { dispute: v.dispute.id, milestone: v.dispute.milestone, offer: v.accept.offer!, currency }));
+	return run(() => session.party.settle('dispute.accept', { dispute: v.dispute.id, ...subjectOf(v.dispute), offer: v.accept.offer!, currency }));
 }
 
 /** Accept the midpoint of the two last offers in one action. */
@@ -109,7 +128,7 @@ export function acceptMidpoint(session: ActingSession, v: DisputeView, currency:
 	const no = notAllowed(v.acceptMidpoint);
 	if (no) return Promise.resolve(no);
 	const { client, freelancer } = v.acceptMidpoint;
-	return run(() => session.party.settle('dispute.acceptMidpoint', { dispute: v.dispute.id, milestone: v.dispute.milestone, client: client!, freelancer: freelancer!, currency }));
+	return run(() => session.party.settle('dispute.acceptMidpoint', { dispute: v.dispute.id, ...subjectOf(v.dispute), client: client!, freelancer: freelancer!, currency }));
 }
 
 /**
@@ -142,7 +161,7 @@ export function settleDispute(session: ActingSession, v: DisputeView, currency: 
 	if (no) return Promise.resolve(no);
 	const split = v.settle.split!;
 	return run(() =>
-		session.party.settle('dispute.settle', { dispute: v.dispute.id, milestone: v.dispute.milestone, basis: split.basis as SettleBasis, freelancer: split.share, currency })
+		session.party.settle('dispute.settle', { dispute: v.dispute.id, ...subjectOf(v.dispute), basis: split.basis as SettleBasis, freelancer: split.share, currency })
 	);
 }
 
@@ -193,7 +212,7 @@ export function ruleDispute(session: ActingSession, v: { dispute: DisputeView['d
 	const no = notAllowed(ruling);
 	if (no) return Promise.resolve(no);
 	if (!ruling.choices.some((c) => c.offer === offer)) return Promise.resolve(refused({ form: "A ruling picks one of the two parties' last offers." }));
-	return run(() => session.party.settle('dispute.rule', { dispute: v.dispute.id, milestone: v.dispute.milestone, offer, currency }));
+	return run(() => session.party.settle('dispute.rule', { dispute: v.dispute.id, ...subjectOf(v.dispute), offer, currency }));
 }
 
 /** What the app needs to pay out a due outcome on its own: the Party, its log and the provider's record. */
@@ -207,7 +226,9 @@ export const AUTO_SETTLE_RETRY_MS = 60_000;
 /** One outcome the app submitted on its own: paid out, left pending with the provider, or refused. */
 export interface AutoSettled {
 	dispute: string;
-	milestone: string;
+	/** Its subject: a milestone, or (hourly) the week of its segments. */
+	milestone?: string;
+	week?: string;
 	result: 'paid' | 'pending' | 'settled-elsewhere' | 'refused';
 	message?: string;
 }
@@ -233,16 +254,16 @@ export async function settleDueDisputes(session: AutoSettling, me: string | unde
 		if (last !== undefined && wall - last < AUTO_SETTLE_RETRY_MS) continue;
 		tried.set(d.id, wall);
 		const split = v.settle.split!;
-		const done = (result: AutoSettled['result'], message?: string) => out.push({ dispute: d.id, milestone: d.milestone, result, ...(message ? { message } : {}) });
+		const done = (result: AutoSettled['result'], message?: string) => out.push({ dispute: d.id, ...subjectOf(d), result, ...(message ? { message } : {}) });
 		try {
-			await session.party.settle('dispute.settle', { dispute: d.id, milestone: d.milestone, basis: split.basis as SettleBasis, freelancer: split.share, currency: s.terms!.currency });
+			await session.party.settle('dispute.settle', { dispute: d.id, ...subjectOf(d), basis: split.basis as SettleBasis, freelancer: split.share, currency: s.terms!.currency });
 			done('paid');
 		} catch (e) {
 			if (e instanceof PendingIntent) done('pending', e.message);
 			else if (e instanceof EscrowError && e.code === 'already-settled') {
 				// Another device was first: its split is in the provider's record.
 				await session.party.fetchRecord().catch(() => 0);
-				done('settled-elsewhere');
+				done('settled-elsewhere', e.message);
 			} else done('refused', e instanceof Error ? e.message : String(e));
 		}
 	}

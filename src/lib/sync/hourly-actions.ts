@@ -10,7 +10,7 @@ import { amountWithin } from '../contract/affordances';
 import { recordedTimesheet, closesAt, lockAt, nominalLockAt, timesheetDeadline, reviewEndsAt, disputeStatus, weekFigures, limitFor, stoppedAt, hourlyTermsOf } from '../contract/timesheet';
 import { carriedOnRelease, reclaimRefusal, timesheetDraft, weekReleaseRefusal } from '../contract/hourly';
 import { reasonOf, reject } from '../contract/rejections';
-import { testClockOffset } from '../contract/testclock';
+import { testClockOffset, testModeNow } from '../contract/testclock';
 import { PAYLOADS, MAX_WEEK_HOURS, type EventType, type Payload } from '../contract/schema';
 import type { ContractState, Role } from '../contract/state';
 import { SEGMENT_MS, isSlotStart, localTime, nextWeek, weekOf, weekStart } from '../contract/weeks';
@@ -52,8 +52,8 @@ function schemaErrors<T extends EventType>(type: T, payload: Payload<T>, currenc
 }
 
 /** The rules' answer to an event this device would write now, as a sentence (null: allowed). */
-function refusal<T extends EventType>(session: HourlySession, type: T, payload: Payload<T>): string | null {
-	const r = session.party.ask(type, payload);
+function refusal<T extends EventType>(session: HourlySession, type: T, payload: Payload<T>, at?: number): string | null {
+	const r = session.party.ask(type, payload, at);
 	return r ? reasonOf(r.rejection) : null;
 }
 
@@ -87,7 +87,7 @@ export async function logTrackedSlots(session: HourlySession, slots: DueSlot[]):
 	const out: string[] = [];
 	for (const slot of slots) {
 		if (stateOf(session).hourly?.slots.has(slot.start)) continue;
-		const payload = { start: slot.start, source: 'tracked' as const, memo: slot.memo, activity: Math.min(10, Math.max(0, slot.activity)) };
+		const payload = { start: slot.start, source: 'tracked' as const, memo: slot.memo, activity: Math.min(10, Math.max(0, slot.activity)), ...(slot.screenshot ? { screenshot: slot.screenshot.hash } : {}) };
 		try {
 			await session.party.act('hourly.segment', payload, writtenAt(session));
 		} catch (e) {
@@ -201,7 +201,17 @@ export function answerDispute(session: HourlySession, dispute: string, accept: b
 
 /** The client pays the week's escrow: its limit × rate before its timesheet, what it still owes after. */
 export function fundWeek(session: HourlySession, week: string, amount: number, method: FundingMethod): Promise<Outcome> {
-	return run(() => session.party.settle('hourly.fund', { week, amount, currency: currencyOf(stateOf(session)), method }));
+	// Dated on the provider's clock, on which the amount was worked out (weekOffers) and the provider judges it.
+	return run(() => session.party.settle('hourly.fund', { week, amount, currency: currencyOf(stateOf(session)), method }, providerTime(session)));
+}
+
+/**
+ * Provider time for the contract as this device reckons it (ContractSession.now does the same): its
+ * clock plus the TEST MODE offset, never behind the provider's latest receipt.
+ */
+export function providerTime(session: HourlySession): number {
+	const s = stateOf(session);
+	return Math.max(testModeNow(s, session.party.now()), s.providerNow);
 }
 
 /** The freelancer's claim on a week after its review window (the app also makes it when it opens). */
@@ -277,7 +287,8 @@ export function weekOffers(session: HourlySession, role: Role | undefined, week:
 	const s = stateOf(session);
 	const currency = currencyOf(s);
 	const sheet = recordedTimesheet(s, week);
-	const due = weekFigures(s, week, deviceNow).due;
+	// What the week owes is worked out on the provider's clock, as the provider will (never the device's).
+	const due = weekFigures(s, week, providerNow).due;
 	const fundWhy =
 		role !== 'client'
 			? 'Only the client funds a week.'
@@ -287,7 +298,7 @@ export function weekOffers(session: HourlySession, role: Role | undefined, week:
 					? limitFor(s, week) === undefined && !sheet
 						? 'Without a weekly limit, a week is paid after its timesheet (not protected by escrow).'
 						: 'The week is funded.'
-					: refusal(session, 'hourly.fund', { week, amount: due, currency, method: 'card' });
+					: refusal(session, 'hourly.fund', { week, amount: due, currency, method: 'card' }, providerNow);
 
 	// The draft walks every segment: drawn up only when a timesheet could still be signed.
 	const draft = role === 'freelancer' && !sheet && s.hourly ? timesheetDraft(s, week) : { segments: [] as string[], minutes: 0, amount: 0 };
@@ -437,10 +448,18 @@ export function disputeText(s: ContractState, id: string, now: number): { status
 		unrecorded: 'Waiting for the escrow provider to record the dispute.',
 		open: `Open: the freelancer answers by ${deadline ? when(deadline) : '—'}; without an answer it counts as accepted.`,
 		accepted: 'Accepted: this time is refunded to the client.',
-		declined: 'Declined: it goes to the Resolution Center, and this time waits for the outcome.',
+		declined: declinedText(s, d.id),
 		lapsed: 'Not answered in time: it counts as accepted, and this time is refunded to the client.'
 	}[status];
 	return { status, text };
+}
+
+/** A declined segment dispute: where its time stands in the Resolution Center (dispute.ts). */
+function declinedText(s: ContractState, id: string): string {
+	const rc = [...s.disputes.values()].filter((x) => x.segments?.dispute === id);
+	if (rc.some((x) => x.settlement)) return 'Declined, then settled in the Resolution Center: this time was paid out by the split below.';
+	if (rc.some((x) => x.openedAt !== undefined)) return 'Declined: this time is in dispute in the Resolution Center and waits for its outcome; the rest of the week is paid as usual.';
+	return 'Declined: this time waits. Either party may open a dispute on it in the Resolution Center; the rest of the week is paid as usual.';
 }
 
 /** The week's close, lock and review end, for the page. */

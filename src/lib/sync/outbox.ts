@@ -13,6 +13,7 @@
  */
 import type { EscrowErrorCode, Receipt } from '../escrow/adapter';
 import type { EventType } from '../contract/schema';
+import type { ContractState } from '../contract/state';
 
 export type ProviderCall = 'fund' | 'release' | 'refund' | 'withdraw';
 
@@ -85,6 +86,29 @@ export function actionKey(call: ProviderCall, milestone: string | undefined): st
 	return call === 'withdraw' ? 'withdraw' : `${call}:${milestone ?? ''}`;
 }
 
+/**
+ * Is the outcome this intent asks for already executed by another intent's receipt in the log?
+ * In TEST MODE each browser runs its own mock provider, so two devices paying out the same due
+ * dispute outcome can each get a split; the log counts the first. The other device's request then
+ * has nothing left to settle: it is dropped before it is written (its receipt would be refused and
+ * the intent would wait forever), with a note saying why. Returns that note, or undefined.
+ */
+export function executedElsewhere(entry: Pick<OutboxEntry, 'id' | 'type' | 'payload'>, s: ContractState): string | undefined {
+	if (!entry.type.startsWith('dispute.')) return undefined;
+	const settled = s.disputes.get(String(entry.payload.dispute))?.settlement;
+	if (!settled || settled.intent === entry.id) return undefined;
+	return 'This outcome was already paid out by the other request that reached the escrow provider first; this device’s request for it was dropped and nothing more moves.';
+}
+
+/** An entry dropped because its outcome was executed by another request: what the page tells the person. */
+export interface DroppedNote {
+	id: string;
+	type: EventType;
+	payload: Record<string, unknown>;
+	note: string;
+	at: number;
+}
+
 export type OutboxListener = (entries: OutboxEntry[]) => void;
 
 /** One contract's entries: a synchronous cache over the storage, loaded once, written through. */
@@ -92,6 +116,8 @@ export class Outbox {
 	private readonly cache = new Map<string, OutboxEntry>();
 	private loading: Promise<void> | undefined;
 	private readonly listeners = new Set<OutboxListener>();
+	/** Entries dropped this session because another request executed their outcome (see executedElsewhere). */
+	readonly dropped: DroppedNote[] = [];
 
 	constructor(
 		readonly storage: OutboxStorage,
@@ -150,6 +176,12 @@ export class Outbox {
 		await this.storage.delete(id);
 		this.cache.delete(id);
 		this.emit();
+	}
+
+	/** Remove an entry whose outcome another request executed, keeping the note for the page. */
+	async drop(entry: OutboxEntry, note: string, at: number): Promise<void> {
+		this.dropped.push({ id: entry.id, type: entry.type, payload: entry.payload, note, at });
+		await this.delete(entry.id).catch(() => {});
 	}
 
 	subscribe(fn: OutboxListener): () => void {

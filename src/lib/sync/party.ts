@@ -29,7 +29,7 @@ import { authenticate } from '../identity/authenticate';
 import type { DeviceKey } from '../identity/ed25519';
 import { signEvent, type SignedEvent } from '../identity/sign-event';
 import { readCertificate, type CertificateInfo } from '../identity/certificate';
-import { MemoryOutboxStorage, Outbox, type OutboxEntry, type OutboxStorage, type ProviderCall } from './outbox';
+import { MemoryOutboxStorage, Outbox, executedElsewhere, type OutboxEntry, type OutboxStorage, type ProviderCall } from './outbox';
 import { fieldErrors, type FieldContext, type SchemaIssue } from '../ui/field-errors';
 
 export class ActionRefused extends Error {
@@ -218,7 +218,8 @@ export class Party {
 		const at = this.clock();
 		const nonce = toBase64url(crypto.getRandomValues(new Uint8Array(16)));
 		const signature = await sign(this.key, utf8.encode(recordRequestMessage(this.log.contract, me, at, nonce)));
-		const envelopes = await this.escrow.record({ contract: this.log.contract, publicKey: me, at, nonce, signature });
+		const certificate = this.certificate?.envelope;
+		const envelopes = await this.escrow.record({ contract: this.log.contract, publicKey: me, at, nonce, signature, ...(certificate ? { certificate } : {}) });
 		const fresh: SignedEvent[] = [];
 		for (const envelope of envelopes) {
 			const id = idOf(envelope);
@@ -288,14 +289,15 @@ export class Party {
 	 * intent stays in the outbox for `resume`. Asking for the very action that is pending asks the
 	 * provider about that intent again instead of signing a second one.
 	 */
-	async settle<T extends EventType>(type: T, payload: Payload<T>): Promise<{ intent: SignedEvent; receipt: Receipt }> {
+	async settle<T extends EventType>(type: T, payload: Payload<T>, at?: number): Promise<{ intent: SignedEvent; receipt: Receipt }> {
 		const call = CALL_FOR[type];
 		if (!call) throw new Error(`${type} is not a money intent.`);
 		await this.outbox.load();
 		const subject = subjectOf(type, payload);
 		const same = this.samePending(call, subject, type, payload);
 		if (same) return this.attempt(same);
-		const intent = await this.prepare(type, payload);
+		// Dated `at` when given (weekly funding is worked out on the provider's clock), else now.
+		const intent = await this.prepare(type, payload, at);
 		// Checked again after signing (which awaits): a second click meanwhile sees the first entry.
 		const again = this.samePending(call, subject, type, payload);
 		if (again) return this.attempt(again);
@@ -395,6 +397,7 @@ export class Party {
 		const entry = this.outbox.get(stored.id) ?? stored;
 		const intent: SignedEvent = { id: entry.id, envelope: entry.envelope };
 		let receipt = entry.receipt ?? this.receiptInLog(entry.id);
+		await this.droppedIfExecuted(entry, receipt);
 		if (!receipt) {
 			const log = this.pastOf(entry);
 			try {
@@ -429,6 +432,8 @@ export class Party {
 			}
 			// Keep the answer before anything else (best effort: the log write below is the record).
 			await this.outbox.put({ ...entry, receipt }).catch(() => {});
+			// Another device's request may have been executed meanwhile (two TEST MODE mocks): then this one is not written.
+			await this.droppedIfExecuted(entry, undefined);
 		}
 		await this.write([intent, receipt]);
 		await this.linkReceipt(receipt);
@@ -444,6 +449,14 @@ export class Party {
 	 */
 	private async linkReceipt(receipt: Receipt): Promise<void> {
 		if (this.log.derive().waiting.includes(receipt.id)) await this.fetchRecord().catch(() => 0);
+	}
+
+	/** Drop an entry whose outcome a receipt for another intent already executed (outbox.ts), and say so. */
+	private async droppedIfExecuted(entry: OutboxEntry, own: Receipt | undefined): Promise<void> {
+		const note = own ? undefined : executedElsewhere(entry, this.log.derive().state);
+		if (!note) return;
+		await this.outbox.drop(entry, note, this.clock());
+		throw new EscrowError('already-settled', note);
 	}
 
 	/** The receipt this device's log already holds for an intent (a write that finished before the device died). */

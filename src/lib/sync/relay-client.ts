@@ -16,7 +16,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64url, toBase64url, utf8 } from '../contract/encoding';
 import { publicKeyFromSeed, sign, type DeviceKey } from '../identity/ed25519';
-import { openProof, PROTOCOL, pushProof, RelayError, roomIdOf, type ErrorCode, type RelayMessage, type StoredItem, type WireItem } from '../../relay/protocol';
+import { base64urlBytes, BUNDLE_OVERHEAD, openProof, PROTOCOL, pushProof, RelayError, roomIdOf, type BundleItem, type ErrorCode, type RelayMessage, type SingleItem, type StoredItem, type WireItem } from '../../relay/protocol';
 import type { UploadQueue } from './relay-queue';
 
 export { RelayError };
@@ -30,6 +30,9 @@ export interface RelayKeys {
 	encryptionKey: Uint8Array;
 	/** HMAC key for dedup tags (the relay cannot test guesses of event ids). */
 	tagKey: Uint8Array;
+	/** AES-256-GCM key for bundles, and the HMAC key that derives a bundle's nonce from its content. */
+	bundleKey: Uint8Array;
+	bundleNonceKey: Uint8Array;
 }
 
 const SALT = utf8.encode(PROTOCOL);
@@ -39,7 +42,14 @@ const derive = (secret: string, info: string) => hkdf(sha256, utf8.encode(secret
 export function deriveRelayKeys(secret: string): RelayKeys {
 	const seed = toBase64url(derive(secret, 'room key'));
 	const roomKey = { seed, publicKey: publicKeyFromSeed(seed) };
-	return { room: roomIdOf(roomKey.publicKey), roomKey, encryptionKey: derive(secret, 'item encryption'), tagKey: derive(secret, 'dedup tag') };
+	return {
+		room: roomIdOf(roomKey.publicKey),
+		roomKey,
+		encryptionKey: derive(secret, 'item encryption'),
+		tagKey: derive(secret, 'dedup tag'),
+		bundleKey: derive(secret, 'bundle encryption'),
+		bundleNonceKey: derive(secret, 'bundle nonce')
+	};
 }
 
 /** The HMAC keyed once per tag key: each tag then costs a clone, not two more hashes of the key. */
@@ -67,7 +77,7 @@ function aad(keys: RelayKeys, tag: string): Uint8Array {
 }
 
 /** One envelope → one item: a fresh random 24-byte nonce, then the ciphertext and its tag. */
-export function encryptItem(keys: RelayKeys, eventId: string, envelope: string): WireItem {
+export function encryptItem(keys: RelayKeys, eventId: string, envelope: string): SingleItem {
 	const tag = itemTag(keys, eventId);
 	const nonce = crypto.getRandomValues(new Uint8Array(24));
 	const sealed = xchacha20poly1305(keys.encryptionKey, nonce, aad(keys, tag)).encrypt(utf8.encode(envelope));
@@ -123,7 +133,7 @@ function open(key: Uint8Array, data: Uint8Array, ad: Uint8Array): Uint8Array {
  * An item → its envelope. Throws when the item was not sealed with this room's key, was altered,
  * or carries an envelope whose id does not match its tag (an item stored under another event's tag).
  */
-export function decryptItem(keys: RelayKeys, item: WireItem): { id: string; envelope: string } {
+export function decryptItem(keys: RelayKeys, item: SingleItem): { id: string; envelope: string } {
 	const data = fromBase64url(item.data);
 	if (data.length <= 40) throw new Error('This relay item is too short to be an encrypted envelope.');
 	const plain = open(keys.encryptionKey, data, aad(keys, item.tag));
@@ -131,6 +141,212 @@ export function decryptItem(keys: RelayKeys, item: WireItem): { id: string; enve
 	const id = (JSON.parse(envelope) as { id?: unknown }).id;
 	if (typeof id !== 'string' || itemTag(keys, id) !== item.tag) throw new Error('This relay item’s envelope does not match its tag.');
 	return { id, envelope };
+}
+
+// —— bundles ——
+
+/**
+ * A bundle's associated data: room and a digest of the tags it claims, so neither can be changed
+ * (the relay cannot move a bundle to another room, nor swap its tag list).
+ */
+function bundleAad(keys: RelayKeys, tags: readonly string[]): Uint8Array {
+	return utf8.encode(`${PROTOCOL} bundle\n${keys.room}\n${toBase64url(sha256(utf8.encode(tags.join(','))))}`);
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+const utf8Length = (text: string) => (ASCII.test(text) ? text.length : utf8.encode(text).length);
+
+const cryptoKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+function cryptoKey(raw: Uint8Array, algorithm: AlgorithmIdentifier | HmacImportParams, usages: KeyUsage[]): Promise<CryptoKey> {
+	let key = cryptoKeys.get(raw);
+	if (!key) cryptoKeys.set(raw, (key = crypto.subtle.importKey('raw', raw as BufferSource, algorithm, false, usages)));
+	return key;
+}
+const aesKey = (keys: RelayKeys) => cryptoKey(keys.bundleKey, 'AES-GCM', ['encrypt', 'decrypt']);
+
+/**
+ * A bundle opens (decompressed) to at most this many bytes: a reader stops inflating junk there.
+ * Writers fill one with at most BUNDLE_PLAIN_TARGET before compressing.
+ */
+export const MAX_BUNDLE_PLAIN = 4 * 1024 * 1024;
+const BUNDLE_PLAIN_TARGET = 512 * 1024;
+
+/** Bytes → deflate-raw (the browser's compressor). */
+async function deflate(bytes: Uint8Array): Promise<Uint8Array> {
+	return new Uint8Array(await new Response(new Blob([bytes as BlobPart]).stream().pipeThrough(new CompressionStream('deflate-raw'))).arrayBuffer());
+}
+
+/**
+ * Compressed bytes → text (UTF-8, malformed bytes replaced: the fold refuses what they spoil),
+ * failing past `max` bytes so junk cannot inflate without bound. Through a Response: the browser
+ * decompresses and decodes natively, with no JavaScript per chunk but the count.
+ */
+async function inflateText(bytes: Uint8Array, max: number): Promise<string> {
+	let size = 0;
+	const bound = new TransformStream<Uint8Array, Uint8Array>({
+		transform(chunk, out) {
+			size += chunk.length;
+			if (size > max) out.error(new Error(`This relay bundle opens to more than ${max} bytes.`));
+			else out.enqueue(chunk);
+		}
+	});
+	return new Response(
+		new Blob([bytes as BlobPart])
+			.stream()
+			.pipeThrough(new DecompressionStream('deflate-raw'))
+			.pipeThrough(bound)
+	).text();
+}
+
+/**
+ * Envelopes → one bundle: records `id TAB length TAB envelope` (length in UTF-16 units),
+ * compressed (deflate-raw: signed envelopes repeat keys, ids and field names, about 4× smaller),
+ * then sealed in one AES-256-GCM ciphertext (WebCrypto: native and off the page's thread, where a
+ * catch-up's megabytes would cost a JavaScript cipher a noticeable while). Sealed
+ * deterministically, SIV-style: the nonce is an HMAC of the associated data and the compressed
+ * plaintext under a key of its own, so a retry uploads the very same bytes and the relay stores it
+ * once; two bundles share a nonce only when they are the same bundle. Compressing before
+ * encrypting lets a bundle's size say how repetitive its content is; only link holders can put
+ * content in, and they can read it all anyway.
+ */
+export async function encryptBundle(
+	keys: RelayKeys,
+	events: readonly { id: string; envelope: string }[],
+	/** The tags it claims: its events' own (anyone holding the link could claim others; see store.ts). */
+	tags: string[] = events.map((e) => itemTag(keys, e.id))
+): Promise<BundleItem> {
+	let text = '';
+	for (const e of events) text += `${e.id}\t${e.envelope.length}\t${e.envelope}`;
+	const plain = await deflate(utf8.encode(text));
+	const ad = bundleAad(keys, tags);
+	const macInput = new Uint8Array(ad.length + 1 + plain.length);
+	macInput.set(ad);
+	macInput.set(plain, ad.length + 1);
+	const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await cryptoKey(keys.bundleNonceKey, { name: 'HMAC', hash: 'SHA-256' }, ['sign']), macInput));
+	const nonce = mac.subarray(0, 12);
+	const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: ad as BufferSource }, await aesKey(keys), plain as BufferSource));
+	const data = new Uint8Array(12 + sealed.length);
+	data.set(nonce);
+	data.set(sealed, 12);
+	return { tags, data: toBase64url(data) };
+}
+
+type Event = { id: string; envelope: string };
+
+/**
+ * Split events into groups for bundles, in order: at most `maxPlainBytes` of records and
+ * `maxTagsPerBundle` events each. An event too large for any bundle is left to travel as a single
+ * item (`singles`).
+ */
+export function packBundles(events: readonly Event[], limits: { maxPlainBytes: number; maxTagsPerBundle: number }): { bundles: Event[][]; singles: Event[] } {
+	const bundles: Event[][] = [];
+	const singles: Event[] = [];
+	let current: Event[] = [];
+	let size = 0;
+	for (const e of events) {
+		// One record: id, a tab, the length, a tab, the envelope.
+		const bytes = utf8Length(e.id) + 2 + String(e.envelope.length).length + utf8Length(e.envelope);
+		if (bytes > limits.maxPlainBytes) {
+			singles.push(e);
+			continue;
+		}
+		if (current.length && (size + bytes > limits.maxPlainBytes || current.length >= limits.maxTagsPerBundle)) {
+			bundles.push(current);
+			current = [];
+			size = 0;
+		}
+		current.push(e);
+		size += bytes;
+	}
+	if (current.length) bundles.push(current);
+	return { bundles, singles };
+}
+
+/**
+ * Events → sealed bundles within the relay's limits (ciphertext bytes, tags per bundle), in order:
+ * a group that compresses too poorly to fit is split in two and sealed again.
+ */
+export async function sealBundles(
+	keys: RelayKeys,
+	events: readonly Event[],
+	limits: { maxBundleBytes: number; maxTagsPerBundle: number }
+): Promise<{ bundles: { item: BundleItem; events: Event[] }[]; singles: Event[] }> {
+	const { bundles: groups, singles } = packBundles(events, { maxPlainBytes: Math.min(BUNDLE_PLAIN_TARGET, MAX_BUNDLE_PLAIN), maxTagsPerBundle: limits.maxTagsPerBundle });
+	const sealed = await Promise.all(groups.map((g) => encryptBundle(keys, g)));
+	const bundles: { item: BundleItem; events: Event[] }[] = [];
+	for (const [i, group] of groups.entries()) {
+		const item = sealed[i]!;
+		if (base64urlBytes(item.data) <= limits.maxBundleBytes) bundles.push({ item, events: group });
+		else if (group.length === 1) singles.push(group[0]!);
+		else {
+			const half = Math.ceil(group.length / 2);
+			for (const part of [group.slice(0, half), group.slice(half)]) {
+				const more = await sealBundles(keys, part, limits);
+				bundles.push(...more.bundles);
+				singles.push(...more.singles);
+			}
+		}
+	}
+	return { bundles, singles };
+}
+
+const B64 = /* @__PURE__ */ (() => {
+	const t = new Int16Array(256).fill(-1);
+	const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+	for (let i = 0; i < 64; i++) t[alphabet.charCodeAt(i)] = i;
+	return t;
+})();
+
+/** Base64url → bytes, four characters at a time (a bundle is a few hundred kilobytes of it). */
+export function decodeBase64url(text: string): Uint8Array {
+	const n = text.length;
+	if (n % 4 === 1) throw new Error('invalid base64url length');
+	const out = new Uint8Array(Math.floor((n * 3) / 4));
+	const full = n - (n % 4);
+	let o = 0;
+	let i = 0;
+	for (; i < full; i += 4) {
+		const c0 = text.charCodeAt(i), c1 = text.charCodeAt(i + 1), c2 = text.charCodeAt(i + 2), c3 = text.charCodeAt(i + 3); // prettier-ignore
+		const a = B64[c0 & 255]!, b = B64[c1 & 255]!, c = B64[c2 & 255]!, d = B64[c3 & 255]!; // prettier-ignore
+		if ((a | b | c | d) < 0 || (c0 | c1 | c2 | c3) > 255) throw new Error('invalid base64url character');
+		const v = (a << 18) | (b << 12) | (c << 6) | d;
+		out[o++] = v >> 16;
+		out[o++] = (v >> 8) & 255;
+		out[o++] = v & 255;
+	}
+	if (i < n) {
+		const rest = fromBase64url(text.slice(i));
+		out.set(rest, o);
+	}
+	return out;
+}
+
+/**
+ * A bundle → its events, in order. Throws when it was not sealed with this room's key or was
+ * altered (tags included). What is inside is not trusted: each event goes through the same
+ * verification and fold as any other, and a bundle's tag list is only a claim (see store.ts).
+ */
+export async function decryptBundle(keys: RelayKeys, item: BundleItem): Promise<{ id: string; envelope: string }[]> {
+	const data = decodeBase64url(item.data);
+	if (data.length <= BUNDLE_OVERHEAD) throw new Error('This relay bundle is too short to be encrypted envelopes.');
+	let sealed: ArrayBuffer;
+	try {
+		const ad = bundleAad(keys, item.tags) as BufferSource;
+		sealed = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: data.subarray(0, 12) as BufferSource, additionalData: ad }, await aesKey(keys), data.subarray(12) as BufferSource);
+	} catch {
+		throw new Error('This relay bundle was not sealed with this contract’s key, or was altered.');
+	}
+	const text = await inflateText(new Uint8Array(sealed), MAX_BUNDLE_PLAIN);
+	const out: { id: string; envelope: string }[] = [];
+	for (let i = 0; i < text.length; ) {
+		const a = text.indexOf('\t', i);
+		const b = a < 0 ? -1 : text.indexOf('\t', a + 1);
+		const n = b < 0 ? NaN : Number(text.slice(a + 1, b));
+		if (!Number.isSafeInteger(n) || n < 0 || b + 1 + n > text.length) throw new Error('This relay bundle is not a list of envelopes.');
+		out.push({ id: text.slice(i, a), envelope: text.slice(b + 1, b + 1 + n) });
+		i = b + 1 + n;
+	}
+	return out;
 }
 
 // —— the connection ——
@@ -161,9 +377,12 @@ export interface RelayClientOptions {
 }
 
 export interface ReceivedEnvelope {
+	/** The item it came in (every event of a bundle has the bundle's). */
 	seq: number;
 	id: string;
 	envelope: string;
+	/** Its dedup tag, when it came as a single item (checked against its id). */
+	tag?: string;
 }
 
 export interface RoomOptions {
@@ -192,7 +411,7 @@ export interface RoomOptions {
 type Hello = Extract<RelayMessage, { t: 'hello' }>;
 type Pending = { resolve: (m: RelayMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> };
 
-const CONFIRM_EVERY = 64 * 1024;
+const CONFIRM_EVERY = 512 * 1024;
 /**
  * A catch-up hands what it pulled to the room's owner in batches of at most this many items, and
  * in about HAND_OVER_STEPS batches when it is shorter, so progress still shows. Each hand-over costs
@@ -200,6 +419,11 @@ const CONFIRM_EVERY = 64 * 1024;
  * per relay page (about 800 items) that was a dozen of each for 10,000 events.
  */
 const HAND_OVER_ITEMS = 2500;
+/**
+ * Pages read and opened ahead of the one being handed over: opening a page (WebCrypto, the
+ * decompressor) must not queue behind the signature checks of what was just handed over.
+ */
+const READ_AHEAD = 8;
 const HAND_OVER_STEPS = 4;
 
 /** One WebSocket to the relay: request/response by id, the challenge, read confirmations. */
@@ -469,7 +693,7 @@ export class RelayRoom {
 	/** Sequence numbers above the cursor this device already has (its own acknowledged pushes). */
 	private readonly known = new Set<number>();
 	/** Live items above the cursor, waiting for the gap before them to close. */
-	private readonly held = new Map<number, StoredItem>();
+	private readonly waiting = new Map<number, StoredItem>();
 	/** Own items pushed and not yet acknowledged: a gap may be theirs. */
 	private inFlight = 0;
 	private gapTimer?: ReturnType<typeof setTimeout>;
@@ -506,7 +730,7 @@ export class RelayRoom {
 		if (opened.head < this.cursorValue) {
 			// The relay lost or expired this room: read it all again, and let the owner upload again.
 			this.known.clear();
-			this.held.clear();
+			this.waiting.clear();
 			this.setCursor(0);
 			this.options.onReset?.();
 		}
@@ -532,34 +756,55 @@ export class RelayRoom {
 				c++;
 				continue;
 			}
-			const next = this.held.get(c + 1);
+			const next = this.waiting.get(c + 1);
 			if (!next) break;
-			this.held.delete(c + 1);
+			this.waiting.delete(c + 1);
 			ready.push(next);
 			c++;
 		}
 		this.deliver(ready, c);
 		for (const s of this.known) if (s <= c) this.known.delete(s);
-		for (const s of this.held.keys()) if (s <= c) this.held.delete(s);
-		if (this.held.size === 0 || this.pulling) return;
+		for (const s of this.waiting.keys()) if (s <= c) this.waiting.delete(s);
+		if (this.waiting.size === 0 || this.pulling) return;
 		if (this.inFlight === 0) return void this.pull().catch((e) => this.client.reportError(e as Error, this.keys.room));
 		this.gapTimer ??= setTimeout(() => {
 			this.gapTimer = undefined;
-			if (this.held.size) void this.pull().catch((e) => this.client.reportError(e as Error, this.keys.room));
+			if (this.waiting.size) void this.pull().catch((e) => this.client.reportError(e as Error, this.keys.room));
 		}, 1000);
 	}
 
 	/** Decrypt and hand over items (in order, above the cursor); the cursor moves to `upTo`. */
+	/** Live single items, in order (a live bundle is read by a pull instead: see `live`). */
 	private deliver(items: readonly StoredItem[], upTo = 0): void {
 		const out: ReceivedEnvelope[] = [];
-		const c = this.decrypt(items, this.cursorValue, out);
+		const c = this.decryptSingles(items, this.cursorValue, out, new Map());
 		this.handOver(out, Math.max(c, upTo));
 	}
 
-	/** Decrypt the items above `after` into `out`; returns the last sequence number passed. */
-	private decrypt(items: readonly StoredItem[], after: number, out: ReceivedEnvelope[]): number {
+	/** Decrypt a page's items above `after` into `out` (its bundles at once); returns the last sequence number passed. */
+	private async decrypt(items: readonly StoredItem[], after: number, out: ReceivedEnvelope[]): Promise<number> {
+		const held = this.held(items);
+		const bundles = new Map<number, Promise<{ id: string; envelope: string }[] | Error>>();
+		items.forEach((item, n) => {
+			if (item.tags && item.seq > after && !held?.[n])
+				bundles.set(
+					item.seq,
+					decryptBundle(this.keys, item).catch((e: Error) => e)
+				);
+		});
+		const opened = new Map<number, { id: string; envelope: string }[] | Error>();
+		for (const [seq, p] of bundles) opened.set(seq, await p);
+		return this.decryptSingles(items, after, out, opened, held);
+	}
+
+	private decryptSingles(
+		items: readonly StoredItem[],
+		after: number,
+		out: ReceivedEnvelope[],
+		opened: Map<number, { id: string; envelope: string }[] | Error>,
+		held = this.held(items)
+	): number {
 		let c = after;
-		const held = this.options.holds?.(items.map((i) => i.tag));
 		for (const [n, item] of items.entries()) {
 			if (item.seq <= c) continue;
 			if (held?.[n]) {
@@ -567,7 +812,11 @@ export class RelayRoom {
 				continue;
 			}
 			try {
-				out.push({ seq: item.seq, ...decryptItem(this.keys, item) });
+				if (item.tags) {
+					const events = opened.get(item.seq) ?? new Error('A relay bundle arrived where single items were expected.');
+					if (events instanceof Error) throw events;
+					for (const e of events) out.push({ seq: item.seq, id: e.id, envelope: e.envelope });
+				} else out.push({ seq: item.seq, ...decryptItem(this.keys, item), tag: item.tag });
 			} catch (e) {
 				// Junk written by someone holding the link: skipped, never passed on.
 				this.client.reportError(e as Error, this.keys.room);
@@ -575,6 +824,26 @@ export class RelayRoom {
 			c = item.seq;
 		}
 		return c;
+	}
+
+	/** Which items carry only events the owner holds (a bundle: every event it claims). */
+	private held(items: readonly StoredItem[]): boolean[] | undefined {
+		if (!this.options.holds) return undefined;
+		const tags: string[] = [];
+		for (const i of items) {
+			if (i.tags) for (const t of i.tags) tags.push(t);
+			else tags.push(i.tag);
+		}
+		const flat = this.options.holds(tags);
+		if (!flat) return undefined;
+		let k = 0;
+		return items.map((i) => {
+			const n = i.tags ? i.tags.length : 1;
+			let all = true;
+			for (let j = 0; j < n; j++) all &&= flat[k + j] === true;
+			k += n;
+			return all;
+		});
 	}
 
 	private handOver(out: ReceivedEnvelope[], upTo: number): void {
@@ -586,8 +855,10 @@ export class RelayRoom {
 	live(m: Extract<RelayMessage, { t: 'item' }>): void {
 		if (m.seq > this.head) this.head = m.seq;
 		if (m.seq <= this.cursorValue || this.known.has(m.seq)) return;
-		this.held.set(m.seq, m);
-		if (this.held.size > 10_000) this.held.clear(); // far behind: the pull reads them instead
+		// A bundle is opened asynchronously: a pull reads it, in order with what is around it.
+		if (m.tags) return void this.pull().catch((e) => this.client.reportError(e as Error, this.keys.room));
+		this.waiting.set(m.seq, m);
+		if (this.waiting.size > 10_000) this.waiting.clear(); // far behind: the pull reads them instead
 		this.drain();
 	}
 
@@ -617,6 +888,8 @@ export class RelayRoom {
 					let batch: ReceivedEnvelope[] = [];
 					let upTo = this.cursorValue;
 					let every = 0;
+					let handing: Promise<void> = Promise.resolve();
+					const behind: Promise<void>[] = [];
 					for (;;) {
 						const r = await next;
 						this.head = Math.max(this.head, r.head);
@@ -627,18 +900,39 @@ export class RelayRoom {
 							next.catch(() => {});
 						}
 						// Pages are handed over in a few batches, not one by one: each hand-over is one write
-						// into the document and one verification and fold there (see HAND_OVER_ITEMS).
-						every ||= Math.max(1, Math.min(HAND_OVER_ITEMS, Math.ceil((r.head - upTo) / HAND_OVER_STEPS)));
-						if (r.items.length) await this.options.ready?.();
-						upTo = this.decrypt(r.items, Math.max(upTo, this.cursorValue), batch);
-						if (!r.more || batch.length >= every) {
-							const out = batch;
-							batch = [];
-							this.handOver(out, upTo);
+						// into the document and one verification and fold there (see HAND_OVER_ITEMS). Counted
+						// in events: a bundle item carries many (its tags say how many, before it is opened).
+						if (!every && r.items.length) {
+							const events = r.items.reduce((n, i) => n + (i.tags ? i.tags.length : 1), 0);
+							const estimate = ((r.head - upTo) * events) / r.items.length;
+							every = Math.max(1, Math.min(HAND_OVER_ITEMS, Math.ceil(estimate / HAND_OVER_STEPS)));
 						}
+						if (r.items.length) await this.options.ready?.();
+						// This page's bundles are opened now (off this thread), while earlier pages are
+						// handed over; hand-overs stay in order, at most READ_AHEAD pages behind the reading.
+						const after = Math.max(upTo, this.cursorValue);
+						const page: ReceivedEnvelope[] = [];
+						const opened = this.decrypt(r.items, after, page);
+						upTo = Math.max(after, last ?? after);
+						const more = r.more;
+						const before = handing;
+						handing = before.then(async () => {
+							const passed = await opened;
+							for (const e of page) batch.push(e);
+							if (!more || batch.length >= every) {
+								const out = batch;
+								batch = [];
+								this.handOver(out, passed);
+							}
+						});
+						// Awaited later or after the loop; a failure meanwhile must not go unhandled.
+						handing.catch(() => {});
+						behind.push(handing);
+						if (behind.length > READ_AHEAD) await behind.shift();
 						if (!r.more) break;
 						if (last === undefined) next = this.page(this.cursorValue);
 					}
+					await handing;
 				} while (this.pullAgain);
 				this.pulling = undefined;
 				this.drain();
@@ -651,16 +945,44 @@ export class RelayRoom {
 	}
 
 	/**
-	 * Upload envelopes; resolves once the relay acknowledged every one (durable there) with their
-	 * sequence numbers. Split into pushes that fit the relay's limits.
+	 * Upload envelopes; resolves once the relay acknowledged every one (durable there) with the
+	 * sequence number of the item that carries it. Split into pushes that fit the relay's limits.
+	 * `bundle`: a contract's past (a first upload, a backlog) sealed many envelopes to an item, when
+	 * the relay takes bundles; live events go one item each.
 	 */
-	async push(envelopes: readonly { id: string; envelope: string }[]): Promise<number[]> {
+	async push(envelopes: readonly { id: string; envelope: string }[], options: { bundle?: boolean } = {}): Promise<number[]> {
+		const channel = await this.client.channelFor(this);
+		const hello = channel.hello ?? (await channel.open());
+		const { maxBundleBytes, maxTagsPerBundle } = hello.limits;
+		if (options.bundle && maxBundleBytes && maxTagsPerBundle && envelopes.length > 1) {
+			const { bundles, singles } = await sealBundles(this.keys, envelopes, { maxBundleBytes, maxTagsPerBundle });
+			const seqOf = new Map<string, number>();
+			const singleSeqs = await this.push(singles);
+			singles.forEach((e, i) => seqOf.set(e.id, singleSeqs[i]!));
+			await this.send(
+				bundles.map((b) => b.item),
+				(i, seq) => bundles[i]!.events.forEach((e) => seqOf.set(e.id, seq))
+			);
+			return envelopes.map((e) => seqOf.get(e.id)!);
+		}
+		return this.pushItems(envelopes.map((e) => encryptItem(this.keys, e.id, e.envelope)));
+	}
+
+	/** Push items already sealed; resolves with each one's sequence number. */
+	async pushItems(items: readonly WireItem[]): Promise<number[]> {
+		const seqs: number[] = [];
+		await this.send(items, (_i, seq) => seqs.push(seq));
+		return seqs;
+	}
+
+	/** Push items in as few pushes as the relay's limits allow; `onAck(i, seq)` for each, in order. */
+	private async send(all: readonly WireItem[], onAck: (index: number, seq: number) => void): Promise<void> {
 		const channel = await this.client.channelFor(this);
 		const hello = channel.hello ?? (await channel.open());
 		const budget = hello.limits.maxMessageBytes - 2048;
-		const seqs: number[] = [];
 		let batch: WireItem[] = [];
 		let size = 0;
+		let index = 0;
 		const send = async () => {
 			if (!batch.length) return;
 			const items = batch;
@@ -677,18 +999,16 @@ export class RelayRoom {
 			}
 			this.head = Math.max(this.head, acked.head);
 			for (const s of acked.seqs) if (s > this.cursorValue) this.known.add(s);
-			seqs.push(...acked.seqs);
+			for (const s of acked.seqs) onAck(index++, s);
 			this.drain();
 		};
-		for (const e of envelopes) {
-			const item = encryptItem(this.keys, e.id, e.envelope);
-			const chars = item.tag.length + item.data.length + 32;
+		for (const item of all) {
+			const chars = (item.tags ? item.tags.length * 46 : 45) + item.data.length + 32;
 			if (batch.length >= hello.limits.maxItemsPerPush || (batch.length && size + chars > budget)) await send();
 			batch.push(item);
 			size += chars;
 		}
 		await send();
-		return seqs;
 	}
 
 	/** Upload what the queue holds for this room, removing each batch once acknowledged. Returns how many. */

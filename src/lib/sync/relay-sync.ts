@@ -159,6 +159,14 @@ export interface RelaySyncOptions {
 }
 
 const UPLOAD_BATCH = 100;
+/**
+ * A queue this long is a contract's past (a first upload to a relay, or a backlog written while
+ * away): it goes up sealed many envelopes to an item (a bundle), which a catching-up device opens
+ * in one decryption instead of one per event. Fewer waiting go up one item each, like live events.
+ */
+const BUNDLE_FROM = 20;
+/** Events listed from the queue at a time for a bundled upload. */
+const BACKLOG_BATCH = 2000;
 /** Events queued at a time when a relay is given everything (see `seed`). */
 const SEED_SLICE = 500;
 /** Tag the document's events when at most this many per relay item still to read (see `holds`). */
@@ -490,13 +498,15 @@ export class RelaySync {
 	private async upload(link: Link, room: RelayRoom): Promise<void> {
 		for (;;) {
 			if (!this.active || link.room !== room) return;
-			const batch = await link.queue.list(this.keys.room, UPLOAD_BATCH);
+			let batch = await link.queue.list(this.keys.room, UPLOAD_BATCH);
+			// A long queue: take more of it at once, to be sealed in full bundles.
+			if (batch.length === UPLOAD_BATCH) batch = await link.queue.list(this.keys.room, BACKLOG_BATCH);
 			if (!batch.length) {
 				// The queue is the truth: another tab may have uploaded what this one counted.
 				if (this.writing === 0 && this.seeding === 0) link.unsent.clear();
 				return;
 			}
-			await room.push(batch);
+			await room.push(batch, { bundle: batch.length >= BUNDLE_FROM });
 			await link.queue.remove(
 				this.keys.room,
 				batch.map((b) => b.id)
@@ -545,6 +555,11 @@ export class RelaySync {
 	/** Items from the relay: into the document, like a peer's update; the document verifies and folds them. */
 	private received(link: Link, got: readonly ReceivedEnvelope[]): void {
 		const { cdoc } = this.o;
+		// What came from the relay need not be tagged again to be recognised there (see `holds`).
+		for (const g of got) {
+			this.taggedIds.add(g.id);
+			if (g.tag) this.tagged.set(g.tag, g.id);
+		}
 		const fresh = got.filter((g) => cdoc.log.envelope(g.id) === undefined && cdoc.events.get(g.id) !== g.envelope);
 		if (fresh.length)
 			cdoc.doc.transact(() => {

@@ -16,7 +16,13 @@
  * TEST MODE: a contract's test clock (contract/testclock.ts) runs ahead of this device's; the record
  * keeps that offset, and slots are cut and logged on the contract's clock, so tracked time lands in
  * the week the test clock shows. The pure functions take that clock's `now`; `since` stays device time.
+ *
+ * Screenshots (opt-in, with the person's permission to capture the screen: sync/screenshots.ts): one
+ * frame per slot, at a random moment of it, so nobody can time their screen to it. The thumbnail is
+ * kept in the record until its slot is written, and goes into the contract only with its segment,
+ * which signs its hash; a slot that is not logged takes its screenshot with it.
  */
+import { toBase64url } from '../contract/encoding';
 import { SEGMENT_MS, slotOf } from '../contract/weeks';
 
 /** How often a running tracker notes that time passed (and writes the slots that ended). */
@@ -41,6 +47,18 @@ export interface TrackerRecord {
 	spans: [number, number][];
 	/** Slot start → bit mask of its minutes (0–9) with keyboard or pointer input in the app. */
 	activity: Record<string, number>;
+	/** The freelancer opted in to screenshots for this contract. */
+	screenshots?: boolean;
+	/** When the current slot's screenshot is to be taken (contract clock); drawn at random per slot. */
+	shotAt?: number;
+	/** Slot start → the screenshot taken in it, until the slot is written. */
+	shots?: Record<string, Shot>;
+}
+
+/** A screenshot thumbnail taken in a slot: its hash (what the segment signs) and its bytes, base64url. */
+export interface Shot {
+	hash: string;
+	data: string;
 }
 
 /** A slot ready to be logged. */
@@ -49,12 +67,15 @@ export interface DueSlot {
 	/** Minutes with input, 0–10. */
 	activity: number;
 	memo: string;
+	/** The screenshot taken in the slot, if any. */
+	screenshot?: Shot;
 }
 
 export function startTracker(rec: TrackerRecord | undefined, contract: string, memo: string, now: number, since = now): TrackerRecord {
 	if (rec?.running) return rec;
 	const offset = rec?.offset ? { offset: rec.offset } : {};
-	return { contract, memo, running: true, since, ...offset, spans: [...(rec?.spans ?? []), [now, now]], activity: { ...(rec?.activity ?? {}) } };
+	const shots = rec?.screenshots ? { screenshots: true, ...(rec.shots ? { shots: rec.shots } : {}) } : {};
+	return { contract, memo, running: true, since, ...offset, ...shots, spans: [...(rec?.spans ?? []), [now, now]], activity: { ...(rec?.activity ?? {}) } };
 }
 
 /** Time passed while running: the open span grows to `now`, or a new one starts after a gap. */
@@ -105,7 +126,7 @@ export function dueSlots(rec: TrackerRecord, now: number): DueSlot[] {
 	return [...starts]
 		.filter((s) => coverage(rec.spans, s) >= MIN_COVERAGE_MS)
 		.sort((a, b) => a - b)
-		.map((start) => ({ start, activity: bits(rec.activity[start] ?? 0), memo: rec.memo }));
+		.map((start) => ({ start, activity: bits(rec.activity[start] ?? 0), memo: rec.memo, ...(rec.shots?.[start]?.hash ? { screenshot: rec.shots[start] } : {}) }));
 }
 
 /** Forget every slot that ended by `now` (written or too short): only the current slot's time is kept. */
@@ -115,7 +136,33 @@ export function settleUpTo(rec: TrackerRecord, now: number): TrackerRecord {
 	// The open span is kept even when empty: it is where the next heartbeat continues.
 	if (rec.running && !spans.length) spans.push([Math.max(cut, rec.spans.at(-1)?.[1] ?? cut), Math.max(cut, rec.spans.at(-1)?.[1] ?? cut)]);
 	const activity = Object.fromEntries(Object.entries(rec.activity).filter(([slot]) => Number(slot) >= cut));
-	return { ...rec, spans, activity };
+	const { shots: all, ...rest } = rec;
+	const shots = Object.fromEntries(Object.entries(all ?? {}).filter(([slot]) => Number(slot) >= cut));
+	return { ...rest, spans, activity, ...(Object.keys(shots).length ? { shots } : {}) };
+}
+
+/**
+ * The screenshot plan at `now`: a running tracker with screenshots on takes one per slot, at a
+ * moment drawn at random (`random()` in [0, 1)) inside the slot's tracked part. Returns the record
+ * with the slot's moment drawn, and whether the shot is due now.
+ */
+export function planShot(rec: TrackerRecord, now: number, random: () => number): { rec: TrackerRecord; due: boolean } {
+	if (!rec.running || !rec.screenshots) return { rec, due: false };
+	const slot = slotOf(now);
+	if (rec.shots?.[slot]) return { rec, due: false };
+	let at = rec.shotAt;
+	if (at === undefined || slotOf(at) !== slot) {
+		// Drawn from what is left of the slot, so a tracker started mid-slot still takes one.
+		const left = Math.max(0, slot + SEGMENT_MS - BEAT_MS - now);
+		at = now + Math.floor(random() * left);
+		rec = { ...rec, shotAt: at };
+	}
+	return { rec, due: now >= at };
+}
+
+/** The screenshot of the slot at `now` was taken. */
+export function withShot(rec: TrackerRecord, now: number, shot: Shot): TrackerRecord {
+	return { ...rec, shots: { ...(rec.shots ?? {}), [slotOf(now)]: shot } };
 }
 
 /** The slot the tracker is in now, and how much of it is tracked so far (for the display). */
@@ -148,11 +195,24 @@ export function parseTracker(text: string | null): TrackerRecord | undefined {
 			...(r.running && isNum(r.since) ? { since: r.since } : {}),
 			...(isNum(r.offset) && r.offset > 0 ? { offset: r.offset } : {}),
 			spans: r.spans as [number, number][],
-			activity
+			activity,
+			...(r.screenshots === true ? { screenshots: true } : {}),
+			...(isNum(r.shotAt) ? { shotAt: r.shotAt } : {}),
+			...(shotsOf(r.shots) ? { shots: shotsOf(r.shots)! } : {})
 		};
 	} catch {
 		return undefined;
 	}
+}
+
+function shotsOf(x: unknown): Record<string, Shot> | undefined {
+	if (!x || typeof x !== 'object') return undefined;
+	const out: Record<string, Shot> = {};
+	for (const [k, v] of Object.entries(x as Record<string, unknown>)) {
+		const shot = v as Partial<Shot> | null;
+		if (isNum(Number(k)) && typeof shot?.hash === 'string' && typeof shot.data === 'string') out[k] = { hash: shot.hash, data: shot.data };
+	}
+	return Object.keys(out).length ? out : undefined;
 }
 
 export function readTracker(storage: TrackerStorage, contract: string): TrackerRecord | undefined {
@@ -179,18 +239,30 @@ export function storedTrackers(storage: TrackerStorage): TrackerRecord[] {
  */
 export type SlotWriter = (contract: string, slots: DueSlot[]) => Promise<{ refused: string[] }>;
 
+/** Takes the screenshots (sync/screen-capture.ts in the app). */
+export interface Camera {
+	/** A thumbnail of the shared screen now, or why there is none (the person stopped sharing it). */
+	capture(contract: string): Promise<{ hash: string; bytes: Uint8Array } | { unavailable: string }>;
+	/** Where in the slot the shot falls: [0, 1). */
+	random?: () => number;
+}
+
+export const SHARING_ENDED = 'Screen sharing has ended, so no screenshots are being taken. Use “Allow screenshots” to share your screen again, or turn screenshots off.';
+
 /** Every tracker of this device: start, stop, memo, input, and a heartbeat that writes the slots that ended. */
 export class Trackers {
 	private readonly records = new Map<string, TrackerRecord>();
 	private readonly listeners = new Set<() => void>();
 	private readonly writing = new Set<string>();
+	private readonly shooting = new Set<string>();
 	/** The latest refusal per contract, for the tracker to show. */
 	readonly problems = new Map<string, string>();
 
 	constructor(
 		private readonly storage: TrackerStorage,
 		private readonly now: () => number,
-		private readonly write: SlotWriter
+		private readonly write: SlotWriter,
+		private readonly camera?: Camera
 	) {
 		for (const r of storedTrackers(storage)) this.records.set(r.contract, r);
 	}
@@ -227,6 +299,14 @@ export class Trackers {
 		if (r && (r.offset ?? 0) !== offset) this.put(withOffset(r, offset));
 	}
 
+	/** Screenshots on or off for this contract (on: the page has asked for screen capture first). */
+	setScreenshots(contract: string, on: boolean): void {
+		const r = this.records.get(contract) ?? { contract, memo: '', running: false, spans: [], activity: {} };
+		const { screenshots: _on, shotAt: _at, ...rest } = r;
+		if (!on) this.problems.delete(contract);
+		this.put(on ? { ...rest, screenshots: true } : rest);
+	}
+
 	setMemo(contract: string, memo: string): void {
 		const r = this.records.get(contract) ?? { contract, memo: '', running: false, spans: [], activity: {} };
 		this.put({ ...r, memo: memo.trim() });
@@ -249,7 +329,12 @@ export class Trackers {
 	async tick(): Promise<void> {
 		for (const r of [...this.records.values()]) {
 			const now = this.clockOf(r);
-			const rec = beat(r, now);
+			let rec = beat(r, now);
+			if (this.camera) {
+				const plan = planShot(rec, now, this.camera.random ?? Math.random);
+				rec = plan.rec;
+				if (plan.due && !this.shooting.has(rec.contract)) void this.shoot(rec.contract, now);
+			}
 			this.records.set(rec.contract, rec);
 			const due = dueSlots(rec, now);
 			if (!due.length || this.writing.has(rec.contract)) {
@@ -269,6 +354,30 @@ export class Trackers {
 			} finally {
 				this.writing.delete(rec.contract);
 			}
+		}
+	}
+
+	/** Take the slot's screenshot; the record keeps it until the slot is written. */
+	private async shoot(contract: string, now: number): Promise<void> {
+		this.shooting.add(contract);
+		try {
+			const shot = await this.camera!.capture(contract);
+			const r = this.records.get(contract);
+			if (!r?.running || !r.screenshots) return;
+			if ('unavailable' in shot) {
+				this.problems.set(contract, shot.unavailable);
+				this.emit();
+			} else {
+				if (this.problems.get(contract) === SHARING_ENDED) this.problems.delete(contract);
+				this.put(withShot(r, now, { hash: shot.hash, data: toBase64url(shot.bytes) }));
+			}
+		} catch (e) {
+			// A frame that could not be read: this slot goes without a screenshot (marked taken, so it is not retried every beat).
+			this.problems.set(contract, `No screenshot could be taken for these ten minutes (${e instanceof Error ? e.message : String(e)}).`);
+			const r = this.records.get(contract);
+			if (r) this.put(withShot(r, now, { hash: '', data: '' }));
+		} finally {
+			this.shooting.delete(contract);
 		}
 	}
 
@@ -310,10 +419,25 @@ let shared: Trackers | undefined;
  */
 export function sharedTrackers(): Trackers {
 	if (shared) return shared;
-	const engine = new Trackers(localStorage, () => Date.now(), async (contract, slots) => {
-		const [{ openSession }, { logTrackedSlots }] = await Promise.all([import('./session.svelte'), import('./hourly-actions')]);
-		return logTrackedSlots(await openSession(contract), slots);
-	});
+	const camera: Camera = {
+		async capture(contract) {
+			const { grabThumbnail } = await import('./screen-capture');
+			return grabThumbnail(contract);
+		}
+	};
+	const engine = new Trackers(
+		localStorage,
+		() => Date.now(),
+		async (contract, slots) => {
+			const [{ openSession }, { logTrackedSlots }, { keepWrittenShots }] = await Promise.all([import('./session.svelte'), import('./hourly-actions'), import('./screenshots')]);
+			const session = await openSession(contract);
+			const out = await logTrackedSlots(session, slots);
+			// The thumbnails go into the contract only beside the segments that now sign their hashes.
+			keepWrittenShots(session, slots);
+			return out;
+		},
+		camera
+	);
 	shared = engine;
 	const onInput = () => engine.input();
 	for (const type of ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart'] as const) window.addEventListener(type, onInput, { passive: true, capture: true });

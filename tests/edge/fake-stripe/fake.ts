@@ -439,6 +439,8 @@ export class FakeStripe {
 			charges_enabled: false,
 			payouts_enabled: false,
 			details_submitted: false,
+			// Stripe's default for a new account is an automatic daily schedule.
+			settings: { payouts: { schedule: { interval: payoutInterval(p) } } },
 			email: null,
 			external_accounts: { object: 'list', data: [], has_more: false, url: '/v1/accounts/external_accounts' }
 		});
@@ -519,6 +521,13 @@ export class FakeStripe {
 		this.emit('charge.dispute.closed', d);
 		return d;
 	}
+}
+
+/** The payout schedule asked for at account creation; Stripe's default is automatic and daily. */
+function payoutInterval(p: FormObject): string {
+	const settings = p.settings as FormObject | undefined;
+	const schedule = (settings?.payouts as FormObject | undefined)?.schedule as FormObject | undefined;
+	return str(schedule?.interval) ?? 'daily';
 }
 
 function str(v: FormValue | undefined): string | undefined {

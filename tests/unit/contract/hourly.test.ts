@@ -593,8 +593,8 @@ describe('the TEST MODE mock provider', () => {
 		expect(bal(w, 'escrow:week:2026-11-16')).toBe(36_667);
 		const books = mock.statement(w.contract);
 		expect(books.weeks).toEqual({
-			[W1]: { funded: 50_000, carriedIn: 0, released: 13_333, carriedOut: 36_667, refunded: 0 },
-			[W3]: { funded: 0, carriedIn: 36_667, released: 0, carriedOut: 0, refunded: 0 }
+			[W1]: { funded: 50_000, carriedIn: 0, released: 13_333, carriedOut: 36_667, refunded: 0, settled: 0 },
+			[W3]: { funded: 0, carriedIn: 36_667, released: 0, carriedOut: 0, refunded: 0, settled: 0 }
 		});
 		for (const [week, b] of Object.entries(books.weeks)) expect(w.state.hourly!.weeks.get(week)).toMatchObject(b);
 		// The released week waits out the security period on the provider's clock, then can be withdrawn.

@@ -11,7 +11,7 @@ import { authenticate } from '../../../src/lib/identity/authenticate';
 import { verifyMany } from '../../../src/lib/identity/ed25519';
 import { attachCheckpointStore, decodeCheckpoint, encodeCheckpoint, type StoredCheckpoint } from '../../../src/lib/sync/checkpoint';
 import { ContractDoc } from '../../../src/lib/sync/contract-doc';
-import { CLIENT, FREELANCER, STRANGER, World } from '../../support/world';
+import { CLIENT, FREELANCER, STRANGER, World, terms } from '../../support/world';
 
 function canonical(d: DerivedContract): string {
 	return JSON.stringify(d, (_k, v: unknown) => (v instanceof Map ? { map: [...v] } : v instanceof Set ? { set: [...v] } : v));
@@ -123,7 +123,9 @@ describe('checkpoint', () => {
 		const variants: [string, unknown, (id: string) => unknown][] = [
 			['a changed amount', { ...stored, body: bytes(text.replace('"amount":40000', '"amount":99999')) }, lookup(doc)],
 			['a flipped bit', { ...stored, body: flipped }, lookup(doc)],
-			['a digest of something else', { ...stored, digest: 'A'.repeat(43) }, lookup(doc)],
+			['a hash of other envelopes', { ...stored, envelopes: 'A'.repeat(43) }, lookup(doc)],
+			['no hash of the envelopes', { ...stored, envelopes: undefined }, lookup(doc)],
+			['a checksum of something else', { ...stored, checksum: 'A'.repeat(22) }, lookup(doc)],
 			['another build', stored, lookup(doc)],
 			['another format', { ...stored, format: 0 }, lookup(doc)],
 			['truncated', { ...stored, body: stored.body.slice(0, -10) }, lookup(doc)],
@@ -136,6 +138,16 @@ describe('checkpoint', () => {
 			expect(await decodeCheckpoint(s, w.contract, rules, get), what).toBeNull();
 		}
 		expect(await decodeCheckpoint(stored, 'another-contract-00000001', 'b', lookup(doc))).toBeNull();
+		// Another contract's checkpoint, found in this contract's database, with this contract's document.
+		const w2 = new World();
+		await w2.active(terms({ title: 'Another contract' }));
+		await w2.emit(CLIENT, 'message.posted', { text: 'Hello' });
+		const doc2 = new Y.Doc();
+		for (const [id, env] of w2.written) doc2.getMap<string>('events').set(id, env);
+		expect(w2.contract).not.toBe(w.contract);
+		const foreign = await encodeCheckpoint((await full(w2.contract, doc2)).checkpoint(), 'b');
+		expect(await decodeCheckpoint(foreign, w.contract, 'b', lookup(doc))).toBeNull();
+		expect(await decodeCheckpoint({ ...foreign, contract: w.contract }, w.contract, 'b', lookup(doc))).toBeNull();
 
 		// The document's value under a checkpointed id is not the envelope that was verified: another
 		// signature for the same body, or junk. The checkpoint cannot vouch for it.

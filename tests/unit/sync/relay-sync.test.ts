@@ -19,7 +19,8 @@ import { ContractDoc } from '../../../src/lib/sync/contract-doc';
 import { parseJoinLink, randomId, shareLink } from '../../../src/lib/sync/links';
 import { contractRelays } from '../../../src/lib/sync/settings';
 import { Party } from '../../../src/lib/sync/party';
-import { RelayClient, type SocketFactory } from '../../../src/lib/sync/relay-client';
+import { deriveRelayKeys, encryptBundle, itemTag, RelayClient, type SocketFactory } from '../../../src/lib/sync/relay-client';
+import { hashBody } from '../../../src/lib/contract/envelope';
 import { MemoryUploadQueue } from '../../../src/lib/sync/relay-queue';
 import { MemoryCursorStore, missingEarlier, RELAY_ORIGIN, RelayPool, RelaySync, type RelaySyncState } from '../../../src/lib/sync/relay-sync';
 import { DEFAULT_LIMITS, type RelayLimits } from '../../../src/relay/protocol';
@@ -464,6 +465,110 @@ describe('what arrives from the relay', () => {
 		await grace.has('the contract from the second relay', () => grace.applied().length === 2);
 		await until('the first relay to be seen down', () => grace.sync!.state.relays[0]!.reachable === false);
 		expect(grace.sync!.state.relays[1]).toMatchObject({ url: r2.url, reachable: true, cursor: 2 });
+	});
+});
+
+describe('bundles: a contract’s past in a few items', () => {
+	/** Ada's envelope for `id`, as a link holder who got it from a peer would have it. */
+	const envelopeOf = (d: Device, id: string) => ({ id, envelope: d.cdoc.events.get(id)! });
+
+	it('a backlog goes up sealed in bundles and comes down in a few writes; live events go one item each', async () => {
+		const r = await relay();
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
+		ada.load(proposal.contract);
+		await ada.party.publish([proposal]);
+		for (let i = 0; i < 119; i++) await ada.party.act('message.posted', { text: `before relays ${i}` });
+		await ada.open(secret, [r.url]);
+		await ada.saved();
+		// 120 events in a couple of items, not 120.
+		expect(ada.sync!.state.relays[0]!.head).toBeLessThanOrEqual(3);
+		const head = ada.sync!.state.relays[0]!.head;
+		await ada.party.act('message.posted', { text: 'live' });
+		await ada.saved();
+		await until('the live event acknowledged', () => ada.sync!.state.relays[0]!.head === head + 1);
+
+		const grace = device(FREELANCER);
+		grace.load(proposal.contract);
+		const writes: number[] = [];
+		grace.cdoc.doc.on('afterTransaction', (tx: Y.Transaction) => {
+			if (tx.origin === RELAY_ORIGIN) writes.push([...tx.changed.values()].reduce((n, keys) => n + keys.size, 0));
+		});
+		await grace.open(secret, [r.url]);
+		await grace.has('all 121 events', () => grace.applied().length === 121);
+		expect(grace.applied()).toEqual(ada.applied());
+		expect(writes.reduce((a, b) => a + b, 0)).toBe(121);
+		expect(writes.length).toBeLessThanOrEqual(5);
+		expect(grace.cdoc.log.refolds).toBe(0);
+	});
+
+	it('attack: a forged event inside a bundle is refused by the fold; the other events in it apply', async () => {
+		const r = await relay();
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
+		ada.load(proposal.contract);
+		await ada.party.publish([proposal]);
+		await ada.party.act('message.posted', { text: 'first' });
+		await ada.party.act('message.posted', { text: 'second' });
+		const [p, m1, m2] = ada.applied().map((id) => envelopeOf(ada, id));
+		// Mallory holds the link and Ada's events (from a peer); she bundles them with one she forged in
+		// Ada's name: another text under Ada's signature of the real one.
+		const real = JSON.parse(m2!.envelope) as { id: string; body: string; sig: string };
+		const body = real.body.replace('second', 'Pay Mallory instead');
+		const forged = { id: hashBody(body), envelope: JSON.stringify({ ...real, id: hashBody(body), body }) };
+		const mallory = new RelayClient({ url: r.url, socket: socketFrom(), reconnect: false });
+		const room = await mallory.room(secret);
+		await room.pushItems([await encryptBundle(room.keys, [p!, m1!, forged, m2!])]);
+		mallory.close();
+
+		const grace = device(FREELANCER);
+		grace.load(proposal.contract);
+		await grace.open(secret, [r.url]);
+		await grace.has('Ada’s three events', () => grace.applied().length === 3);
+		await grace.cdoc.settled();
+		expect(grace.applied()).toEqual(ada.applied());
+		expect(grace.applied()).not.toContain(forged.id);
+		expect(grace.cdoc.log.authenticEnvelopes().map(([id]) => id)).not.toContain(forged.id);
+	});
+
+	it('attack: a bundle claiming the tags of Ada’s next events cannot keep them from the other party', async () => {
+		const r = await relay();
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const contract = await propose(ada, secret, [r.url]);
+		await ada.saved();
+		const keys = deriveRelayKeys(secret);
+		const junk = junkEnvelope('Pay Mallory instead');
+		/** Mallory saw Ada's new events over WebRTC and uploads first bundles claiming their tags, with junk inside. */
+		const lie = async (ids: string[]) => {
+			const mallory = new RelayClient({ url: r.url, socket: socketFrom(), reconnect: false });
+			const room = await mallory.room(secret);
+			for (let i = 0; i < ids.length; i += 100)
+				await room.pushItems([await encryptBundle(keys, [junk], ids.slice(i, i + 100).map((id) => itemTag(keys, id)))]);
+			mallory.close();
+		};
+		// Ada writes while her relay connection is paused: one event (it goes up as a single item) …
+		ada.sync!.pause();
+		await ada.party.act('message.posted', { text: 'one by one' });
+		await ada.sync!.settled();
+		await lie(ada.applied().slice(1));
+		ada.sync!.resume();
+		await ada.saved();
+		// … then a backlog of 120 (it goes up in a bundle).
+		ada.sync!.pause();
+		for (let i = 0; i < 120; i++) await ada.party.act('message.posted', { text: `backlog ${i}` });
+		await ada.sync!.settled();
+		await lie(ada.applied().slice(2));
+		ada.sync!.resume();
+		await ada.saved();
+
+		const grace = device(FREELANCER);
+		grace.load(contract);
+		await grace.open(secret, [r.url]);
+		await grace.has('all of Ada’s events', () => grace.applied().length === 122);
+		expect(grace.applied()).toEqual(ada.applied());
 	});
 });
 
