@@ -5,11 +5,19 @@
  * signature by that key, and the onboarding signature also covers the return and refresh URLs, so a
  * captured proof cannot send the freelancer's onboarding anywhere else. Onboarding is rate-limited
  * per key and overall (counters in the store), so nobody can create accounts without bound.
+ *
+ * A second device of the person signs with its own key and sends its certificate: the account is
+ * still the IDENTITY key's (one connected account whichever device asks), the certificate must be
+ * signed by that identity, be for the signing key and not have expired on this function's clock, and
+ * such a request carries a nonce it can use once. What this function cannot know is a revocation: it
+ * is recorded per contract, and nothing here lists an identity's contracts, so a revoked device whose
+ * certificate has no expiry can still open the onboarding and read the status.
  */
 import type Stripe from 'stripe';
 import { utf8 } from '../lib/contract/encoding';
 import { EscrowError } from '../lib/escrow/adapter';
 import { onboardingMessage, onboardingStatusMessage, type OnboardingBody, type OnboardingStatus, type OnboardingStatusBody } from '../lib/escrow/protocol';
+import { CertificateError, readCertificate, type CertificateInfo } from '../lib/identity/certificate';
 import { verify } from '../lib/identity/ed25519';
 import { META } from './books';
 import { RateLimited } from './failures';
@@ -53,9 +61,53 @@ export async function accountOf(d: { stripe: Stripe; accounts: AccountStore }, p
 	return id ? d.stripe.accounts.retrieve(id) : undefined;
 }
 
-async function proven(publicKey: string, at: number, now: number, message: string, signature: string, what: string): Promise<void> {
-	if (Math.abs(now - at) > PROOF_WINDOW_MS) throw new EscrowError('not-authorised', `The ${what} proof is too old; sign a fresh one.`);
-	if (!(await verify(publicKey, utf8.encode(message), signature))) throw new EscrowError('not-authorised', `The ${what} proof is not signed by this key.`);
+/** What every onboarding and status proof carries: the identity it acts for, and how it is signed. */
+type Proof = Pick<OnboardingStatusBody, 'publicKey' | 'at' | 'signature' | 'nonce' | 'certificate'>;
+
+/**
+ * Is `message` signed for `p.publicKey` by that key, or by a device key it certified (the certificate
+ * unexpired on the function's clock)? A nonce, when there is one, is taken once.
+ */
+async function proven(d: AccountDeps, p: Proof, now: number, message: string, what: string): Promise<void> {
+	if (Math.abs(now - p.at) > PROOF_WINDOW_MS) throw new EscrowError('not-authorised', `The ${what} proof is too old; sign a fresh one.`);
+	let signer = p.publicKey;
+	if (p.certificate !== undefined) {
+		// Certificates are public (copied into every contract the device acts in): only the nonce stops a replay.
+		if (p.nonce === undefined) throw new EscrowError('not-authorised', `A device's ${what} proof needs a one-time nonce; update the app.`);
+		const c = certificateOf(p.certificate, what);
+		if (c.identity !== p.publicKey) throw new EscrowError('not-authorised', `The ${what} proof's certificate is from another identity key than the one it asks for.`);
+		if (c.expires !== undefined && now > c.expires)
+			throw new EscrowError('not-authorised', `The certificate of the device “${c.name}” has expired: certify the device again to set up or check payouts from it.`);
+		if (await d.accounts.lookup(revokedKey(c.identity, c.device)))
+			throw new EscrowError('not-authorised', `The device “${c.name}” was revoked: set up or check payouts from another of your devices.`);
+		signer = c.device;
+	}
+	if (!(await verify(signer, utf8.encode(message), p.signature)))
+		throw new EscrowError('not-authorised', p.certificate === undefined ? `The ${what} proof is not signed by this key.` : `The ${what} proof is not signed by the device key its certificate names.`);
+	// Kept twice the proof window: a request's time is accepted up to PROOF_WINDOW_MS either side of now.
+	if (p.nonce !== undefined && !(await d.accounts.take(`once:${signer}:${p.nonce}`, 1, 2 * PROOF_WINDOW_MS, now)))
+		throw new EscrowError('not-authorised', `This ${what} request was used already; sign a new one.`);
+}
+
+/**
+ * A device revocation some contract's record holds, noted per identity: payouts are set up outside
+ * any contract, so without this a stolen device revoked everywhere could still open the onboarding
+ * link where Stripe's payout details are changed. Kept in the account index under a key no party key
+ * can take (it has a colon).
+ */
+const revokedKey = (identity: string, device: string) => `revoked:${identity}:${device}`;
+
+export async function noteRevokedDevice(d: { accounts: AccountStore }, identity: string, device: string): Promise<void> {
+	await d.accounts.remember(revokedKey(identity, device), 'revoked');
+}
+
+function certificateOf(envelope: string, what: string): CertificateInfo {
+	try {
+		return readCertificate(envelope);
+	} catch (e) {
+		if (e instanceof CertificateError) throw new EscrowError('not-authorised', `The ${what} proof's certificate is refused: ${e.message}`);
+		throw e;
+	}
 }
 
 async function take(d: AccountDeps, bucket: string, l: Limit, now: number): Promise<void> {
@@ -65,7 +117,7 @@ async function take(d: AccountDeps, bucket: string, l: Limit, now: number): Prom
 export async function onboard(d: AccountDeps, body: OnboardingBody): Promise<{ account: string; url: string; expiresAt: number }> {
 	const now = d.now();
 	const limits = d.onboardingLimits ?? ONBOARDING_LIMITS;
-	await proven(body.publicKey, body.at, now, onboardingMessage(body.publicKey, body.at, body.returnUrl, body.refreshUrl), body.signature, 'onboarding');
+	await proven(d, body, now, onboardingMessage(body.publicKey, body.at, body.returnUrl, body.refreshUrl, body.nonce), 'onboarding');
 	await take(d, `onboard:${body.publicKey}`, limits.perKey, now);
 	await take(d, 'onboard:*', limits.overall, now);
 	let account = await accountOf(d, body.publicKey);
@@ -93,7 +145,7 @@ export async function onboard(d: AccountDeps, body: OnboardingBody): Promise<{ a
 
 export async function onboardingStatus(d: AccountDeps, body: OnboardingStatusBody): Promise<OnboardingStatus> {
 	const now = d.now();
-	await proven(body.publicKey, body.at, now, onboardingStatusMessage(body.publicKey, body.at), body.signature, 'status');
+	await proven(d, body, now, onboardingStatusMessage(body.publicKey, body.at, body.nonce), 'status');
 	await take(d, `status:${body.publicKey}`, (d.onboardingLimits ?? ONBOARDING_LIMITS).statusPerKey, now);
 	const account = await accountOf(d, body.publicKey);
 	if (!account) return { account: null, detailsSubmitted: false, payoutsEnabled: false, transfers: 'none' };
@@ -131,7 +183,7 @@ export class IsolateAccountStore extends MemoryAccountStore {
 
 	override async lookup(partyKey: string): Promise<string | undefined> {
 		const hit = await super.lookup(partyKey);
-		if (hit) return hit;
+		if (hit || partyKey.startsWith('revoked:')) return hit;
 		let found: Stripe.Account | undefined;
 		for await (const a of this.stripe.accounts.list({ limit: 100 })) {
 			if (a.metadata?.[META.partyKey] !== partyKey) continue;

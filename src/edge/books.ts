@@ -31,7 +31,9 @@ export const META = {
 	week: 'week',
 	/** Week releases: unused escrow carried on to `carriedTo` (no money moves in Stripe for it). */
 	carried: 'carried',
-	carriedTo: 'carried_to'
+	carriedTo: 'carried_to',
+	/** Dispute splits: the dispute an object pays out (on an hourly week, counted as the week's `settled`). */
+	splitDispute: 'split_dispute'
 } as const;
 
 export const transferGroup = (contract: string, milestone: string): string => `${contract}:${milestone}`;
@@ -155,6 +157,8 @@ export interface WeekEntry {
 	/** Transferred to the freelancer for the week, and refunded to the client, from Stripe. */
 	released: number;
 	refunded: number;
+	/** Paid out of the week by Resolution Center splits of its segments (to the freelancer, the client and the mediator), from Stripe. */
+	settled: number;
 	/** Escrow of the week's bank debits still processing (not held yet). */
 	processing: number;
 }
@@ -163,7 +167,7 @@ export interface HourlyBooks {
 	/** The contract's hourly pool as Stripe holds it (its charges are drawn on for any week). */
 	pool: MilestoneBooks;
 	weeks: Map<string, WeekEntry>;
-	/** funded + carried in − released − carried out − refunded. */
+	/** funded + carried in − released − carried out − refunded − settled. */
 	held(week: string): number;
 }
 
@@ -181,16 +185,27 @@ export async function hourlyBooks(stripe: Stripe, contract: string, carries: Car
 	const weeks = new Map<string, WeekEntry>();
 	const entry = (week: string): WeekEntry => {
 		let e = weeks.get(week);
-		if (!e) weeks.set(week, (e = { week, funded: 0, carriedIn: 0, carriedOut: 0, released: 0, refunded: 0, processing: 0 }));
+		if (!e) weeks.set(week, (e = { week, funded: 0, carriedIn: 0, carriedOut: 0, released: 0, refunded: 0, settled: 0, processing: 0 }));
 		return e;
 	};
 	for (const c of pool.charges) {
 		const week = c.intent.metadata[META.week];
 		if (!week) continue;
 		entry(week).funded += c.escrow;
-		for (const r of c.refunds) if (COUNTED_REFUNDS.has(r.status ?? '') && r.metadata?.[META.week]) entry(r.metadata[META.week]!).refunded += r.amount;
+		for (const r of c.refunds) {
+			const week = r.metadata?.[META.week];
+			if (!COUNTED_REFUNDS.has(r.status ?? '') || !week) continue;
+			// A split's refund is the client's share of a dispute, not unused escrow given back.
+			if (r.metadata?.[META.splitDispute]) entry(week).settled += r.amount;
+			else entry(week).refunded += r.amount;
+		}
 	}
-	for (const t of pool.transfers) if (t.metadata[META.week]) entry(t.metadata[META.week]!).released += t.amount - t.amount_reversed;
+	for (const t of pool.transfers) {
+		const week = t.metadata[META.week];
+		if (!week) continue;
+		if (t.metadata[META.splitDispute]) entry(week).settled += t.amount - t.amount_reversed;
+		else entry(week).released += t.amount - t.amount_reversed;
+	}
 	for await (const charge of stripe.charges.list({ transfer_group: group, limit: 100, expand: ['data.payment_intent'] })) {
 		const pi = charge.payment_intent;
 		if (charge.status !== 'pending' || !pi || typeof pi === 'string' || pi.metadata[META.contract] !== contract || !pi.metadata[META.week]) continue;
@@ -204,7 +219,7 @@ export async function hourlyBooks(stripe: Stripe, contract: string, carries: Car
 	}
 	const held = (week: string): number => {
 		const e = weeks.get(week);
-		return e ? e.funded + e.carriedIn - e.released - e.carriedOut - e.refunded : 0;
+		return e ? e.funded + e.carriedIn - e.released - e.carriedOut - e.refunded - e.settled : 0;
 	};
 	return { pool, weeks, held };
 }

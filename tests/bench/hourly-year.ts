@@ -5,7 +5,7 @@
  *    number of events (fixture.ts), runs interleaved, medians;
  *  - laying out one Work Diary week of it (ui/diary.ts `diaryWeek`, what the Work Diary renders), and
  *    the contract page's hourly panel (its weeks list: up to six diary weeks plus each week's offers).
- * The Svelte render in a browser is not measured here; see the README note.
+ * The Svelte render of that week in Chromium is measured by pages.ts (`hourlyYearPages`).
  */
 import * as Y from 'yjs';
 import { encodeBody, encodeEnvelope, signingBytes, withDerivedContract, type Draft } from '../../src/lib/contract/envelope';
@@ -55,6 +55,8 @@ const PROPOSAL: Draft = withDerivedContract({
 	}
 });
 export const HOURLY_CONTRACT = PROPOSAL.contract;
+/** The week the diary figures lay out (and pages.ts renders): one in the middle of the year. */
+export const MID_WEEK = weekOf(FIRST_MONDAY + 26 * 7 * DAY);
 
 /** The year's events in fold order: each week funded on Monday, worked Monday to Friday 13:00–21:00, its timesheet recorded the next Monday at 12:01, paid the Saturday after. */
 export async function hourlyYear(weeks = WEEKS): Promise<[string, string][]> {
@@ -116,7 +118,7 @@ export async function hourlyYear(weeks = WEEKS): Promise<[string, string][]> {
 	);
 }
 
-function updateOf(entries: [string, string][]): Uint8Array {
+export function updateOf(entries: [string, string][]): Uint8Array {
 	const doc = new Y.Doc();
 	doc.transact(() => {
 		const map = doc.getMap<string>('events');
@@ -165,7 +167,7 @@ export async function hourlyYearBench(runs = 5) {
 
 	// One diary week in the middle of the year, and the contract page's hourly panel, at the year's end.
 	const now = FIRST_MONDAY + WEEKS * 7 * DAY + 6 * DAY;
-	const week = weekOf(FIRST_MONDAY + 26 * 7 * DAY);
+	const week = MID_WEEK;
 	const session = { party: { derived: () => d, ask: () => null, act: async () => undefined as never, settle: async () => undefined as never, now: () => now } } as unknown as Parameters<typeof weekOffers>[0];
 	const diaryMs: number[] = [];
 	const panelMs: number[] = [];
@@ -197,7 +199,7 @@ export async function hourlyYearBench(runs = 5) {
 		coldOpenToFixedPriceRatio: round(open_ / fixedOpen),
 		diaryWeekMs: round(median(diaryMs), 3),
 		hourlyPanelMs: round(median(panelMs), 3),
-		browserRender: 'not measured (Node only)',
+		browserRender: 'see the pages figures (hourlyYearDiaryWeekMs)',
 		targets: { coldOpenToFixedPriceRatio: 2, diaryWeekMs: 16 }
 	};
 }

@@ -2,9 +2,10 @@
  * Page figures: initial JavaScript of the first page (gzip), and time to interactive — from
  * navigation start to the app's own performance mark — of the Contracts page with 50 contracts
  * stored and of a contract page with 10,000 events. And the open figures of open.ts measured inside
- * Chromium: cold open and reopen from a checkpoint against Yjs in that same Chromium.
+ * Chromium: cold open and reopen from a checkpoint against Yjs in that same Chromium. And a Work Diary
+ * week of a year of hourly work (hourly-year.ts) against a fixed-price contract page of as many events.
  */
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -15,7 +16,8 @@ import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
 import { TEST_MODE_KEY } from '../../src/lib/escrow/mock';
 import { sign } from '../../src/lib/identity/ed25519';
 import { CLIENT, FREELANCER } from '../support/world';
-import { BENCH_CONTRACT } from './fixture';
+import { BENCH_CONTRACT, bigContract } from './fixture';
+import { HOURLY_CONTRACT, MID_WEEK, hourlyYear, updateOf } from './hourly-year';
 import { LAUNCH, seed } from './sync';
 
 async function smallContract(i: number): Promise<{ contract: string; update: Uint8Array }> {
@@ -69,6 +71,50 @@ async function browserOpenScript(): Promise<string> {
 	return out.outputFiles[0]!.text;
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** A first open (no checkpoint yet) of `route` on a fresh device holding only `update`: ms from navigation start to `milestone`. */
+async function firstOpen(browser: Browser, origin: string, contract: string, update: Uint8Array, route: string, milestone: string, check?: (page: Page) => Promise<void>): Promise<number> {
+	const ctx = await browser.newContext();
+	try {
+		await ctx.addInitScript('globalThis.__name = (f) => f;');
+		const page = await ctx.newPage();
+		await page.goto(origin + '/');
+		await seed(page, CLIENT, 'Ada', update, 'ws://localhost:4394', contract);
+		await page.goto('about:blank');
+		await page.goto(`${origin}/#${route}`);
+		const ms = await mark(page, milestone);
+		await check?.(page);
+		return ms;
+	} finally {
+		await ctx.close();
+	}
+}
+
+/**
+ * Issue 11: a Work Diary week (#/c/<contract>/diary/<week>) of a year of hourly work, first open, as a
+ * ratio to a fixed-price contract page of the same number of events; interleaved runs, medians.
+ */
+export async function hourlyYearPages(browser: Browser, origin: string, runs = 3): Promise<Record<string, number>> {
+	const hourly = await hourlyYear();
+	const events = hourly.length;
+	const fixed = await bigContract(events);
+	const [hourlyUpdate, fixedUpdate] = [updateOf(hourly), updateOf(fixed)];
+	// The week's 240 tracked cells must be on the page, or the figure measures something else.
+	const cells = async (page: Page) => {
+		const n = await page.getByTestId('segment').count();
+		if (n !== 240) throw new Error(`the diary week shows ${n} cells, not 240`);
+	};
+	const diaryMs: number[] = [];
+	const fixedMs: number[] = [];
+	for (let i = 0; i < runs; i++) {
+		diaryMs.push(await firstOpen(browser, origin, HOURLY_CONTRACT, hourlyUpdate, `/c/${HOURLY_CONTRACT}/diary/${MID_WEEK}`, 'milestone:diary-ready', cells));
+		fixedMs.push(await firstOpen(browser, origin, BENCH_CONTRACT, fixedUpdate, `/c/${BENCH_CONTRACT}`, 'milestone:contract-ready'));
+	}
+	const [diary, fixedPrice] = [median(diaryMs), median(fixedMs)];
+	return { hourlyYearEvents: events, hourlyYearDiaryWeekMs: diary, fixedPriceSameEventsContractMs: fixedPrice, hourlyYearDiaryToFixedPriceRatio: Math.round((diary / fixedPrice) * 100) / 100 };
+}
+
 export async function pageBench(bigUpdate: Uint8Array, events: number): Promise<Record<string, number | string>> {
 	const port = 4393;
 	// Ports of its own (relay too), so it runs beside the sync benchmark's server.
@@ -113,11 +159,14 @@ export async function pageBench(bigUpdate: Uint8Array, events: number): Promise<
 			([contract, update, events]) => (globalThis as unknown as { benchOpen: (c: string, u: string, e: number) => Promise<Record<string, number | string>> }).benchOpen(contract, update, events),
 			[BENCH_CONTRACT, Buffer.from(bigUpdate).toString('base64'), events] as const
 		)) as Record<string, number | string>;
+		// 5. A Work Diary week of a year of hourly work, against a fixed-price contract of as many events.
+		const hourlyYearFigures = await hourlyYearPages(browser, origin);
 		return {
 			initialJsGzipKB: Math.round(gzipBytes / 102.4) / 10,
 			contractsPage50ContractsMs: contractsMs,
 			contractPage10kEventsMs: contractMs,
-			...Object.fromEntries(Object.entries(inBrowser).map(([k, v]) => [`inBrowser${k[0]!.toUpperCase()}${k.slice(1)}`, v]))
+			...Object.fromEntries(Object.entries(inBrowser).map(([k, v]) => [`inBrowser${k[0]!.toUpperCase()}${k.slice(1)}`, v])),
+			...hourlyYearFigures
 		};
 	} finally {
 		await browser.close();

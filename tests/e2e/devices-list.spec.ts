@@ -1,5 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
-import { person, setUp } from './people';
+import { closeBrowsers, person, setUp } from './people';
+
+test.afterEach(closeBrowsers);
 
 // Settings → Your devices lists a device certified here before it has acted in any contract (its
 // certificate is kept in this device's store), also after a reload; and the recovery file of a device

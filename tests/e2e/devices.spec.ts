@@ -1,7 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
 import { axeViolations } from './axe';
 import { activeContract } from './contract-steps';
-import { person, setUp } from './people';
+import { closeBrowsers, person, setUp } from './people';
+
+test.afterEach(closeBrowsers);
 
 // One person, two devices: Ada's laptop holds a contract with Grace; her phone pairs with the laptop
 // by code through the relay (both screens show the same numbers), receives the contract, and a

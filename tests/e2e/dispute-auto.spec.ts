@@ -1,6 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import { activeContract, fundMilestone } from './contract-steps';
-import { person } from './people';
+import { closeBrowsers, person } from './people';
+
+test.afterEach(closeBrowsers);
 
 // Issue 12, silence: the client opens a dispute offering $100.00 of $600.00 and the freelancer never
 // answers. Once the TEST MODE clock passes the answer deadline, nobody presses anything: the app pays

@@ -1,7 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
 import { audit } from './axe';
 import { activeContract, card, fundMilestone, requestPayment } from './contract-steps';
-import { person, setUp } from './people';
+import { closeBrowsers, person, setUp } from './people';
+
+test.afterEach(closeBrowsers);
 
 // Client and freelancer in two browsers, TEST MODE escrow: the client funds, the freelancer requests
 // payment, the client opens a dispute in the Resolution Center, offers are exchanged and the client

@@ -1,7 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { activeContract } from './contract-steps';
-import { person } from './people';
+import { closeBrowsers, person } from './people';
+
+test.afterEach(closeBrowsers);
 
 // The evidence file: exported from the contract page, opened in a fresh browser with the network
 // off, it verifies every event; the same file with one byte of a message changed names that event

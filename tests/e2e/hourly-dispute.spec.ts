@@ -1,55 +1,14 @@
-import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { audit } from './axe';
-import { confirmCounterparty } from './binding';
+import { advanceTestClock, closeBrowsers, hourlyContract, nav, openDiary, person, utc, W1 } from './hourly-steps';
 
 // An hourly week's declined segment dispute in the Resolution Center, in two browsers. Grace logs an
 // hour; Ada disputes its last twenty minutes and Grace declines. Ada opens a dispute on that time in
 // the Resolution Center (the amount is what it bills: $20.00), Grace counters, Ada accepts the
 // midpoint. The rest of the week is released as usual; both browsers agree on every balance.
-let browsers: Browser[] = [];
-test.afterEach(async () => {
-	await Promise.all(browsers.map((b) => b.close()));
-	browsers = [];
-});
+test.afterEach(closeBrowsers);
 
-const utc = (s: string) => new Date(`${s}Z`);
-const W1 = '2027-01-04';
 const W2 = '2027-01-11';
-
-async function person(name: string, baseURL: string): Promise<{ page: Page; context: BrowserContext }> {
-	const browser = await chromium.launch(test.info().project.use.launchOptions ?? {});
-	browsers.push(browser);
-	const context = await browser.newContext({ baseURL, timezoneId: 'UTC' });
-	await context.clock.install({ time: utc(`${W1}T08:00:00`) });
-	const page = await context.newPage();
-	page.on('pageerror', (e) => console.error(`[${name}]`, e.message));
-	return { page, context };
-}
-
-async function setUp(page: Page, name: string) {
-	await page.getByLabel('Your name, as the other party will see it').fill(name);
-	await page.getByRole('button', { name: 'Create my key' }).click();
-	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
-}
-
-const nav = (page: Page, link: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: new RegExp(`^${link}`) }).click();
-
-async function openContract(page: Page) {
-	await nav(page, 'Contracts');
-	await page.getByTestId('contract-row').getByRole('link').click();
-	await expect(page.getByTestId('hourly')).toBeVisible({ timeout: 15_000 });
-}
-
-async function openDiary(page: Page, week: string) {
-	await openContract(page);
-	await page.getByTestId(`hourly-week-${week}`).getByRole('link', { name: /^Week of/ }).click();
-	await expect(page.getByTestId('diary-week')).toBeVisible();
-}
-
-async function advanceTestClock(page: Page, days: number) {
-	await page.getByLabel('Days to advance').fill(String(days));
-	await page.getByRole('button', { name: 'Advance test clock' }).click();
-}
 
 /** The Resolution Center panel on the declined time of week 1, wherever it is shown. */
 const panel = (page: Page) => page.getByRole('region', { name: `Resolution Center: the declined time of the week of ${W1}` });
@@ -61,21 +20,7 @@ test('hourly: declined segments go to the Resolution Center, settle at the midpo
 	const setTime = (s: string) => Promise.all([adaContext.clock.setSystemTime(utc(s)), graceContext.clock.setSystemTime(utc(s))]);
 
 	// An hourly contract: $60 an hour, at most 10 hours a week; Ada funds week 1.
-	await ada.goto('/');
-	await setUp(ada, 'Ada');
-	await nav(ada, 'New contract');
-	await ada.getByLabel('Hourly (paid per week from the Work Diary)').check();
-	await ada.locator('#title').fill('Support retainer');
-	await ada.getByLabel('Hourly rate (USD)').fill('60');
-	await ada.getByLabel('Weekly limit (hours)').fill('10');
-	await ada.getByRole('button', { name: 'Propose contract' }).click();
-	const link = await ada.getByTestId('share-link').inputValue();
-	await grace.goto(link);
-	await setUp(grace, 'Grace');
-	await expect(grace.getByTestId('terms-weekly-limit')).toContainText('10 hours a week', { timeout: 15_000 });
-	await grace.getByRole('button', { name: 'Accept contract' }).click();
-	await confirmCounterparty(ada, 'Grace');
-	await expect(grace.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
+	await hourlyContract(ada, grace);
 	await ada.getByRole('button', { name: 'Fund the week of 4 Jan 2027 ($600.00)' }).click();
 	await ada.getByRole('button', { name: 'Fund $600.00' }).click();
 	await expect(ada.getByRole('button', { name: /Fund the week of 4 Jan/ })).toHaveCount(0);
@@ -108,6 +53,9 @@ test('hourly: declined segments go to the Resolution Center, settle at the midpo
 	await grace.getByRole('button', { name: 'Decline dispute' }).click();
 	await expect(grace.getByTestId('dispute-status')).toContainText('Declined: this time waits. Either party may open a dispute on it in the Resolution Center', { timeout: 15_000 });
 
+	// The declined time has no clock of its own: Ada's Inbox says it waits until one of them opens a dispute.
+	await nav(ada, 'Inbox');
+	await expect(ada.getByTestId('todo')).toContainText(`The declined time of the Work Diary week of ${W1} stays in escrow until one of you opens a dispute on it (Resolution Center)`, { timeout: 15_000 });
 	// Ada's Resolution Center lists the declined time; she opens a dispute there (the amount is fixed: what it bills).
 	await nav(ada, 'Resolution Center');
 	const declined = ada.getByTestId('declined-time');

@@ -1,6 +1,6 @@
-import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { audit as axeAudit } from './axe';
-import { confirmCounterparty } from './binding';
+import { advanceTestClock, closeBrowsers, hourlyContract, nav, openContract, openDiary, person, setUp, utc, W1 } from './hourly-steps';
 
 // An hourly contract in two browsers. The freelancer logs time in two weeks, the client disputes two
 // segments of week 1 and the freelancer accepts; week 1 is paid net of them, week 2 in full, each
@@ -8,51 +8,9 @@ import { confirmCounterparty } from './binding';
 // then flows naturally, and jumps where the freelancer needs a later day to log time); the money
 // clocks — the edit lock, the review window — are run out with the contract's TEST MODE clock.
 // Grace works from Berlin, Ada from New York: the diary shows each of them their own local times.
-let browsers: Browser[] = [];
-test.afterEach(async () => {
-	await Promise.all(browsers.map((b) => b.close()));
-	browsers = [];
-});
+test.afterEach(closeBrowsers);
 
-const utc = (s: string) => new Date(`${s}Z`);
-const W1 = '2027-01-04';
 const W2 = '2027-01-11';
-
-async function person(name: string, baseURL: string, timezoneId: string): Promise<{ page: Page; context: BrowserContext }> {
-	const browser = await chromium.launch(test.info().project.use.launchOptions ?? {});
-	browsers.push(browser);
-	const context = await browser.newContext({ baseURL, timezoneId });
-	await context.clock.install({ time: utc(`${W1}T08:00:00`) });
-	const page = await context.newPage();
-	page.on('pageerror', (e) => console.error(`[${name}]`, e.message));
-	return { page, context };
-}
-
-async function setUp(page: Page, name: string) {
-	await page.getByLabel('Your name, as the other party will see it').fill(name);
-	await page.getByRole('button', { name: 'Create my key' }).click();
-	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
-}
-
-const nav = (page: Page, link: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
-
-/** Back to the contract page through the app's own links (a changed hash from outside reloads the app). */
-async function openContract(page: Page) {
-	await nav(page, 'Contracts');
-	await page.getByTestId('contract-row').getByRole('link').click();
-	await expect(page.getByTestId('hourly')).toBeVisible({ timeout: 15_000 });
-}
-
-async function openDiary(page: Page, week: string) {
-	await openContract(page);
-	await page.getByTestId(`hourly-week-${week}`).getByRole('link', { name: /^Week of/ }).click();
-	await expect(page.getByTestId('diary-week')).toBeVisible();
-}
-
-async function advanceTestClock(page: Page, days: number) {
-	await page.getByLabel('Days to advance').fill(String(days));
-	await page.getByRole('button', { name: 'Advance test clock' }).click();
-}
 
 async function addManualTime(page: Page, day: string, from: string, to: string, memo: string) {
 	await page.getByLabel('Day', { exact: true }).fill(day);
@@ -67,28 +25,12 @@ const audit = (page: Page, name: string) => axeAudit(page, name, { heading: fals
 
 test('hourly: two weeks logged, two segments disputed and accepted, week 1 paid net and week 2 in full', async ({ baseURL }) => {
 	test.setTimeout(240_000);
-	const { page: ada, context: adaContext } = await person('ada', baseURL!, 'America/New_York');
-	const { page: grace, context: graceContext } = await person('grace', baseURL!, 'Europe/Berlin');
+	const { page: ada, context: adaContext } = await person('ada', baseURL!, { timezoneId: 'America/New_York' });
+	const { page: grace, context: graceContext } = await person('grace', baseURL!, { timezoneId: 'Europe/Berlin' });
 	const setTime = (s: string) => Promise.all([adaContext.clock.setSystemTime(utc(s)), graceContext.clock.setSystemTime(utc(s))]);
 
-	// Ada proposes an hourly contract: $60 an hour, at most 10 hours a week.
-	await ada.goto('/');
-	await setUp(ada, 'Ada');
-	await nav(ada, 'New contract');
-	await ada.getByLabel('Hourly (paid per week from the Work Diary)').check();
-	await ada.locator('#title').fill('Support retainer');
-	await ada.getByLabel('Hourly rate (USD)').fill('60');
-	await ada.getByLabel('Weekly limit (hours)').fill('10');
-	await expect(ada.getByTestId('hourly-escrow')).toHaveText('Escrow each week: $600.00 (10 h × $60.00).');
-	await ada.getByRole('button', { name: 'Propose contract' }).click();
-	const link = await ada.getByTestId('share-link').inputValue();
-
-	await grace.goto(link);
-	await setUp(grace, 'Grace');
-	await expect(grace.getByTestId('terms-weekly-limit')).toContainText('10 hours a week', { timeout: 15_000 });
-	await grace.getByRole('button', { name: 'Accept contract' }).click();
-	await confirmCounterparty(ada, 'Grace');
-	await expect(grace.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
+	// Ada proposes an hourly contract: $60 an hour, at most 10 hours a week; Grace accepts.
+	await hourlyContract(ada, grace, () => expect(ada.getByTestId('hourly-escrow')).toHaveText('Escrow each week: $600.00 (10 h × $60.00).'));
 	// Only what an hourly contract has: no milestones, no fixed-price review window.
 	for (const p of [ada, grace]) {
 		await expect(p.getByRole('heading', { name: 'Milestones' })).toHaveCount(0);

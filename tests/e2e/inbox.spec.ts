@@ -1,7 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { propose } from './contract-steps';
-import { person, setUp } from './people';
+import { closeBrowsers, person, setUp } from './people';
+
+test.afterEach(closeBrowsers);
 
 // The Inbox counts what still needs the person, keeps its news across a reload, and a link whose
 // contract never arrives says so (after a wait shortened here) and can be removed.

@@ -1,6 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import { activeContract, card, fundMilestone } from './contract-steps';
-import { person } from './people';
+import { closeBrowsers, person } from './people';
+
+test.afterEach(closeBrowsers);
 
 // Client and freelancer in two browsers: the money story on one milestone as each of them reads it —
 // the reason for a change request, a release amount that must be valid before its confirmation,

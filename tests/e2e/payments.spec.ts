@@ -1,6 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import { activeContract, card, confirmCounterparty, propose } from './contract-steps';
-import { person, setUp } from './people';
+import { closeBrowsers, person, setUp } from './people';
+
+test.afterEach(closeBrowsers);
 
 // Client and freelancer in two browsers: a three-milestone contract from proposal to all released
 // and withdrawn, with a declined card, one change request, a message exchange and an auto-release.

@@ -5,9 +5,14 @@
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 
 const browsers: Browser[] = [];
-test.afterEach(async () => {
+/**
+ * Close the browsers `person` opened. Each spec registers it (`test.afterEach(closeBrowsers)`): a
+ * hook declared here would run for the first spec file that imports this module only, since a
+ * worker evaluates the module once, and every later file's browsers would stay open.
+ */
+export async function closeBrowsers(): Promise<void> {
 	await Promise.all(browsers.splice(0).map((b) => b.close()));
-});
+}
 
 /**
  * A new browser for `name`, its page errors printed with the name. `notFoundAfterMs` shortens the

@@ -2,7 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import { audit } from './axe';
 import { activeContract, card, fundMilestone, propose } from './contract-steps';
-import { person, setUp } from './people';
+import { closeBrowsers, person, setUp } from './people';
+
+test.afterEach(closeBrowsers);
 
 // A portable work history: a contract is paid and ended in two browsers; the client writes a
 // reference about the freelancer (with the TEST MODE provider's attestation), the freelancer adds it

@@ -2,8 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { activeContract } from './contract-steps';
-import { person } from './people';
+import { closeBrowsers, person } from './people';
 import { writeQrVideo } from './qr-frames';
+
+test.afterEach(closeBrowsers);
 
 // Scanning QR codes with the camera. The freelancer's browser has a fake camera that plays a video
 // file written during the test: first the client's verification code as a QR code (the scan fills

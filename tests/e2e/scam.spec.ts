@@ -1,6 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { confirmCounterparty } from './binding';
-import { person, setUp } from './people';
+import { closeBrowsers, person, setUp } from './people';
+
+test.afterEach(closeBrowsers);
 
 // Scam warnings between two browsers: the sender sees a hint as they type (and can still send), the
 // receiver a warning next to what arrived, which they can dismiss for good; ordinary words raise nothing.

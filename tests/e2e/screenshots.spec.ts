@@ -1,6 +1,6 @@
-import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { audit as axeAudit } from './axe';
-import { confirmCounterparty } from './binding';
+import { closeBrowsers, hourlyContract, nav, person as hourlyPerson } from './hourly-steps';
 
 // Screenshots on an hourly contract, in two browsers. Grace (freelancer) turns screenshots on — the
 // browser's screen-sharing picker is answered by a launch flag that picks the app's own tab — and
@@ -8,34 +8,10 @@ import { confirmCounterparty } from './binding';
 // (client) sees the thumbnails in her Work Diary and opens one large. Grace discards one before the
 // week's lock: its segment disappears from both diaries. (What a phone says instead is a unit test:
 // tests/unit/sync/screenshots.test.ts.)
-let browsers: Browser[] = [];
-test.afterEach(async () => {
-	await Promise.all(browsers.map((b) => b.close()));
-	browsers = [];
-});
+test.afterEach(closeBrowsers);
 
-const W1 = '2027-01-04';
-const utc = (s: string) => new Date(`${s}Z`);
-
-async function person(name: string, baseURL: string): Promise<{ page: Page; context: BrowserContext }> {
-	const launch = test.info().project.use.launchOptions ?? {};
-	// Without a flag headless Chromium's screen picker never answers; this one picks the tab titled "Milestone".
-	const browser = await chromium.launch({ ...launch, args: [...(launch.args ?? []), '--auto-select-tab-capture-source-by-title=Milestone'] });
-	browsers.push(browser);
-	const context = await browser.newContext({ baseURL });
-	await context.clock.install({ time: utc(`${W1}T08:00:00`) });
-	const page = await context.newPage();
-	page.on('pageerror', (e) => console.error(`[${name}]`, e.message));
-	return { page, context };
-}
-
-async function setUp(page: Page, name: string) {
-	await page.getByLabel('Your name, as the other party will see it').fill(name);
-	await page.getByRole('button', { name: 'Create my key' }).click();
-	await expect(page.getByLabel('Your name, as the other party will see it')).toBeHidden();
-}
-
-const nav = (page: Page, link: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
+// Without a flag headless Chromium's screen picker never answers; this one picks the tab titled "Milestone".
+const person = (name: string, baseURL: string) => hourlyPerson(name, baseURL, { timezoneId: 'UTC', args: ['--auto-select-tab-capture-source-by-title=Milestone'] });
 
 async function openDiary(page: Page) {
 	await nav(page, 'Contracts');
@@ -50,21 +26,7 @@ test('screenshots: taken per segment while tracking, seen by the client, one dis
 	const { page: ada, context: adaContext } = await person('ada', baseURL!);
 	const { page: grace, context: graceContext } = await person('grace', baseURL!);
 
-	await ada.goto('/');
-	await setUp(ada, 'Ada');
-	await nav(ada, 'New contract');
-	await ada.getByLabel('Hourly (paid per week from the Work Diary)').check();
-	await ada.locator('#title').fill('Support retainer');
-	await ada.getByLabel('Hourly rate (USD)').fill('60');
-	await ada.getByLabel('Weekly limit (hours)').fill('10');
-	await ada.getByRole('button', { name: 'Propose contract' }).click();
-	const link = await ada.getByTestId('share-link').inputValue();
-	await grace.goto(link);
-	await setUp(grace, 'Grace');
-	await expect(grace.getByTestId('terms-weekly-limit')).toContainText('10 hours a week', { timeout: 15_000 });
-	await grace.getByRole('button', { name: 'Accept contract' }).click();
-	await confirmCounterparty(ada, 'Grace');
-	await expect(grace.getByTestId('contract-status')).toHaveText('active', { timeout: 15_000 });
+	await hourlyContract(ada, grace);
 
 	// Grace turns screenshots on (the browser asks which screen to share once), then tracks.
 	const settings = grace.getByTestId('screenshot-settings');

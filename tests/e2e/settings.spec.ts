@@ -22,11 +22,20 @@ async function device(browser: Browser, baseURL: string, name: string): Promise<
 	return page;
 }
 
-test('a key backup moves a device key to another device, only with the right passphrase', async ({ browser, baseURL }) => {
+test('a key backup moves a device key to another device with its contracts, only with the right passphrase', async ({ browser, baseURL }) => {
 	const dir = mkdtempSync(join(tmpdir(), 'milestone-backup-'));
 	try {
 		const ada = await device(browser, baseURL!, 'Ada');
 		const adaPrint = (await ada.getByTestId('my-fingerprint').textContent())!;
+		// A contract before the backup: the backup carries its link, and the restored browser opens it.
+		await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New contract' }).click();
+		await ada.locator('#title').fill('Logo design');
+		await ada.locator('#m0-title').fill('Sketches');
+		await ada.locator('#m0-amount').fill('300');
+		await ada.getByRole('button', { name: 'Propose contract' }).click();
+		await expect(ada.getByTestId('contract-status')).toHaveText('proposed');
+		await ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+		await expect(ada.getByTestId('backup-contracts-note')).toContainText('links to your 1 contract on this device');
 
 		// Field errors first: too short, then a mismatch.
 		await expect(ada.getByText('lose access to your contracts')).toBeVisible();
@@ -46,7 +55,8 @@ test('a key backup moves a device key to another device, only with the right pas
 		const file = join(dir, download.suggestedFilename());
 		await download.saveAs(file);
 		const text = await ada.getByLabel(/^Backup text/).inputValue();
-		expect(JSON.parse(text)).toMatchObject({ kind: 'milestone-key-backup', v: 1 });
+		expect(JSON.parse(text)).toMatchObject({ kind: 'milestone-key-backup', v: 2 });
+		expect(text).not.toContain('Logo design');
 		expect(readFileSync(file, 'utf8')).toBe(text);
 		await noAxeViolations(ada, 'settings-exported');
 
@@ -71,6 +81,7 @@ test('a key backup moves a device key to another device, only with the right pas
 		const confirm = grace.getByRole('alertdialog', { name: "Replace this device's key?" });
 		await expect(confirm).toContainText('contracts signed with the old key will show you as a stranger', { timeout: 15_000 });
 		await expect(confirm.getByTestId('backup-fingerprint')).toHaveText(adaPrint);
+		await expect(confirm.getByTestId('backup-contracts')).toHaveText('1 contract');
 		await expect(confirm).toBeFocused();
 		// Cancel is harmless and gives the focus back; the keyboard alone then confirms.
 		await confirm.getByRole('button', { name: 'Cancel' }).click();
@@ -81,12 +92,16 @@ test('a key backup moves a device key to another device, only with the right pas
 		await expect(grace.getByTestId('my-fingerprint')).toHaveText(gracePrint);
 		await noAxeViolations(grace, 'settings-import-confirm');
 		await confirm.getByRole('button', { name: "Replace this device's key" }).click();
-		await expect(grace.getByRole('status').filter({ hasText: 'now uses the key from the backup' })).toBeVisible();
+		await expect(grace.getByRole('status').filter({ hasText: 'now uses the key from the backup' })).toContainText('1 contract from the backup added to Contracts');
 		// The backup restores Ada's identity: this device gets a new key of its own, certified by it.
 		await expect(grace.getByTestId('identity-fingerprint')).toHaveText(adaPrint);
 		await expect(grace.getByTestId('my-fingerprint')).not.toHaveText(adaPrint);
 		await expect(grace.getByTestId('my-fingerprint')).not.toHaveText(gracePrint);
 		await expect(grace.getByLabel('Display name')).toHaveValue('Grace');
+		// The backup's contract is listed again, and opens: its document syncs from the relay and Ada's browser.
+		await grace.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contracts' }).click();
+		await grace.getByRole('link', { name: 'Logo design' }).click();
+		await expect(grace.getByTestId('contract-status')).toHaveText('proposed', { timeout: 15_000 });
 		await ada.context().close();
 		await grace.context().close();
 	} finally {

@@ -1,6 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import { activeContract, card, fundMilestone } from './contract-steps';
-import { person } from './people';
+import { closeBrowsers, person } from './people';
+
+test.afterEach(closeBrowsers);
 
 // A verified counterparty, in two browsers: both screens show the same safety number; the client
 // marks the freelancer verified after comparing it, the freelancer pastes the client's verification

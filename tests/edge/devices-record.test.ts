@@ -94,6 +94,13 @@ describe('the record, read by the devices of a party', () => {
 		await expect(laptop.fetchRecord()).rejects.toMatchObject({ code: 'not-authorised', message: expect.stringMatching(/Laptop.*revoked/) });
 		await expect(read(s, contract, CLIENT_LAPTOP, laptopCert.envelope)).rejects.toMatchObject({ code: 'not-authorised' });
 		expect(await read(s, contract, CLIENT_PHONE, phoneCert.envelope)).not.toEqual([]);
+		// Nor may it open the payout onboarding (where Stripe's bank details change) or read its status,
+		// although those requests name no contract; the phone still may.
+		const laptopSigner = { key: CLIENT_LAPTOP, acting: { identity: CLIENT.publicKey, certificate: laptopCert.envelope } };
+		const phoneSigner = { key: CLIENT_PHONE, acting: { identity: CLIENT.publicKey, certificate: phoneCert.envelope } };
+		await expect(s.adapter.onboardingStatus(laptopSigner, s.clock.now)).rejects.toMatchObject({ code: 'not-authorised', message: expect.stringMatching(/Laptop.*revoked/) });
+		await expect(s.adapter.onboard(laptopSigner, 'https://app.example/#/settings', { at: s.clock.now })).rejects.toMatchObject({ code: 'not-authorised', message: expect.stringMatching(/revoked/) });
+		expect((await s.adapter.onboardingStatus(phoneSigner, s.clock.now)).account).toBeNull();
 		// A certificate with an expiry: past it on the function's clock, refused.
 		const tablet = certifyDeviceSync(CLIENT, { device: STRANGER.publicKey, name: 'Tablet', created: s.clock.now, expires: s.clock.now + DAY });
 		expect(await read(s, contract, STRANGER, tablet.envelope)).not.toEqual([]);

@@ -3,7 +3,7 @@
  * the app makes one, and the steps of a week as the app takes them: log time, submit the timesheet
  * at the lock (the provider records it), dispute and answer, claim, reclaim, pay a bonus.
  */
-import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
+import { DEFAULT_CLOCKS, type HourlyTerms } from '../../src/lib/contract/schema';
 import { SEGMENT_MS } from '../../src/lib/contract/weeks';
 import type { EscrowAdapter } from '../../src/lib/escrow/adapter';
 import * as hourly from '../../src/lib/sync/hourly-actions';
@@ -36,9 +36,10 @@ export interface HourlyContract {
 	dispute(week: string, segments: string[], accept: boolean): Promise<void>;
 }
 
-export async function hourlyContract(escrow: EscrowAdapter, clock: { now: number }): Promise<HourlyContract> {
+/** `extra`: terms beside the rate and limit (a mediator named in advance). */
+export async function hourlyContract(escrow: EscrowAdapter, clock: { now: number }, extra: Pick<HourlyTerms, 'mediator'> = {}): Promise<HourlyContract> {
 	const info = await escrow.info();
-	const terms = { ...hourlyTerms({ rate: 6_000, weeklyLimitHours: 10 }), ...DEFAULT_CLOCKS, provider: { id: info.id, publicKey: info.publicKey, testMode: info.testMode } };
+	const terms = { ...hourlyTerms({ rate: 6_000, weeklyLimitHours: 10 }), ...DEFAULT_CLOCKS, ...extra, provider: { id: info.id, publicKey: info.publicKey, testMode: info.testMode } };
 	const { contract, client, freelancer } = await activePair({ escrow, clock: () => clock.now, terms });
 	const sync = async () => {
 		await client.receive(freelancer.log.envelopes());

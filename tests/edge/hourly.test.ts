@@ -19,6 +19,8 @@ import { BASE, stack, type Stack } from './harness';
 import { StripeEscrowAdapter } from '../../src/lib/escrow/stripe';
 import { FakeStripe } from './fake-stripe/fake';
 import { billed, hourlyContract, LIMIT, utc, W1, W2, W3, W4, type HourlyContract } from './hourly-support';
+import { segmentDisputes } from '../../src/lib/contract/dispute-affordances';
+import * as disputes from '../../src/lib/sync/dispute-actions';
 
 const envelopes = (p: Party) => p.log.envelopes().map(([, e]) => e);
 const bodyOf = (r: { envelope: string }) => JSON.parse(JSON.parse(r.envelope).body) as { at: number; type: string; payload: Record<string, unknown> };
@@ -305,7 +307,10 @@ describe('hourly on Stripe: each intent, idempotent', () => {
 });
 
 describe('an auditor compares the Stripe function with the mock', () => {
-	/** Two weeks of work, a dispute, carry-over, a bonus, a pause, a refund of unused escrow and a withdrawal. */
+	/**
+	 * Two weeks of work, a dispute, a Resolution Center split of a declined one, carry-over, a bonus,
+	 * a pause, a refund of unused escrow and a withdrawal.
+	 */
 	async function script(escrow: EscrowAdapter, clock: { now: number }, onboard: () => Promise<unknown>) {
 		await onboard();
 		const c = await hourlyContract(escrow, clock);
@@ -324,6 +329,15 @@ describe('an auditor compares the Stripe function with the mock', () => {
 		await c.sync();
 		clock.now = utc('2026-11-16T12:00');
 		await c.submit(W2);
+		// The client disputes one segment of week 2, the freelancer declines; in the Resolution Center the freelancer takes the client's $5.00.
+		clock.now = utc('2026-11-17T12:00');
+		await c.dispute(W2, billed(c.client, W2).slice(0, 1), false);
+		const sd = [...c.client.derived().state.hourly!.disputes.values()].at(-1)!.id;
+		clock.now = utc('2026-11-17T13:00');
+		expect(await disputes.openSegmentsDispute({ party: c.client }, segmentDisputes(c.client.derived().state, 'client', sd, clock.now)!, { details: 'Not this one.', offer: '5' }, 'USD')).toEqual({ ok: true });
+		await c.sync();
+		expect(await disputes.acceptOffer({ party: c.freelancer }, segmentDisputes(c.freelancer.derived().state, 'freelancer', sd, clock.now)!.current!, 'USD')).toEqual({ ok: true });
+		await c.sync();
 		await c.fund(W3, 4_000);
 		clock.now = utc('2026-11-21T09:00');
 		await c.claim(W2);
@@ -332,7 +346,7 @@ describe('an auditor compares the Stripe function with the mock', () => {
 		await c.reclaim(W4);
 		clock.now = utc('2026-11-27T00:00');
 		await c.sync();
-		await c.freelancer.settle('withdrawal.requested', { amount: 9_500, currency: 'USD', method: 'bank' });
+		await c.freelancer.settle('withdrawal.requested', { amount: 9_000, currency: 'USD', method: 'bank' });
 		await c.sync();
 		return c;
 	}
@@ -353,7 +367,14 @@ describe('an auditor compares the Stripe function with the mock', () => {
 		for (const e of await s.record(f.id, CLIENT)) record.add(JSON.parse(e).id, e);
 		await authenticate(record);
 		const b = await hourlyBooks(s.deps.stripe, f.id, record.derive().state.hourly!.weeks.values());
-		const counters = (e: { funded: number; carriedIn: number; released: number; carriedOut: number; refunded: number }) => ({ funded: e.funded, carriedIn: e.carriedIn, released: e.released, carriedOut: e.carriedOut, refunded: e.refunded });
+		const counters = (e: { funded: number; carriedIn: number; released: number; carriedOut: number; refunded: number; settled: number }) => ({
+			funded: e.funded,
+			carriedIn: e.carriedIn,
+			released: e.released,
+			carriedOut: e.carriedOut,
+			refunded: e.refunded,
+			settled: e.settled
+		});
 		const statement = mock.statement(m.id);
 		expect(Object.fromEntries([...b.weeks].map(([w, e]) => [w, counters(e)]))).toEqual(Object.fromEntries(Object.entries(statement.weeks).map(([w, e]) => [w, counters(e)])));
 		expect(poolMismatch(b)).toBe(0);
@@ -362,9 +383,11 @@ describe('an auditor compares the Stripe function with the mock', () => {
 			const taken = b.pool.transfers.filter((t) => t.source_transaction === ch.charge.id).reduce((sum, t) => sum + t.amount - t.amount_reversed, 0);
 			expect(taken + ch.refunded).toBeLessThanOrEqual(ch.escrow);
 		}
-		expect(b.pool.refunded).toBe(57_000);
+		// The unused escrow given back, and the client's $5.00 of the split.
+		expect(b.pool.refunded).toBe(57_500);
+		expect(statement.weeks[W2]).toMatchObject({ released: 2_000, settled: 1_000 });
 		expect(statement.bonuses).toBe(2_500);
-		expect(statement.paidOut).toBe(9_500);
+		expect(statement.paidOut).toBe(9_000);
 		expect(statement.weeks[W4]).toMatchObject({ carriedIn: 57_000, refunded: 57_000 });
 	});
 });

@@ -7,9 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../src/lib/contract/encoding';
-import { onboardingMessage, onboardingStatusMessage, PATHS } from '../../src/lib/escrow/protocol';
+import { encodeBody, encodeEnvelope, signingBytes, type Draft } from '../../src/lib/contract/envelope';
+import { onboardingMessage, onboardingStatusMessage, PATHS, type OnboardingBody, type OnboardingStatusBody } from '../../src/lib/escrow/protocol';
+import { onboardingRequest, onboardingStatusRequest, type OnboardingSigner } from '../../src/lib/escrow/stripe';
+import { certifyDeviceSync } from '../../src/lib/identity/certificate';
 import { signSync, type DeviceKey } from '../../src/lib/identity/ed25519';
-import { CLIENT, FREELANCER, keyFrom, STRANGER } from '../support/world';
+import { CLIENT, FREELANCER, FREELANCER_PHONE, keyFrom, STRANGER } from '../support/world';
 import { edgeContract } from './contracts';
 import { ORIGIN, stack, type Stack } from './harness';
 
@@ -100,5 +103,125 @@ describe('onboarding', () => {
 		await c.freelancer.settle('withdrawal.requested', { amount: 50_000, currency: 'USD', method: 'bank' });
 		expect([...s.fake.transfers.values()][0]).toMatchObject({ destination: account });
 		expect(s.fake.requests.filter((r) => r.method === 'GET' && r.path === '/v1/accounts')).toEqual([]);
+	});
+});
+
+const DAY = 86_400_000;
+
+/** The freelancer's phone, certified by the freelancer's identity key (as pairing does: no expiry unless given). */
+function phoneOf(s: Stack, o: { expires?: number; identity?: DeviceKey; device?: DeviceKey } = {}): OnboardingSigner & { acting: { identity: string; certificate: string } } {
+	const identity = o.identity ?? FREELANCER;
+	const device = o.device ?? FREELANCER_PHONE;
+	const cert = certifyDeviceSync(identity, { device: device.publicKey, name: 'Phone', created: s.clock.now, ...(o.expires !== undefined ? { expires: o.expires } : {}) });
+	return { key: device, acting: { identity: identity.publicKey, certificate: cert.envelope } };
+}
+
+const post = (s: Stack, path: string, body: unknown) => s.call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const onboardWith = async (s: Stack, body: OnboardingBody) => post(s, PATHS.onboarding, body);
+const statusWith = async (s: Stack, body: OnboardingStatusBody) => post(s, PATHS.onboardingStatus, body);
+const refused = async (res: Response, message: RegExp) => {
+	expect(res.status).toBe(403);
+	expect(await res.json()).toMatchObject({ code: 'not-authorised', message: expect.stringMatching(message) });
+};
+
+describe('onboarding from a second device of the person', () => {
+	it('a certified device gets the identity’s account and status: the same connected account from any device', async () => {
+		const s = stack();
+		const account = await s.onboard(FREELANCER);
+		const phone = phoneOf(s);
+		const fromPhone = await s.adapter.onboard(phone, BACK, { at: s.clock.now });
+		expect(fromPhone.account).toBe(account);
+		expect(fromPhone.url).toMatch(/^https:\/\//);
+		expect(s.fake.accounts.size).toBe(1);
+		const own = await s.adapter.onboardingStatus({ key: FREELANCER }, s.clock.now);
+		expect(own).toMatchObject({ account, transfers: 'active', payoutsEnabled: true });
+		expect(await s.adapter.onboardingStatus(phone, s.clock.now)).toEqual(own);
+	});
+
+	it('a device that asks first creates the account under the identity key, which the identity then finds', async () => {
+		const s = stack();
+		const { account } = await s.adapter.onboard(phoneOf(s), BACK, { at: s.clock.now });
+		expect((s.fake as unknown as { accounts: Map<string, { metadata: Record<string, string> }> }).accounts.get(account)!.metadata).toMatchObject({ party_key: FREELANCER.publicKey });
+		expect((await s.adapter.onboardingStatus({ key: FREELANCER }, s.clock.now)).account).toBe(account);
+		// The device's own key has no account of its own.
+		expect((await s.adapter.onboardingStatus({ key: FREELANCER_PHONE }, s.clock.now)).account).toBeNull();
+	});
+
+	it('refuses a certificate signed by a stranger: in its own name, and forged in the identity’s name', async () => {
+		const s = stack();
+		await s.onboard(FREELANCER);
+		// The stranger certifies the phone key it holds and asks for the freelancer's account.
+		const own = phoneOf(s, { identity: STRANGER, device: keyFrom('stolen-looking phone') });
+		const mine = await onboardingRequest(own, { returnUrl: BACK, refreshUrl: BACK, at: s.clock.now });
+		const asked = { ...mine, publicKey: FREELANCER.publicKey };
+		asked.signature = signSync(own.key, utf8.encode(onboardingMessage(FREELANCER.publicKey, asked.at, BACK, BACK, asked.nonce)));
+		await refused(await onboardWith(s, asked), /another identity key/);
+		// A certificate that names the freelancer as its author, signed with the stranger's key.
+		const genuine = phoneOf(s).acting.certificate;
+		const draft = JSON.parse((JSON.parse(genuine) as { body: string }).body) as Draft;
+		const { id, body } = encodeBody({ ...draft, payload: { ...(draft.payload as object), device: STRANGER.publicKey } } as Draft);
+		const forged = encodeEnvelope(id, body, signSync(STRANGER, signingBytes(id)));
+		const device = { key: STRANGER, acting: { identity: FREELANCER.publicKey, certificate: forged } };
+		await refused(await onboardWith(s, await onboardingRequest(device, { returnUrl: BACK, refreshUrl: BACK, at: s.clock.now })), /certificate is refused/);
+		await refused(await statusWith(s, await onboardingStatusRequest(device, { at: s.clock.now })), /certificate is refused/);
+		expect(s.fake.accounts.size).toBe(1);
+	});
+
+	it('refuses the phone’s genuine certificate presented by another key (certificates are public: they are in every contract)', async () => {
+		const s = stack();
+		await s.onboard(FREELANCER);
+		const stolen = { key: STRANGER, acting: phoneOf(s).acting };
+		await refused(await onboardWith(s, await onboardingRequest(stolen, { returnUrl: BACK, refreshUrl: BACK, at: s.clock.now })), /not signed by the device key its certificate names/);
+		await refused(await statusWith(s, await onboardingStatusRequest(stolen, { at: s.clock.now })), /not signed by the device key/);
+	});
+
+	it('refuses a certificate that expired on the function’s clock, whatever time the device signs', async () => {
+		const s = stack();
+		const account = await s.onboard(FREELANCER);
+		const phone = phoneOf(s, { expires: s.clock.now + DAY });
+		expect((await s.adapter.onboardingStatus(phone, s.clock.now)).account).toBe(account);
+		s.clock.now += DAY + 1;
+		await refused(await statusWith(s, await onboardingStatusRequest(phone, { at: s.clock.now })), /“Phone” has expired/);
+		await refused(await onboardWith(s, await onboardingRequest(phone, { returnUrl: BACK, refreshUrl: BACK, at: s.clock.now })), /has expired/);
+		// A device clock set back does not help: the proof is then too old.
+		await refused(await statusWith(s, await onboardingStatusRequest(phone, { at: s.clock.now - DAY })), /too old/);
+	});
+
+	it('refuses a device of identity A asking for identity B’s account or status', async () => {
+		const s = stack();
+		await s.onboard(CLIENT);
+		const phone = phoneOf(s); // the freelancer's
+		const forClient = async (message: (at: number, nonce: string) => string) => {
+			const at = s.clock.now;
+			const nonce = `cross-identity-${at}`;
+			return { publicKey: CLIENT.publicKey, at, nonce, signature: signSync(phone.key, utf8.encode(message(at, nonce))), certificate: phone.acting.certificate };
+		};
+		const onboarding = await forClient((at, nonce) => onboardingMessage(CLIENT.publicKey, at, BACK, BACK, nonce));
+		await refused(await onboardWith(s, { ...onboarding, returnUrl: BACK, refreshUrl: BACK }), /another identity key/);
+		s.clock.now += 1;
+		await refused(await statusWith(s, await forClient((at, nonce) => onboardingStatusMessage(CLIENT.publicKey, at, nonce))), /another identity key/);
+		expect(s.fake.accounts.size).toBe(1);
+	});
+
+	it('refuses a replayed request, from a device or the identity, and a device’s request without a nonce', async () => {
+		const s = stack();
+		await s.onboard(FREELANCER);
+		for (const signer of [phoneOf(s), { key: FREELANCER }] as OnboardingSigner[]) {
+			const onboarding = await onboardingRequest(signer, { returnUrl: BACK, refreshUrl: BACK, at: s.clock.now });
+			expect((await onboardWith(s, onboarding)).status).toBe(200);
+			// Replayed, the captured request would hand a fresh onboarding link to whoever holds it.
+			await refused(await onboardWith(s, onboarding), /used already/);
+			const status = await onboardingStatusRequest(signer, { at: s.clock.now });
+			expect((await statusWith(s, status)).status).toBe(200);
+			await refused(await statusWith(s, status), /used already/);
+			// Replayed without its nonce, as the older replayable form: the signature covers the nonce.
+			const { nonce: _, ...bare } = onboarding;
+			await refused(await onboardWith(s, bare), /not signed|one-time nonce/);
+		}
+		// A device's request must be one-time: its certificate is public, its signature could be captured.
+		const phone = phoneOf(s);
+		const at = s.clock.now;
+		const signature = signSync(phone.key, utf8.encode(onboardingStatusMessage(FREELANCER.publicKey, at)));
+		await refused(await statusWith(s, { publicKey: FREELANCER.publicKey, at, signature, certificate: phone.acting.certificate }), /one-time nonce/);
 	});
 });

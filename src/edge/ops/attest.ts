@@ -9,17 +9,26 @@
 import type { Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
 import { attestationKind, signReceipt } from '../../lib/escrow/provider-core';
+import { noteRevokedDevice } from '../accounts';
 import { assertRoom, bindIfNeeded, record, recordedReceipt, withContract, type EscrowDeps } from './context';
 
 export async function attest(d: EscrowDeps, body: EscrowRequestBody): Promise<Receipt> {
 	return withContract(d, body, async (o) => {
+		// Noted again on a retry: the first attempt may have died between recording and noting.
+		const revocation = o.s.devices.revocations.get(body.event);
 		const prior = await recordedReceipt(o, body.event);
-		if (prior) return prior;
+		if (prior) {
+			if (revocation) await noteRevokedDevice(d, revocation.identity, revocation.device);
+			return prior;
+		}
 		// On the function's clock: dispute steps (and hourly ones) count at the times of its record.
 		const kind = attestationKind(o.s, body.event, d.now());
 		await assertRoom(o, body.event);
 		if (kind === 'countersign') await bindIfNeeded(o, body.event);
 		const receipt = signReceipt(d.key, { contract: o.s.contract, prev: o.prev, dep: body.event, at: d.now(), type: 'receipt.attested', payload: { event: body.event, kind } });
-		return record(d, o, body.event, receipt);
+		const recorded = await record(d, o, body.event, receipt);
+		// Recorded here, the revocation counts in this contract; noted per identity, it also stops the device's payout requests.
+		if (kind === 'revocation' && revocation) await noteRevokedDevice(d, revocation.identity, revocation.device);
+		return recorded;
 	});
 }

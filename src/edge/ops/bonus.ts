@@ -14,9 +14,8 @@ import { executableIntent, quoted, signReceipt } from '../../lib/escrow/provider
 import { quoteFunding, type FundingMethod } from '../../lib/money/fees';
 import { payableAccount } from '../accounts';
 import { bonusGroup, fundingIntentIn, groupBooks, int, META, receiptMeta, storedReceipt } from '../books';
-import { PaymentRequired } from '../failures';
 import { assertRoom, bindIfNeeded, inFlight, lower, record, recordedReceipt, type EscrowDeps, type Opened } from './context';
-import { paymentMethodTypes, processing } from './fund';
+import { chargeEscrow, processing, unpaid } from './fund';
 
 export async function payBonus(d: EscrowDeps, body: EscrowRequestBody, o: Opened): Promise<Receipt> {
 	const { s } = o;
@@ -34,34 +33,16 @@ export async function payBonus(d: EscrowDeps, body: EscrowRequestBody, o: Opened
 		await payableAccount(d, s.parties.freelancer!);
 		await assertRoom(o, intent.id);
 		await bindIfNeeded(o);
-		pi = await inFlight(o, { op: 'fund', intent: intent.id, at: d.now() }, async () => {
-			let p =
-				pi ??
-				(await d.stripe.paymentIntents.create(
-					{
-						amount: q.total,
-						currency: lower(currency),
-						allowed_payment_method_types: paymentMethodTypes(method, currency),
-						transfer_group: group,
-						description: 'Bonus',
-						metadata: {
-							[META.contract]: s.contract,
-							[META.intent]: intent.id,
-							[META.escrow]: String(intent.amount!),
-							[META.fee]: String(q.fee),
-							[META.method]: method
-						}
-					},
-					{ idempotencyKey: intent.id }
-				));
-			await o.rec?.noteStripeObject(intent.id, p.id);
-			if (body.paymentMethod && (p.status === 'requires_payment_method' || p.status === 'requires_confirmation'))
-				p = await d.stripe.paymentIntents.confirm(p.id, { payment_method: body.paymentMethod });
-			return p;
+		pi = await chargeEscrow(d, o, body, pi, {
+			row: { op: 'fund', intent: intent.id, at: d.now() },
+			total: q.total,
+			currency,
+			method,
+			group,
+			description: 'Bonus',
+			metadata: { [META.contract]: s.contract, [META.escrow]: String(intent.amount!), [META.fee]: String(q.fee) }
 		});
-		if (pi.status === 'processing') throw processing(s, pi);
-		if (pi.status === 'canceled') throw new EscrowError('declined', 'The payment was canceled.');
-		if (pi.status !== 'succeeded') throw new PaymentRequired('The payment needs the client to complete it in the browser.', pi.client_secret ?? '');
+		if (pi.status !== 'succeeded') throw unpaid(s, pi);
 	}
 	return paid(d, o, pi);
 }

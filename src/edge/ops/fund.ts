@@ -21,6 +21,7 @@ import { PaymentRequired } from '../failures';
 import { payBonus } from './bonus';
 import { repairInFlight } from './guard';
 import { fundWeek } from './hourly';
+import type { InFlight } from '../store';
 import { assertRoom, bindIfNeeded, inFlight, knownIntent, lower, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps, type Opened } from './context';
 
 /** Stripe payment method types per funding method; bank debits exist only in some currencies. */
@@ -59,38 +60,64 @@ export async function fund(d: EscrowDeps, body: EscrowRequestBody): Promise<Rece
 		if (books.funded - books.refunded + intent.amount! > m.amount) throw new EscrowError('already-settled', 'This milestone is already funded.');
 		await assertRoom(o, intent.id);
 		await bindIfNeeded(o);
-		pi = await inFlight(o, { op: 'fund', intent: intent.id, milestone: m.id, at: d.now() }, async () => {
-			let p =
-				pi ??
-				(await d.stripe.paymentIntents.create(
-					{
-						amount: q.total,
-						currency: lower(currency),
-						allowed_payment_method_types: paymentMethodTypes(method, currency),
-						transfer_group: transferGroup(s.contract, m.id),
-						description: `Escrow for milestone "${m.title}"`,
-						metadata: {
-							[META.contract]: s.contract,
-							[META.milestone]: m.id,
-							[META.intent]: intent.id,
-							[META.escrow]: String(intent.amount!),
-							[META.fee]: String(q.fee),
-							[META.method]: method
-						}
-					},
-					{ idempotencyKey: intent.id }
-				));
-			await o.rec?.noteStripeObject(intent.id, p.id);
-			// A declined attempt leaves the PaymentIntent waiting for another payment method: confirm again.
-			if (body.paymentMethod && (p.status === 'requires_payment_method' || p.status === 'requires_confirmation'))
-				p = await d.stripe.paymentIntents.confirm(p.id, { payment_method: body.paymentMethod });
-			return p;
+		pi = await chargeEscrow(d, o, body, pi, {
+			row: { op: 'fund', intent: intent.id, milestone: m.id, at: d.now() },
+			total: q.total,
+			currency,
+			method,
+			group: transferGroup(s.contract, m.id),
+			description: `Escrow for milestone "${m.title}"`,
+			metadata: { [META.contract]: s.contract, [META.milestone]: m.id, [META.escrow]: String(intent.amount!), [META.fee]: String(q.fee) }
 		});
 		if (pi.status === 'succeeded') return funded(d, o, pi);
-		if (pi.status === 'processing') throw processing(s, pi);
-		if (pi.status === 'canceled') throw new EscrowError('declined', 'The payment was canceled.');
-		throw new PaymentRequired('The payment needs the client to complete it in the browser.', pi.client_secret ?? '');
+		throw unpaid(s, pi);
 	});
+}
+
+/** What a charge needs besides its intent: the in-flight row, amounts, where it goes and its metadata. */
+export interface EscrowCharge {
+	row: InFlight;
+	total: number;
+	currency: CurrencyCode;
+	method: FundingMethod;
+	group: string;
+	description: string;
+	metadata: Record<string, string>;
+}
+
+/**
+ * The PaymentIntent for an escrow charge (a milestone, a week, a bonus): created once, idempotent on
+ * the intent id, inside its in-flight row, and confirmed with the browser's PaymentMethod.
+ */
+export async function chargeEscrow(d: EscrowDeps, o: Opened, body: EscrowRequestBody, existing: Stripe.PaymentIntent | undefined, c: EscrowCharge): Promise<Stripe.PaymentIntent> {
+	const intent = c.row.intent;
+	return inFlight(o, c.row, async () => {
+		let p =
+			existing ??
+			(await d.stripe.paymentIntents.create(
+				{
+					amount: c.total,
+					currency: lower(c.currency),
+					allowed_payment_method_types: paymentMethodTypes(c.method, c.currency),
+					transfer_group: c.group,
+					description: c.description,
+					metadata: { ...c.metadata, [META.intent]: intent, [META.method]: c.method }
+				},
+				{ idempotencyKey: intent }
+			));
+		await o.rec?.noteStripeObject(intent, p.id);
+		// A declined attempt leaves the PaymentIntent waiting for another payment method: confirm again.
+		if (body.paymentMethod && (p.status === 'requires_payment_method' || p.status === 'requires_confirmation'))
+			p = await d.stripe.paymentIntents.confirm(p.id, { payment_method: body.paymentMethod });
+		return p;
+	});
+}
+
+/** Why a charge that has not succeeded gives no receipt yet: processing (with its date), canceled, or waiting for the browser. */
+export function unpaid(s: ContractState, pi: Stripe.PaymentIntent): Error {
+	if (pi.status === 'processing') return processing(s, pi);
+	if (pi.status === 'canceled') return new EscrowError('declined', 'The payment was canceled.');
+	return new PaymentRequired('The payment needs the client to complete it in the browser.', pi.client_secret ?? '');
 }
 
 /** A bank debit under way: when it is expected to clear, on the function's clock. */

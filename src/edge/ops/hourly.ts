@@ -7,6 +7,7 @@
  *   hourly.release → Transfer(s) of what the week owes now (its recorded timesheet, net of accepted
  *                    or lapsed disputes), from the pool's charges; unused escrow carries on
  *   hourly.reclaim → Refund(s) of the week's unused escrow once paused or ended (else a carry)
+ *   dispute outcome on the week's segments → split.ts: transfers and a refund from the pool, the week's `settled`
  * The decision (how much, and whether the clock allows it) is the mock's, from provider-core, made
  * on the fold of the record ∪ the sent log and the function's clock; Stripe's books bound it. All
  * run in the contract-wide queue, so two devices' claims on a week are judged one after the other.
@@ -21,17 +22,17 @@ import { executableIntent, quoted, signReceipt, weekFundingCheck, weekOverReleas
 import { quoteFunding, type FundingMethod } from '../../lib/money/fees';
 import { payableAccount } from '../accounts';
 import { excessOf, fundingIntentIn, hourlyBooks, hourlyGroup, int, META, receiptMeta, storedReceipt, type Carries, type HourlyBooks } from '../books';
-import { noRecordRefusal, PaymentRequired } from '../failures';
+import { noRecordRefusal } from '../failures';
 import type { InFlight } from '../store';
 import { assertRoom, bindIfNeeded, draw, inFlight, lower, partKey, record, recordedReceipt, recoverInFlight, type EscrowDeps, type Opened } from './context';
-import { paymentMethodTypes, processing } from './fund';
+import { chargeEscrow, processing, unpaid } from './fund';
 import { repairInFlight } from './guard';
 
 /** The key under which the record notes what the hourly pool holds (retention): never a milestone id. */
 export const POOL = '_hourly';
 
 /** The week counters of the fold (record ∪ sent log): the carries the provider's receipts made. */
-const carriesOf = (s: ContractState): Carries => s.hourly?.weeks.values() ?? [];
+export const carriesOf = (s: ContractState): Carries => s.hourly?.weeks.values() ?? [];
 
 const poolHeld = (b: HourlyBooks): number => b.pool.funded - b.pool.released - b.pool.refunded;
 
@@ -59,36 +60,17 @@ export async function fundWeek(d: EscrowDeps, body: EscrowRequestBody, o: Opened
 	weekFundingCheck(s, intent, d.now(), Math.max(0, (e?.funded ?? 0) - weekBook(s, week).funded) + (e?.processing ?? 0));
 	await assertRoom(o, intent.id);
 	await bindIfNeeded(o);
-	pi = await inFlight(o, { op: 'fund', intent: intent.id, at: d.now() }, async () => {
-		let p =
-			pi ??
-			(await d.stripe.paymentIntents.create(
-				{
-					amount: q.total,
-					currency: lower(currency),
-					allowed_payment_method_types: paymentMethodTypes(method, currency),
-					transfer_group: group,
-					description: `Escrow for the week of ${week}`,
-					metadata: {
-						[META.contract]: s.contract,
-						[META.week]: week,
-						[META.intent]: intent.id,
-						[META.escrow]: String(intent.amount!),
-						[META.fee]: String(q.fee),
-						[META.method]: method
-					}
-				},
-				{ idempotencyKey: intent.id }
-			));
-		await o.rec?.noteStripeObject(intent.id, p.id);
-		if (body.paymentMethod && (p.status === 'requires_payment_method' || p.status === 'requires_confirmation'))
-			p = await d.stripe.paymentIntents.confirm(p.id, { payment_method: body.paymentMethod });
-		return p;
+	pi = await chargeEscrow(d, o, body, pi, {
+		row: { op: 'fund', intent: intent.id, at: d.now() },
+		total: q.total,
+		currency,
+		method,
+		group,
+		description: `Escrow for the week of ${week}`,
+		metadata: { [META.contract]: s.contract, [META.week]: week, [META.escrow]: String(intent.amount!), [META.fee]: String(q.fee) }
 	});
 	if (pi.status === 'succeeded') return weekFunded(d, o, pi);
-	if (pi.status === 'processing') throw processing(s, pi);
-	if (pi.status === 'canceled') throw new EscrowError('declined', 'The payment was canceled.');
-	throw new PaymentRequired('The payment needs the client to complete it in the browser.', pi.client_secret ?? '');
+	throw unpaid(s, pi);
 }
 
 async function weekFunded(d: EscrowDeps, o: Opened, pi: Stripe.PaymentIntent): Promise<Receipt> {
@@ -313,7 +295,7 @@ async function undo(d: EscrowDeps, b: HourlyBooks, op: 'release' | 'refund', int
 }
 
 /** An hourly operation that never finished (it ran in the contract-wide queue, with no milestone): re-read the pool, undo an over-payment. */
-async function repairHourly(d: EscrowDeps, contract: string, row: InFlight): Promise<void> {
+export async function repairHourly(d: EscrowDeps, contract: string, row: InFlight): Promise<void> {
 	if (row.milestone) return repairInFlight(d, contract, row);
 	if (row.op !== 'release' && row.op !== 'refund') return;
 	const b = await hourlyBooks(d.stripe, contract, []);
@@ -321,7 +303,7 @@ async function repairHourly(d: EscrowDeps, contract: string, row: InFlight): Pro
 }
 
 /** Retention: the record is kept while the pool holds escrow. */
-async function notePool(d: EscrowDeps, o: Opened): Promise<void> {
+export async function notePool(d: EscrowDeps, o: Opened): Promise<void> {
 	if (!o.rec) return;
 	await o.rec.noteMoney(POOL, poolHeld(await hourlyBooks(d.stripe, o.s.contract, [])), d.now());
 }

@@ -17,9 +17,9 @@ import { disputeHold, executableIntent, overRelease, signReceipt } from '../../l
 import { payableAccount } from '../accounts';
 import { int, META, milestoneBooks, receiptMeta, storedReceipt, transferGroup } from '../books';
 import { assertRoom, bindIfNeeded, draw, inFlight, judgeClock, knownIntent, lower, partKey, record, recordedReceipt, recoverInFlight, withContract, type EscrowDeps } from './context';
-import { checkAfterWrite, repairInFlight } from './guard';
+import { checkAfterWrite } from './guard';
 import { split } from './split';
-import { releaseWeek } from './hourly';
+import { releaseWeek, repairHourly } from './hourly';
 
 const TYPES = ['milestone.release', 'milestone.autoRelease'] as const;
 
@@ -28,7 +28,8 @@ export async function release(d: EscrowDeps, body: EscrowRequestBody): Promise<R
 		const { s } = o;
 		// A week's claim (hourly.ts) runs in the contract-wide queue.
 		if (s.intents.get(body.event)?.type === 'hourly.release') return releaseWeek(d, body, o);
-		await recoverInFlight(d, o, (row) => repairInFlight(d, s.contract, row));
+		// A split on an hourly week has no milestone: repairHourly re-reads the pool (and hands milestone rows on).
+		await recoverInFlight(d, o, (row) => repairHourly(d, s.contract, row));
 		const prior = await recordedReceipt(o, body.event);
 		if (prior) return prior;
 		// A dispute's settlement or ruling is a release of part with a refund of the rest: one split.

@@ -10,18 +10,25 @@
  * and the receipt's time and link), each part's idempotency key derives from it, and a retry after
  * a partial failure moves only what is still missing. Nothing moves while a chargeback is open on
  * the milestone's payment. Without a record (Deno) a dispute intent is refused.
+ *
+ * A dispute on an hourly week's segments (the freelancer declined the client's segment dispute) is
+ * the same split out of the contract's hourly pool (hourly.ts): its transfers and refund drawn from
+ * the pool's charges, each object naming the week (META.week) so `hourlyBooks` counts it as the
+ * week's `settled`, bounded by what Stripe's books hold for the week beyond what the rest of the week
+ * still owes. It runs in the contract-wide queue, with the week's release and reclaim.
  */
 import type Stripe from 'stripe';
 import { DISPUTE_INTENTS } from '../../lib/contract/dispute';
-import type { ContractState } from '../../lib/contract/state';
+import type { ContractState, Intent } from '../../lib/contract/state';
 import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
-import { disputeExecution, executableIntent, signReceipt } from '../../lib/escrow/provider-core';
+import { disputeExecution, executableIntent, signReceipt, weekDisputeExecution } from '../../lib/escrow/provider-core';
 import type { Payload } from '../../lib/contract/schema';
 import type { CurrencyCode } from '../../lib/money/currency';
 import { payableAccount } from '../accounts';
-import { excessOf, int, META, milestoneBooks, receiptMeta, remainingOn, storedReceipt, transferGroup, type MilestoneBooks } from '../books';
+import { excessOf, hourlyBooks, hourlyGroup, int, META, milestoneBooks, receiptMeta, remainingOn, storedReceipt, transferGroup, type MilestoneBooks } from '../books';
 import { noRecordRefusal } from '../failures';
 import { assertRoom, bindIfNeeded, inFlight, lower, record, type EscrowDeps, type Opened } from './context';
+import { carriesOf, notePool } from './hourly';
 
 /** Metadata this operation writes besides books.ts's (keys up to 40 characters). */
 const SPLIT = {
@@ -29,7 +36,7 @@ const SPLIT = {
 	part: 'split_part',
 	/** The whole split as `freelancer/client/fee`: a retry finishes the same split. */
 	shares: 'split_shares',
-	dispute: 'split_dispute',
+	dispute: META.splitDispute,
 	mediator: 'split_mediator'
 } as const;
 
@@ -79,31 +86,75 @@ interface Stored {
 function storedSplit(meta: Stripe.Metadata | undefined, contract: string, intent: string, currency: CurrencyCode): Stored | undefined {
 	const r = meta && storedReceipt(meta);
 	const shares = meta?.[SPLIT.shares]?.split('/');
-	if (!r || !meta || shares?.length !== 3 || !meta[SPLIT.dispute] || !meta[META.milestone] || meta[META.contract] !== contract) return undefined;
+	const subject = meta?.[META.milestone] ? { milestone: meta[META.milestone] } : meta?.[META.week] ? { week: meta[META.week] } : undefined;
+	if (!r || !meta || !subject || shares?.length !== 3 || !meta[SPLIT.dispute] || meta[META.contract] !== contract) return undefined;
 	const [freelancer, client, fee] = shares.map((x) => int(x)) as [number, number, number];
 	const mediator = meta[SPLIT.mediator];
 	return {
 		...r,
-		payload: { intent, dispute: meta[SPLIT.dispute]!, milestone: meta[META.milestone]!, freelancer, client, fee, ...(mediator ? { mediator } : {}), currency }
+		payload: { intent, dispute: meta[SPLIT.dispute]!, ...subject, freelancer, client, fee, ...(mediator ? { mediator } : {}), currency }
 	};
 }
 
 const sameSplit = (a: Payload<'receipt.split'>, b: Payload<'receipt.split'>): boolean =>
-	a.dispute === b.dispute && a.milestone === b.milestone && a.freelancer === b.freelancer && a.client === b.client && a.fee === b.fee && a.mediator === b.mediator;
+	a.dispute === b.dispute && a.milestone === b.milestone && a.week === b.week && a.freelancer === b.freelancer && a.client === b.client && a.fee === b.fee && a.mediator === b.mediator;
 
 const done = (m: Moved, p: Payload<'receipt.split'>): boolean => m.freelancer === p.freelancer && m.mediator === p.fee && m.client === p.client;
 
-/** Execute the dispute intent `id` (the fold knows it as one) inside its milestone's queue. */
+/** Where a split's money is: Stripe's books for it, the rule that judges it, how its objects are tagged. */
+interface Subject {
+	/** Stripe's books holding the escrow (the milestone's, or the hourly pool), what the subject holds in them, and any over-payment. */
+	read(): Promise<{ books: MilestoneBooks; held: number; over: number }>;
+	/** The provider-core decision: the split's payload at provider time `at`, or a refusal. */
+	judge(intent: Intent, at: number, held: number): Payload<'receipt.split'>;
+	meta: Record<string, string>;
+	group: string;
+	/** The in-flight row's milestone (none for the hourly pool: its queue is the contract's). */
+	milestone?: string;
+	chargeback: string;
+	/** Retention: the record notes what is still held there. */
+	note(books: MilestoneBooks): Promise<void>;
+}
+
+/** Execute the dispute intent `id` (the fold knows it as one) inside its milestone's queue, or for an hourly week the contract's. */
 export async function split(d: EscrowDeps, o: Opened, id: string): Promise<Receipt> {
 	const { s } = o;
 	// Deadlines and the accepted mediator are judged on the record: a deployment without one refuses.
 	if (!o.rec) throw noRecordRefusal();
+	const rec = o.rec;
 	const known = s.intents.get(id)!;
 	const dispute = known.dispute ? s.disputes.get(known.dispute.id) : undefined;
-	if (dispute && dispute.milestone === undefined)
-		throw new EscrowError('invalid-request', 'The Stripe escrow function executes disputes on a milestone’s escrow only; this one is on hourly segments.');
+	const week = dispute?.segments?.week;
+	if (week !== undefined)
+		return execute(d, o, id, {
+			async read() {
+				const b = await hourlyBooks(d.stripe, s.contract, carriesOf(s));
+				return { books: b.pool, held: b.held(week), over: Math.max(excessOf(b.pool), -b.held(week)) };
+			},
+			judge: (intent, at, held) => weekDisputeExecution(s, intent, at, held).payload,
+			meta: { [META.week]: week },
+			group: hourlyGroup(s.contract),
+			chargeback: 'A chargeback dispute is open on a payment of this contract’s weekly escrow; nothing is released or refunded until it closes.',
+			note: () => notePool(d, o)
+		});
 	const milestone = known.milestone!;
-	const books = await milestoneBooks(d.stripe, s.contract, milestone);
+	return execute(d, o, id, {
+		async read() {
+			const books = await milestoneBooks(d.stripe, s.contract, milestone);
+			return { books, held: books.funded - books.released - books.refunded, over: excessOf(books) };
+		},
+		judge: (intent, at, held) => disputeExecution(s, intent, at, held).payload,
+		meta: { [META.milestone]: milestone },
+		group: transferGroup(s.contract, milestone),
+		milestone,
+		chargeback: 'A chargeback dispute is open on this milestone’s payment; nothing is released or refunded until it closes.',
+		note: (after) => rec.noteMoney(milestone, after.funded - after.released - after.refunded, d.now())
+	});
+}
+
+async function execute(d: EscrowDeps, o: Opened, id: string, where: Subject): Promise<Receipt> {
+	const { s } = o;
+	const { books, held: now } = await where.read();
 	const moved = movedBy(books, id);
 	const stored = storedSplit(moved.meta, s.contract, id, s.terms!.currency);
 	// Executed before, its receipt lost with the answer: the same receipt, nothing moves again.
@@ -112,12 +163,11 @@ export async function split(d: EscrowDeps, o: Opened, id: string): Promise<Recei
 	const intent = executableIntent(s, id, DISPUTE_INTENTS);
 	// A retry after a partial failure keeps the first attempt's time and link: judged at that time, as every replica judges the receipt.
 	const r = stored ? { at: stored.at, prev: stored.prev } : { at: d.now(), prev: o.prev };
-	const held = books.funded - books.released - books.refunded + moved.freelancer + moved.mediator + moved.client;
-	const x = disputeExecution(s, intent, r.at, held);
-	if (stored && !sameSplit(stored.payload, x.payload))
+	const held = now + moved.freelancer + moved.mediator + moved.client;
+	const p = where.judge(intent, r.at, held);
+	if (stored && !sameSplit(stored.payload, p))
 		throw new EscrowError('unavailable', 'A first attempt at this split moved other amounts than the record now gives; it is held for the operator to review. Nothing else was changed.');
-	if (books.disputed) throw new EscrowError('not-authorised', 'A chargeback dispute is open on this milestone’s payment; nothing is released or refunded until it closes.');
-	const p = x.payload;
+	if (books.disputed) throw new EscrowError('not-authorised', where.chargeback);
 	const want: Record<Part, number> = { freelancer: p.freelancer - moved.freelancer, mediator: p.fee - moved.mediator, client: p.client - moved.client };
 	if (want.freelancer < 0 || want.mediator < 0 || want.client < 0)
 		throw new EscrowError('unavailable', 'Stripe shows more moved for this split than it gives; it is held for the operator to review. Nothing else was changed.');
@@ -130,7 +180,7 @@ export async function split(d: EscrowDeps, o: Opened, id: string): Promise<Recei
 	await bindIfNeeded(o);
 	const meta = {
 		[META.contract]: s.contract,
-		[META.milestone]: milestone,
+		...where.meta,
 		[META.intent]: id,
 		[SPLIT.shares]: `${p.freelancer}/${p.client}/${p.fee}`,
 		[SPLIT.dispute]: p.dispute,
@@ -138,7 +188,7 @@ export async function split(d: EscrowDeps, o: Opened, id: string): Promise<Recei
 		...receiptMeta(r.at, r.prev)
 	};
 	const count = (part: Part) => (part === 'client' ? moved.refunds.length : moved.transfers.filter((t) => (t.metadata[SPLIT.part] ?? 'freelancer') === part).length);
-	await inFlight(o, { op: 'release', intent: id, milestone, at: d.now() }, async () => {
+	await inFlight(o, { op: 'release', intent: id, ...(where.milestone ? { milestone: where.milestone } : {}), at: d.now() }, async () => {
 		for (const part of ['freelancer', 'mediator', 'client'] as const)
 			for (const [i, step] of plan[part].entries()) {
 				const idempotencyKey = `split:${id}:${part}:${count(part) + i}`;
@@ -150,7 +200,7 @@ export async function split(d: EscrowDeps, o: Opened, id: string): Promise<Recei
 							amount: step.amount,
 							currency: lower(s.terms!.currency),
 							destination: to[part]!.id,
-							transfer_group: transferGroup(s.contract, milestone),
+							transfer_group: where.group,
 							source_transaction: step.charge,
 							metadata: { ...meta, [SPLIT.part]: part }
 						},
@@ -158,9 +208,9 @@ export async function split(d: EscrowDeps, o: Opened, id: string): Promise<Recei
 					);
 			}
 	});
-	const after = await milestoneBooks(d.stripe, s.contract, milestone);
-	if (excessOf(after) > 0) await undo(d, after, id);
-	await o.rec.noteMoney(milestone, after.funded - after.released - after.refunded, d.now());
+	const after = await where.read();
+	if (after.over > 0) await undo(d, after.books, id, after.over);
+	await where.note(after.books);
 	return record(d, o, id, splitReceipt(d, s, { ...r, payload: p }));
 }
 
@@ -177,18 +227,19 @@ function allocate(books: MilestoneBooks, want: Record<Part, number>): Record<Par
 			left.set(charge, has - take);
 			need -= take;
 		}
-		if (need > 0) throw new EscrowError('over-release', 'Stripe holds less for this milestone than the split pays out.');
+		if (need > 0) throw new EscrowError('over-release', 'Stripe holds less for this escrow than the split pays out.');
 	}
 	return out;
 }
 
 /**
- * The backstop (guard.ts does the same for releases and refunds): more left the milestone than came
- * in, so another operation took the same escrow at the same time. This split's transfers are
- * reversed and its refunds cancelled while Stripe allows; no receipt is issued.
+ * The backstop (guard.ts does the same for releases and refunds): more left the milestone (or the
+ * hourly week, or its pool) than came in, so another operation took the same escrow at the same
+ * time. This split's transfers are reversed and its refunds cancelled while Stripe allows; no
+ * receipt is issued.
  */
-async function undo(d: EscrowDeps, books: MilestoneBooks, intent: string): Promise<never> {
-	d.log?.(`over-payment of ${excessOf(books)} found after a split: undoing it`);
+async function undo(d: EscrowDeps, books: MilestoneBooks, intent: string, over: number): Promise<never> {
+	d.log?.(`over-payment of ${over} found after a split: undoing it`);
 	let stuck = false;
 	const m = movedBy(books, intent);
 	for (const t of m.transfers)
@@ -198,8 +249,8 @@ async function undo(d: EscrowDeps, books: MilestoneBooks, intent: string): Promi
 		else stuck = true;
 	}
 	if (stuck)
-		throw new EscrowError('unavailable', 'Another operation took this milestone’s escrow at the same time and this split’s refund had already gone through; it is held for the operator to review.');
-	throw new EscrowError('over-release', 'Another operation took this milestone’s escrow at the same time; this split was undone and nothing was paid.');
+		throw new EscrowError('unavailable', 'Another operation took the same escrow at the same time and this split’s refund had already gone through; it is held for the operator to review.');
+	throw new EscrowError('over-release', 'Another operation took the same escrow at the same time; this split was undone and nothing was paid.');
 }
 
 function splitReceipt(d: EscrowDeps, s: ContractState, r: Stored): Receipt {

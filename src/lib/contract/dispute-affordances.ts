@@ -351,7 +351,8 @@ const inDays = (ms: number) => {
 
 /** The dispute step that needs `role` now, as the Inbox line: the first milestone's (or hourly week's), if any. */
 export function disputeAttention(s: ContractState, role: Role, now: number): string | undefined {
-	if (!s.terms || ![...s.disputes.values()].some((d) => !d.settlement)) return undefined;
+	if (!s.terms) return undefined;
+	if (![...s.disputes.values()].some((d) => !d.settlement)) return declinedTimeAttention(s, role, now);
 	for (const md of disputeAffordances(s, role, now)) {
 		const v = md.current;
 		if (!v || !needsMe(v, role)) continue;
@@ -361,7 +362,13 @@ export function disputeAttention(s: ContractState, role: Role, now: number): str
 		if (v.acceptMediator.allowed) return `Accept the mediator for the dispute on ${n} (Resolution Center)${left ? ` — the time to accept ends ${left}` : ''}`;
 		return `Answer the ${otherRole(role)}'s offer on ${n} (Resolution Center)${left ? ` — if you do nothing, you accept it ${left}` : ''}`;
 	}
-	return undefined;
+	return declinedTimeAttention(s, role, now);
+}
+
+/** Declined Work Diary time has no clock of its own: it waits in escrow until either party opens a dispute on it. */
+function declinedTimeAttention(s: ContractState, role: Role, now: number): string | undefined {
+	const md = hourlyDisputes(s, role, now).find((x) => !x.current && !x.past.length && x.open.allowed);
+	return md && `The declined time of ${subjectLine(s, md)} stays in escrow until one of you opens a dispute on it (Resolution Center)`;
 }
 
 /** One of the two last offers a mediator's ruling may pick, and the split it makes (fee included). */

@@ -18,7 +18,7 @@ export const PATHS = {
 	refund: '/refund',
 	withdraw: '/withdraw',
 	onboarding: '/onboarding',
-	/** POST with a fresh signature by the party key (OnboardingStatusBody): the status is nobody else's business. */
+	/** POST with a fresh signature by the party key or a device it certified (OnboardingStatusBody): the status is nobody else's business. */
 	onboardingStatus: '/onboarding/status',
 	/** POST RecordBody: the provider's record of a contract, served to either bound party. */
 	record: '/record',
@@ -45,13 +45,22 @@ export const FundingQuoteBody = z.object({ amount: QuoteAmount, currency: Curren
 export const WithdrawalQuoteBody = z.object({ amount: QuoteAmount, currency: Currency, method: PayoutMethod }).strict();
 
 /**
- * The onboarding message a freelancer's device signs: proves the caller holds the party key, and
- * binds where Stripe's hosted onboarding sends the browser back (so a replayed or relayed proof
- * cannot send the freelancer's onboarding to someone else's page).
+ * The onboarding message a freelancer's device signs: proves the caller holds the party key (or a
+ * device key that party certified), and binds where Stripe's hosted onboarding sends the browser
+ * back (so a relayed proof cannot send the freelancer's onboarding to someone else's page). With a
+ * nonce the function takes the proof once; without one (an older app) it is replayable within the
+ * proof window, and only the identity key itself may sign it.
  */
-export function onboardingMessage(publicKey: string, at: number, returnUrl: string, refreshUrl: string): string {
-	return `milestone-escrow-onboarding\n${publicKey}\n${at}\n${returnUrl}\n${refreshUrl}`;
+export function onboardingMessage(publicKey: string, at: number, returnUrl: string, refreshUrl: string, nonce?: string): string {
+	// The one-time form has its own first line: a URL may hold a newline, so a nonce appended to the old
+	// form could be passed off as part of the refresh URL of a nonce-less, replayable proof.
+	if (nonce === undefined) return `milestone-escrow-onboarding\n${publicKey}\n${at}\n${returnUrl}\n${refreshUrl}`;
+	return `milestone-escrow-onboarding-once\n${nonce}\n${publicKey}\n${at}\n${returnUrl}\n${refreshUrl}`;
 }
+
+const ProofNonce = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'expected 16–64 base64url characters');
+/** A device's `device.certified` envelope, signed by the identity key `publicKey` names. */
+const ProofCertificate = z.string().max(4 * 1024);
 
 export const OnboardingBody = z
 	.object({
@@ -61,21 +70,27 @@ export const OnboardingBody = z
 		signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
 		country: z.string().regex(/^[A-Z]{2}$/).optional(),
 		returnUrl: z.url({ protocol: /^https?$/ }).max(2000),
-		refreshUrl: z.url({ protocol: /^https?$/ }).max(2000)
+		refreshUrl: z.url({ protocol: /^https?$/ }).max(2000),
+		nonce: ProofNonce.optional(),
+		/** With it, `signature` is by the certified device key and `publicKey` is still the identity (the account's key). */
+		certificate: ProofCertificate.optional()
 	})
 	.strict();
 export type OnboardingBody = z.infer<typeof OnboardingBody>;
 
-/** What a freelancer's device signs to read its own onboarding status. */
-export function onboardingStatusMessage(publicKey: string, at: number): string {
-	return `milestone-escrow-onboarding-status\n${publicKey}\n${at}`;
+/** What a freelancer's device signs to read its own onboarding status (the nonce as in `onboardingMessage`). */
+export function onboardingStatusMessage(publicKey: string, at: number, nonce?: string): string {
+	if (nonce === undefined) return `milestone-escrow-onboarding-status\n${publicKey}\n${at}`;
+	return `milestone-escrow-onboarding-status-once\n${nonce}\n${publicKey}\n${at}`;
 }
 
 export const OnboardingStatusBody = z
 	.object({
 		publicKey: PublicKey,
 		at: z.number().int().nonnegative(),
-		signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/)
+		signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+		nonce: ProofNonce.optional(),
+		certificate: ProofCertificate.optional()
 	})
 	.strict();
 export type OnboardingStatusBody = z.infer<typeof OnboardingStatusBody>;

@@ -157,6 +157,37 @@ export function disputeExecution(s: ContractState, intent: Intent, at: number, h
 	return { dispute: d, split, payload };
 }
 
+/**
+ * A dispute on an hourly week's segments as a provider executes it (the Stripe function; the mock
+ * keeps its own week counters): judged like `disputeExecution`, but bounded by what the week's escrow
+ * holds for those segments — `held` (the provider's books for the week) less what the rest of the
+ * week still owes on the record and the week's other open disputes — so a short week never pays a
+ * split out of the freelancer's undisputed time. The payload names the week, as the mock's does.
+ */
+export function weekDisputeExecution(s: ContractState, intent: Intent, at: number, held: number): { dispute: Dispute; split: Split; payload: Payload<'receipt.split'> } {
+	const split = disputeSplit(s, intent, at);
+	const d = s.disputes.get(intent.dispute!.id)!;
+	const week = d.segments!.week;
+	const f = weekFigures(s, week, at);
+	let others = 0;
+	for (const o of s.disputes.values()) if (o.id !== d.id && o.segments?.week === week && o.openedAt !== undefined && !o.settlement) others += o.amount;
+	const free = held - Math.max(0, f.payable - f.released) - others;
+	const c = s.terms!.currency;
+	if (d.amount > free)
+		throw new EscrowError('over-release', `The week's escrow holds ${formatAmount(Math.max(0, free), c)} for these segments; the split moves ${formatAmount(d.amount, c)}.`);
+	const payload: Payload<'receipt.split'> = {
+		intent: intent.id,
+		dispute: d.id,
+		week,
+		freelancer: split.freelancer,
+		client: split.client,
+		fee: split.fee,
+		...(split.mediator ? { mediator: split.mediator } : {}),
+		currency: c
+	};
+	return { dispute: d, split, payload };
+}
+
 /** Money of a milestone with an open dispute moves only by the dispute's split (`amount` Infinity: all of it). */
 export function disputeHold(s: ContractState, milestone: string, amount: number): void {
 	const r = heldRefusal(s, milestone, amount);

@@ -19,7 +19,9 @@ import {
 	type RecordRequest,
 	type WithdrawalQuote
 } from './adapter';
-import { PATHS, RecordBody } from './protocol';
+import { toBase64url, utf8 } from '../contract/encoding';
+import { sign, type DeviceKey } from '../identity/ed25519';
+import { onboardingMessage, onboardingStatusMessage, PATHS, RecordBody, type OnboardingBody, type OnboardingStatus, type OnboardingStatusBody } from './protocol';
 
 export interface StripeAdapterOptions {
 	/** The function's base URL, e.g. https://escrow.example.workers.dev */
@@ -52,6 +54,40 @@ const RecordShape = z.object({ envelopes: z.array(z.string()) });
 const Int = z.number().int();
 const FundingQuoteShape = z.object({ amount: Int, fee: Int, total: Int, currency: z.string(), method: z.string(), processingMs: Int, availableAt: Int });
 const WithdrawalQuoteShape = z.object({ amount: Int, fee: Int, net: Int, currency: z.string(), method: z.string(), processingMs: Int, availableAt: Int });
+
+const OnboardShape = z.object({ account: z.string(), url: z.string().regex(/^https:\/\//), expiresAt: Int });
+const OnboardingStatusShape = z.object({
+	account: z.string().nullable(),
+	detailsSubmitted: z.boolean(),
+	payoutsEnabled: z.boolean(),
+	transfers: z.enum(['active', 'inactive', 'pending', 'none'])
+});
+
+/** Who signs an onboarding or status request: this device's key, and its certificate when it acts for another identity key. */
+export interface OnboardingSigner {
+	key: DeviceKey;
+	acting?: { identity: string; certificate: string };
+}
+
+/** A one-time proof's fields: the identity asked for, signed by this device, with its certificate when it is not that identity. */
+async function proof(device: OnboardingSigner, message: (publicKey: string, at: number, nonce: string) => string, o: { at?: number; nonce?: string }) {
+	const publicKey = device.acting?.identity ?? device.key.publicKey;
+	const at = o.at ?? Date.now();
+	const nonce = o.nonce ?? toBase64url(crypto.getRandomValues(new Uint8Array(18)));
+	const signature = await sign(device.key, utf8.encode(message(publicKey, at, nonce)));
+	return { publicKey, at, nonce, signature, ...(device.acting ? { certificate: device.acting.certificate } : {}) };
+}
+
+/** The body of POST /onboarding from `device`: the signature covers both URLs and a one-time nonce. */
+export async function onboardingRequest(device: OnboardingSigner, o: { returnUrl: string; refreshUrl: string; at?: number; nonce?: string }): Promise<OnboardingBody> {
+	const p = await proof(device, (k, at, nonce) => onboardingMessage(k, at, o.returnUrl, o.refreshUrl, nonce), o);
+	return { ...p, returnUrl: o.returnUrl, refreshUrl: o.refreshUrl };
+}
+
+/** The body of POST /onboarding/status from `device`. */
+export async function onboardingStatusRequest(device: OnboardingSigner, o: { at?: number; nonce?: string } = {}): Promise<OnboardingStatusBody> {
+	return proof(device, onboardingStatusMessage, o);
+}
 
 export class StripeEscrowAdapter implements EscrowAdapter {
 	private readonly base: string;
@@ -120,6 +156,20 @@ export class StripeEscrowAdapter implements EscrowAdapter {
 		const body = RecordBody.safeParse(req);
 		if (!body.success) throw new EscrowError('invalid-request', `The record request is malformed: ${body.error.issues[0]?.message ?? 'invalid'}.`);
 		return shaped(RecordShape, await this.call('POST', PATHS.record, body.data)).envelopes;
+	}
+
+	/**
+	 * Open (or first create) the Stripe onboarding of the identity `device` acts for: the connected
+	 * account is that identity's, whichever of its devices asks. Returns Stripe's hosted onboarding link.
+	 */
+	async onboard(device: OnboardingSigner, returnUrl: string, o: { refreshUrl?: string; at?: number } = {}): Promise<{ account: string; url: string; expiresAt: number }> {
+		const body = await onboardingRequest(device, { returnUrl, refreshUrl: o.refreshUrl ?? returnUrl, ...(o.at !== undefined ? { at: o.at } : {}) });
+		return shaped(OnboardShape, await this.call('POST', PATHS.onboarding, body));
+	}
+
+	/** The onboarding status of the identity `device` acts for (`at`: the device's clock, by default now). */
+	async onboardingStatus(device: OnboardingSigner, at?: number): Promise<OnboardingStatus> {
+		return shaped(OnboardingStatusShape, await this.call('POST', PATHS.onboardingStatus, await onboardingStatusRequest(device, at !== undefined ? { at } : {})));
 	}
 
 	private async receipt(path: string, req: EscrowRequest): Promise<Receipt> {

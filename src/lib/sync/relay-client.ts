@@ -16,7 +16,8 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64url, toBase64url, utf8 } from '../contract/encoding';
 import { publicKeyFromSeed, sign, type DeviceKey } from '../identity/ed25519';
-import { base64urlBytes, BUNDLE_OVERHEAD, openProof, PROTOCOL, pushProof, RelayError, roomIdOf, type BundleItem, type ErrorCode, type RelayMessage, type SingleItem, type StoredItem, type WireItem } from '../../relay/protocol';
+import { thumbnailContentRefusal } from '../contract/thumbnail';
+import { base64urlBytes, BUNDLE_OVERHEAD, MAX_ITEM_BYTES, openProof, PROTOCOL, pushProof, RelayError, roomIdOf, type BundleItem, type ErrorCode, type RelayMessage, type SingleItem, type StoredItem, type WireItem } from '../../relay/protocol';
 import type { UploadQueue } from './relay-queue';
 
 export { RelayError };
@@ -33,6 +34,8 @@ export interface RelayKeys {
 	/** AES-256-GCM key for bundles, and the HMAC key that derives a bundle's nonce from its content. */
 	bundleKey: Uint8Array;
 	bundleNonceKey: Uint8Array;
+	/** HMAC key for thumbnails' dedup tags: a key of its own, so no event id can ever tag like a thumbnail. */
+	thumbnailTagKey: Uint8Array;
 }
 
 const SALT = utf8.encode(PROTOCOL);
@@ -48,7 +51,8 @@ export function deriveRelayKeys(secret: string): RelayKeys {
 		encryptionKey: derive(secret, 'item encryption'),
 		tagKey: derive(secret, 'dedup tag'),
 		bundleKey: derive(secret, 'bundle encryption'),
-		bundleNonceKey: derive(secret, 'bundle nonce')
+		bundleNonceKey: derive(secret, 'bundle nonce'),
+		thumbnailTagKey: derive(secret, 'thumbnail tag')
 	};
 }
 
@@ -141,6 +145,79 @@ export function decryptItem(keys: RelayKeys, item: SingleItem): { id: string; en
 	const id = (JSON.parse(envelope) as { id?: unknown }).id;
 	if (typeof id !== 'string' || itemTag(keys, id) !== item.tag) throw new Error('This relay item’s envelope does not match its tag.');
 	return { id, envelope };
+}
+
+// —— thumbnails ——
+
+/**
+ * A Work Diary thumbnail travels as a single item of its own kind, beside the envelopes: its
+ * associated data names the kind (an envelope item cannot be opened as a thumbnail, nor the
+ * reverse), its tag is an HMAC of its hash under a key of its own, and its plaintext starts with
+ * a NUL and a marker, then the hash and the raw image bytes. An older client opens it with the
+ * envelope's associated data, fails, and skips it as junk (were it ever opened, a NUL is not JSON).
+ */
+const THUMBNAIL_MARKER = '\0milestone thumbnail\n';
+
+/** In the upload queue, a thumbnail waits under this prefix and its hash (event ids are base64url: no colon), its bytes base64url in `envelope`. */
+export const THUMBNAIL_QUEUE_PREFIX = 'thumbnail:';
+
+export interface ReceivedThumbnail {
+	seq: number;
+	/** The hash it claims (its tag is checked against it). */
+	hash: string;
+	/** The image, when it is a thumbnail hashing to `hash`. */
+	bytes?: Uint8Array;
+	/** Why it was not taken, otherwise. */
+	refused?: string;
+}
+
+/** The dedup tag of a thumbnail: HMAC-SHA256(thumbnail tag key, hash). */
+export function thumbnailTag(keys: RelayKeys, hash: string): string {
+	return toBase64url(hmac(sha256, keys.thumbnailTagKey, utf8.encode(hash)));
+}
+
+function thumbnailAad(keys: RelayKeys, tag: string): Uint8Array {
+	return utf8.encode(`${PROTOCOL} thumbnail\n${keys.room}\n${tag}`);
+}
+
+/**
+ * A thumbnail → one item. Throws (nothing is uploaded) when the bytes are not a thumbnail named
+ * `hash` (contract/thumbnail.ts) or the item would exceed the relay's item limit.
+ */
+export function encryptThumbnail(keys: RelayKeys, hash: string, bytes: Uint8Array): SingleItem {
+	const bad = thumbnailContentRefusal(hash, bytes);
+	if (bad) throw new Error(`This screenshot is not uploaded to the relay: ${bad}.`);
+	const head = utf8.encode(`${THUMBNAIL_MARKER}${hash}\n`);
+	const plain = new Uint8Array(head.length + bytes.length);
+	plain.set(head);
+	plain.set(bytes, head.length);
+	const tag = thumbnailTag(keys, hash);
+	const nonce = crypto.getRandomValues(new Uint8Array(24));
+	const sealed = xchacha20poly1305(keys.encryptionKey, nonce, thumbnailAad(keys, tag)).encrypt(plain);
+	const data = new Uint8Array(24 + sealed.length);
+	if (data.length > MAX_ITEM_BYTES) throw new Error(`This screenshot is not uploaded to the relay: its item would be ${data.length} bytes, more than the ${MAX_ITEM_BYTES} an item may be.`);
+	data.set(nonce);
+	data.set(sealed, 24);
+	return { tag, data: toBase64url(data) };
+}
+
+/**
+ * An item → the thumbnail it carries. Throws when it is not a thumbnail item of this room (another
+ * kind, another key, altered, no marker, or a hash its tag does not name); returns a refusal when
+ * its bytes are not the thumbnail its hash names.
+ */
+export function decryptThumbnail(keys: RelayKeys, item: SingleItem): Omit<ReceivedThumbnail, 'seq'> {
+	const data = fromBase64url(item.data);
+	if (data.length <= 40) throw new Error('This relay item is too short to be an encrypted thumbnail.');
+	const plain = open(keys.encryptionKey, data, thumbnailAad(keys, item.tag));
+	const marker = utf8.encode(THUMBNAIL_MARKER);
+	const end = marker.length + 44;
+	if (plain.length < end || !equalBytes(plain.subarray(0, marker.length), marker) || plain[end - 1] !== 10) throw new Error('This relay item is not a thumbnail.');
+	const hash = String.fromCharCode(...plain.subarray(marker.length, end - 1));
+	if (thumbnailTag(keys, hash) !== item.tag) throw new Error('This relay item’s thumbnail does not match its tag.');
+	const bytes = plain.slice(end);
+	const bad = thumbnailContentRefusal(hash, bytes);
+	return bad ? { hash, refused: `The screenshot from the relay was refused: ${bad}.` } : { hash, bytes };
 }
 
 // —— bundles ——
@@ -390,6 +467,8 @@ export interface RoomOptions {
 	cursor?: number;
 	/** Called with each batch of items, decrypted, in sequence order. */
 	onEnvelopes?: (envelopes: ReceivedEnvelope[]) => void;
+	/** Called with the thumbnail items among them (without this, they are skipped). */
+	onThumbnails?: (thumbnails: ReceivedThumbnail[]) => void;
 	/** Called whenever the cursor moves, to persist it. */
 	onCursor?: (cursor: number) => void;
 	/** The relay has fewer items than the cursor says (reset or expired room): everything should be uploaded again. */
@@ -805,6 +884,7 @@ export class RelayRoom {
 		held = this.held(items)
 	): number {
 		let c = after;
+		const thumbnails: ReceivedThumbnail[] = [];
 		for (const [n, item] of items.entries()) {
 			if (item.seq <= c) continue;
 			if (held?.[n]) {
@@ -818,12 +898,23 @@ export class RelayRoom {
 					for (const e of events) out.push({ seq: item.seq, id: e.id, envelope: e.envelope });
 				} else out.push({ seq: item.seq, ...decryptItem(this.keys, item), tag: item.tag });
 			} catch (e) {
-				// Junk written by someone holding the link: skipped, never passed on.
-				this.client.reportError(e as Error, this.keys.room);
+				// Not an envelope: a thumbnail, or junk written by someone holding the link (skipped, never passed on).
+				const thumbnail = item.tags || !this.options.onThumbnails ? undefined : this.thumbnailOf(item);
+				if (thumbnail) thumbnails.push({ seq: item.seq, ...thumbnail });
+				else this.client.reportError(e as Error, this.keys.room);
 			}
 			c = item.seq;
 		}
+		if (thumbnails.length) this.options.onThumbnails?.(thumbnails);
 		return c;
+	}
+
+	private thumbnailOf(item: SingleItem): Omit<ReceivedThumbnail, 'seq'> | undefined {
+		try {
+			return decryptThumbnail(this.keys, item);
+		} catch {
+			return undefined;
+		}
 	}
 
 	/** Which items carry only events the owner holds (a bundle: every event it claims). */
@@ -951,6 +1042,7 @@ export class RelayRoom {
 	 * the relay takes bundles; live events go one item each.
 	 */
 	async push(envelopes: readonly { id: string; envelope: string }[], options: { bundle?: boolean } = {}): Promise<number[]> {
+		if (envelopes.some((e) => e.id.startsWith(THUMBNAIL_QUEUE_PREFIX))) return this.pushWithThumbnails(envelopes, options);
 		const channel = await this.client.channelFor(this);
 		const hello = channel.hello ?? (await channel.open());
 		const { maxBundleBytes, maxTagsPerBundle } = hello.limits;
@@ -966,6 +1058,32 @@ export class RelayRoom {
 			return envelopes.map((e) => seqOf.get(e.id)!);
 		}
 		return this.pushItems(envelopes.map((e) => encryptItem(this.keys, e.id, e.envelope)));
+	}
+
+	/**
+	 * Queue entries that include thumbnails (THUMBNAIL_QUEUE_PREFIX): each goes up as a thumbnail
+	 * item; one that is not a thumbnail is refused here, before upload (its sequence number: 0).
+	 */
+	private async pushWithThumbnails(entries: readonly { id: string; envelope: string }[], options: { bundle?: boolean }): Promise<number[]> {
+		const seqs = new Array<number>(entries.length).fill(0);
+		const events: number[] = [];
+		const thumbs: { index: number; item: SingleItem }[] = [];
+		entries.forEach((e, index) => {
+			if (!e.id.startsWith(THUMBNAIL_QUEUE_PREFIX)) return void events.push(index);
+			try {
+				thumbs.push({ index, item: encryptThumbnail(this.keys, e.id.slice(THUMBNAIL_QUEUE_PREFIX.length), fromBase64url(e.envelope)) });
+			} catch (error) {
+				this.client.reportError(error as Error, this.keys.room);
+			}
+		});
+		const eventSeqs = await this.push(
+			events.map((i) => entries[i]!),
+			options
+		);
+		events.forEach((index, k) => (seqs[index] = eventSeqs[k]!));
+		const thumbSeqs = await this.pushItems(thumbs.map((t) => t.item));
+		thumbs.forEach((t, k) => (seqs[t.index] = thumbSeqs[k]!));
+		return seqs;
 	}
 
 	/** Push items already sealed; resolves with each one's sequence number. */

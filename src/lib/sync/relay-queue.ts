@@ -10,9 +10,9 @@
 export interface QueuedUpload {
 	/** The relay room (derived from the contract's link secret). */
 	room: string;
-	/** The event id. */
+	/** The event id; or, for a Work Diary thumbnail, `thumbnail:` and its hash (relay-client.ts THUMBNAIL_QUEUE_PREFIX). */
 	id: string;
-	/** The signed envelope, exactly as stored in the contract. */
+	/** The signed envelope, exactly as stored in the contract; for a thumbnail, its bytes (base64url). */
 	envelope: string;
 	queuedAt: number;
 }

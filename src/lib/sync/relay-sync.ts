@@ -11,18 +11,38 @@
  *   ContractDoc verifies and folds it, and keeps nothing the rules refuse. The relay is trusted with
  *   ciphertext only (relay-client.ts).
  * - Pause and offline leave the rooms (no live items, no pulls), as they drop the peers.
+ * - Work Diary thumbnails (the document's `thumbnails` map, screenshots.ts) go the same way as
+ *   items of their own kind: each one this device writes is queued, a relay used for the first time
+ *   is given those held, and one that arrives is written into the map only if it hashes to its name.
  *
  * No Svelte: the session (contract-session.svelte.ts) subscribes to the state and shows it.
  */
 import { ownPushEndpoint } from './push-endpoint';
 import type * as Y from 'yjs';
 import type { ContractLog } from '../contract/log';
+import { toBase64url } from '../contract/encoding';
+import { discardedScreenshots, thumbnailContentRefusal } from '../contract/thumbnail';
 import type { ContractDoc } from './contract-doc';
-import { deriveRelayKeys, itemTag, RelayClient, RelayError, type ReceivedEnvelope, type RelayKeys, type RelayRoom, type SocketFactory } from './relay-client';
+import { deriveRelayKeys, itemTag, RelayClient, RelayError, THUMBNAIL_QUEUE_PREFIX, type ReceivedEnvelope, type ReceivedThumbnail, type RelayKeys, type RelayRoom, type SocketFactory } from './relay-client';
 import type { UploadQueue } from './relay-queue';
 
 /** Transaction origin of writes that came from a relay: not queued again for upload. */
 export const RELAY_ORIGIN = Symbol('relay');
+
+/** The contract document's map of screenshot thumbnails, hash → bytes (screenshots.ts). */
+export const THUMBNAILS = 'thumbnails';
+
+/** Why thumbnails that came from a relay were refused, per document: the diary says so while it holds no good copy. */
+export interface RelayThumbnailRefusals {
+	readonly reasons: Map<string, string>;
+	readonly listeners: Set<() => void>;
+}
+const refusals = new WeakMap<Y.Doc, RelayThumbnailRefusals>();
+export function relayThumbnailRefusals(doc: Y.Doc): RelayThumbnailRefusals {
+	let r = refusals.get(doc);
+	if (!r) refusals.set(doc, (r = { reasons: new Map(), listeners: new Set() }));
+	return r;
+}
 
 /** Where this device stands with one relay for one contract. */
 export interface RelayCursor {
@@ -221,6 +241,7 @@ export class RelaySync {
 	private readonly tagged = new Map<string, string>();
 	private readonly taggedIds = new Set<string>();
 	private readonly events?: EventTarget;
+	private readonly thumbnails: Y.Map<unknown>;
 	state: RelaySyncState;
 
 	constructor(private readonly o: RelaySyncOptions) {
@@ -231,6 +252,8 @@ export class RelaySync {
 		this.state = this.snapshot();
 		// From the moment the session exists, every event written on this device is queued.
 		o.cdoc.events.observe(this.observer);
+		this.thumbnails = o.cdoc.doc.getMap(THUMBNAILS);
+		this.thumbnails.observe(this.thumbnailObserver);
 	}
 
 	get relays(): string[] {
@@ -282,7 +305,7 @@ export class RelaySync {
 		if (this.stopped) return;
 		this.seeding++;
 		try {
-			const all = this.held();
+			const all = [...this.held(), ...this.heldThumbnails()];
 			for (let i = 0; i < all.length && !this.stopped; i += SEED_SLICE) {
 				await this.enqueue(links, all.slice(i, i + SEED_SLICE));
 				await new Promise((r) => setTimeout(r, 0));
@@ -336,6 +359,7 @@ export class RelaySync {
 		if (this.stopped) return;
 		this.stopped = true;
 		this.o.cdoc.events.unobserve(this.observer);
+		this.thumbnails.unobserve(this.thumbnailObserver);
 		this.events?.removeEventListener('online', this.onOnline);
 		this.events?.removeEventListener('offline', this.onOffline);
 		clearInterval(this.interval);
@@ -372,6 +396,71 @@ export class RelaySync {
 		}
 		if (out.length) void this.enqueue(this.links, out).then(() => this.syncAll(false));
 	};
+
+	/** A thumbnail written on this device is queued; one deleted here (discarded) is not uploaded after all. */
+	private readonly thumbnailObserver = (e: Y.YMapEvent<unknown>, tx: Y.Transaction) => {
+		if (!tx.local || tx.origin === RELAY_ORIGIN || tx.origin === this.o.cdoc) return;
+		const out: { id: string; envelope: string }[] = [];
+		const gone: string[] = [];
+		for (const [hash, change] of e.changes.keys) {
+			if (change.action === 'delete') gone.push(THUMBNAIL_QUEUE_PREFIX + hash);
+			else {
+				const entry = this.thumbnailEntry(hash, this.thumbnails.get(hash));
+				if (entry) out.push(entry);
+			}
+		}
+		if (gone.length)
+			for (const l of this.links) {
+				for (const id of gone) l.unsent.delete(id);
+				void l.queue.remove(this.keys.room, gone).catch(() => {});
+			}
+		if (out.length) void this.enqueue(this.links, out).then(() => this.syncAll(false));
+	};
+
+	/** A thumbnail as a queue entry; undefined when the bytes are not the thumbnail named `hash` (never uploaded). */
+	private thumbnailEntry(hash: string, value: unknown): { id: string; envelope: string } | undefined {
+		if (thumbnailContentRefusal(hash, value)) return undefined;
+		return { id: THUMBNAIL_QUEUE_PREFIX + hash, envelope: toBase64url(value as Uint8Array) };
+	}
+
+	/** The thumbnails this device holds, as queue entries. */
+	private heldThumbnails(): { id: string; envelope: string }[] {
+		const out: { id: string; envelope: string }[] = [];
+		this.thumbnails.forEach((value, hash) => {
+			const entry = this.thumbnailEntry(hash, value);
+			if (entry) out.push(entry);
+		});
+		return out;
+	}
+
+	/**
+	 * Thumbnails from the relay: written into the map only when they hash to their name (and are not
+	 * of a screenshot discarded here); screenshots.ts then decides whether one is shown. A refusal
+	 * is kept with its reason for the diary.
+	 */
+	private receivedThumbnails(link: Link, got: readonly ReceivedThumbnail[]): void {
+		const discarded = discardedScreenshots(this.o.cdoc.log.derive().state);
+		const fresh: ReceivedThumbnail[] = [];
+		const refused = relayThumbnailRefusals(this.o.cdoc.doc);
+		for (const g of got) {
+			if (!g.bytes) {
+				refused.reasons.set(g.hash, g.refused ?? 'The screenshot from the relay was refused.');
+				continue;
+			}
+			refused.reasons.delete(g.hash);
+			if (!discarded.has(g.hash) && thumbnailContentRefusal(g.hash, this.thumbnails.get(g.hash))) fresh.push(g);
+		}
+		if (fresh.length)
+			this.o.cdoc.doc.transact(() => {
+				for (const g of fresh) this.thumbnails.set(g.hash, g.bytes);
+			}, RELAY_ORIGIN);
+		// What this relay holds need not be uploaded to it.
+		this.forgetUploaded(
+			link,
+			got.filter((g) => g.bytes).map((g) => THUMBNAIL_QUEUE_PREFIX + g.hash).filter((id) => link.unsent.has(id))
+		);
+		for (const fn of refused.listeners) fn();
+	}
 
 	/** What this device holds, authentic, each event after what it names. */
 	private held(): { id: string; envelope: string }[] {
@@ -481,6 +570,7 @@ export class RelaySync {
 				holds: (tags) => this.holds(link, tags),
 				ready: () => this.peersSettled?.(),
 				onEnvelopes: (got) => this.received(link, got),
+				onThumbnails: (got) => this.receivedThumbnails(link, got),
 				onCursor: (c) => this.moved(link, c),
 				onReset: () => this.reset(link)
 			});
@@ -583,7 +673,7 @@ export class RelaySync {
 		link.cursor = 0;
 		link.base = undefined;
 		this.saveCursorSoon(link);
-		void this.enqueue([link], this.held()).then(() => this.run(link, false));
+		void this.enqueue([link], [...this.held(), ...this.heldThumbnails()]).then(() => this.run(link, false));
 	}
 
 	private dropped(link: Link, error: Error): void {

@@ -1,8 +1,8 @@
 /**
  * Screenshot thumbnails beside the log: `doc.getMap('thumbnails')` of the contract's Yjs document maps
  * a thumbnail's hash to its bytes, so they persist in IndexedDB and sync to the other party over
- * WebRTC with the events, as their own kind of item. (Not over the relay yet: its items are single
- * signed envelopes.) They are never part of the log, so no request to the escrow provider carries them.
+ * WebRTC with the events, as their own kind of item, and over the relay as items of their own kind
+ * (relay-sync.ts). They are never part of the log, so no request to the escrow provider carries them.
  *
  * A peer can write anything into the map. What this device keeps and shows follows the rules in
  * contract/thumbnail.ts: bytes that are not a small JPEG or WebP hashing to their key are refused
@@ -17,9 +17,10 @@ import { discardedScreenshots, segmentsNaming, thumbnailContentRefusal, thumbnai
 import type { ContractDoc } from './contract-doc';
 import { screenshotsUnavailable } from './screen-capture';
 import { deleteSegments, type HourlySession } from './hourly-actions';
+import { relayThumbnailRefusals, THUMBNAILS } from './relay-sync';
 import type { DueSlot } from './tracker';
 
-export const THUMBNAILS = 'thumbnails';
+export { THUMBNAILS };
 
 /** What the diary shows for a segment's screenshot. */
 export type ScreenshotShown = { hash: string; url: string } | { hash: string; refused: string } | { hash: string; missing: true };
@@ -56,7 +57,9 @@ export class ThumbnailStore {
 	/** The screenshot named `hash`, as this replica may show it. */
 	shown(hash: string): ScreenshotShown {
 		const value = this.map.get(hash);
-		if (value === undefined) return this.refused.has(hash) ? { hash, refused: this.refused.get(hash)! } : { hash, missing: true };
+		// Refused here, or (what arrived) refused by the relay sync: said with the reason, never shown.
+		const refused = this.refused.get(hash) ?? relayThumbnailRefusals(this.doc).reasons.get(hash);
+		if (value === undefined) return refused !== undefined ? { hash, refused } : { hash, missing: true };
 		const v = thumbnailVerdict(this.state(), hash, value);
 		if (!v.ok) return { hash, refused: v.reason };
 		let url = this.urls.get(hash);
@@ -80,7 +83,9 @@ export class ThumbnailStore {
 
 	subscribe(fn: () => void): () => void {
 		this.listeners.add(fn);
-		return () => this.listeners.delete(fn);
+		const relay = relayThumbnailRefusals(this.doc).listeners;
+		relay.add(fn);
+		return () => (this.listeners.delete(fn), relay.delete(fn));
 	}
 
 	/** A change to one key, by anyone: keep good bytes, refuse and undo bad ones. */

@@ -295,6 +295,9 @@ describe('a dispute of Work Diary segments', () => {
 		const { w, sd } = await declinedWeek();
 		const [x] = hourlyDisputes(w.state, 'freelancer', OPENED);
 		expect(x).toMatchObject({ segments: { dispute: sd, week: W1 }, open: { allowed: true, max: 10_000 } });
+		// Until someone opens a dispute the declined time waits in escrow: both Inboxes say so.
+		for (const role of ['client', 'freelancer'] as const)
+			expect(disputeAttention(w.state, role, OPENED)).toBe('The declined time of the Work Diary week of 2026-11-02 stays in escrow until one of you opens a dispute on it (Resolution Center)');
 		await open(w, FREELANCER, sd, { offer: 10_000 });
 		const y = segmentDisputes(w.state, 'client', sd, OPENED)!;
 		expect(y.open.allowed).toBe(false);

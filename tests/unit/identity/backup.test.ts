@@ -103,7 +103,7 @@ describe('key backup', () => {
 
 	it('reports a newer format version', async () => {
 		const text = await exportBackup(key, PASS, FAST);
-		const error = await expectCode(importBackup(edit(text, (f) => (f.v = 2)), PASS), 'unsupported-version');
+		const error = await expectCode(importBackup(edit(text, (f) => (f.v = 3)), PASS), 'unsupported-version');
 		expect(error.message).toMatch(/newer version/);
 	});
 
