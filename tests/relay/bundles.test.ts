@@ -17,15 +17,8 @@ import { decryptBundle, deriveRelayKeys, encryptBundle, itemTag, MAX_BUNDLE_PLAI
 import { startRelay } from '../../src/relay/node';
 import { randomId } from '../../src/lib/sync/links';
 import { openProof, pushProof, type WireItem } from '../../src/relay/protocol';
-import { durableTarget, envelope, newAddress, nodeTarget, RawConnection, socketFrom, TEST_LIMITS, type RelayTarget } from './harness';
+import { durableTarget, envelope, newAddress, nodeTarget, RawConnection, type RelayTarget, socketFrom, TEST_LIMITS, until } from './harness';
 
-const until = async (ok: () => boolean, ms = 5000) => {
-	const end = Date.now() + ms;
-	while (!ok()) {
-		if (Date.now() > end) throw new Error('timed out');
-		await new Promise((r) => setTimeout(r, 10));
-	}
-};
 const events = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => envelope(`${prefix} ${i}`));
 
 describe.each([

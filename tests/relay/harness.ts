@@ -203,3 +203,12 @@ export function envelope(text: string, pad = 0): { id: string; envelope: string 
 	const id = hashBody(body);
 	return { id, envelope: JSON.stringify({ id, body, sig: 'unsigned-in-this-test' }) };
 }
+
+/** Wait until `ok()` holds, polling every 10 ms; throws after `ms`. */
+export async function until(ok: () => boolean, ms = 5000): Promise<void> {
+	const end = Date.now() + ms;
+	while (!ok()) {
+		if (Date.now() > end) throw new Error('timed out');
+		await new Promise((r) => setTimeout(r, 10));
+	}
+}

@@ -9,15 +9,8 @@ import { generateKey, signSync } from '../../src/lib/identity/ed25519';
 import { deriveRelayKeys, encryptItem, RelayClient, type ReceivedEnvelope } from '../../src/lib/sync/relay-client';
 import { randomId } from '../../src/lib/sync/links';
 import { openProof, pushProof, roomIdOf, type RelayMessage } from '../../src/relay/protocol';
-import { durableTarget, envelope, newAddress, nodeTarget, RawConnection, socketFrom, TEST_LIMITS, type RelayTarget } from './harness';
+import { durableTarget, envelope, newAddress, nodeTarget, RawConnection, type RelayTarget, socketFrom, TEST_LIMITS, until } from './harness';
 
-const until = async (ok: () => boolean, ms = 5000) => {
-	const end = Date.now() + ms;
-	while (!ok()) {
-		if (Date.now() > end) throw new Error('timed out');
-		await new Promise((r) => setTimeout(r, 10));
-	}
-};
 
 describe.each([
 	['node', () => nodeTarget()],

@@ -18,7 +18,7 @@ import { randomId } from '../../src/lib/sync/links';
 import { startRelay, type RunningRelay } from '../../src/relay/node';
 import { openProof, pushProof, subscribeProof, unsubscribeProof, type RelayMessage, type WirePushSubscription } from '../../src/relay/protocol';
 import { VAPID_FILE } from '../../src/relay/push';
-import { durableTarget, envelope, newAddress, RawConnection, TEST_LIMITS, type RelayTarget } from './harness';
+import { durableTarget, envelope, newAddress, RawConnection, type RelayTarget, TEST_LIMITS, until } from './harness';
 
 // —— the stand-in push service ——
 
@@ -76,13 +76,6 @@ function checkVapid(authorization: string | undefined, expectedKey: string, endp
 	expect(claims.sub).toMatch(/^(mailto:|https:)/);
 }
 
-const until = async (ok: () => boolean, ms = 5000) => {
-	const end = Date.now() + ms;
-	while (!ok()) {
-		if (Date.now() > end) throw new Error('timed out');
-		await new Promise((r) => setTimeout(r, 10));
-	}
-};
 
 describe('Web Push from the Node relay', () => {
 	const dir = mkdtempSync(join(tmpdir(), 'relay-push-'));
