@@ -66,14 +66,16 @@ type Proof = Pick<OnboardingStatusBody, 'publicKey' | 'at' | 'signature' | 'nonc
 
 /**
  * Is `message` signed for `p.publicKey` by that key, or by a device key it certified (the certificate
- * unexpired on the function's clock)? A nonce, when there is one, is taken once.
+ * unexpired on the function's clock)? Its nonce is taken once.
  */
-async function proven(d: AccountDeps, p: Proof, now: number, message: string, what: string): Promise<void> {
+async function proven(d: AccountDeps, p: Proof, now: number, message: (nonce: string) => string, what: string): Promise<void> {
 	if (Math.abs(now - p.at) > PROOF_WINDOW_MS) throw new EscrowError('not-authorised', `The ${what} proof is too old; sign a fresh one.`);
+	// Only the nonce stops a captured proof from being replayed within the window: from a device (its
+	// certificate is public, copied into every contract it acts in) and from the identity alike.
+	const nonce = p.nonce;
+	if (nonce === undefined) throw new EscrowError('not-authorised', `The ${what} proof needs a one-time nonce; update the app.`);
 	let signer = p.publicKey;
 	if (p.certificate !== undefined) {
-		// Certificates are public (copied into every contract the device acts in): only the nonce stops a replay.
-		if (p.nonce === undefined) throw new EscrowError('not-authorised', `A device's ${what} proof needs a one-time nonce; update the app.`);
 		const c = certificateOf(p.certificate, what);
 		if (c.identity !== p.publicKey) throw new EscrowError('not-authorised', `The ${what} proof's certificate is from another identity key than the one it asks for.`);
 		if (c.expires !== undefined && now > c.expires)
@@ -82,10 +84,10 @@ async function proven(d: AccountDeps, p: Proof, now: number, message: string, wh
 			throw new EscrowError('not-authorised', `The device “${c.name}” was revoked: set up or check payouts from another of your devices.`);
 		signer = c.device;
 	}
-	if (!(await verify(signer, utf8.encode(message), p.signature)))
+	if (!(await verify(signer, utf8.encode(message(nonce)), p.signature)))
 		throw new EscrowError('not-authorised', p.certificate === undefined ? `The ${what} proof is not signed by this key.` : `The ${what} proof is not signed by the device key its certificate names.`);
 	// Kept twice the proof window: a request's time is accepted up to PROOF_WINDOW_MS either side of now.
-	if (p.nonce !== undefined && !(await d.accounts.take(`once:${signer}:${p.nonce}`, 1, 2 * PROOF_WINDOW_MS, now)))
+	if (!(await d.accounts.take(`once:${signer}:${nonce}`, 1, 2 * PROOF_WINDOW_MS, now)))
 		throw new EscrowError('not-authorised', `This ${what} request was used already; sign a new one.`);
 }
 
@@ -117,7 +119,7 @@ async function take(d: AccountDeps, bucket: string, l: Limit, now: number): Prom
 export async function onboard(d: AccountDeps, body: OnboardingBody): Promise<{ account: string; url: string; expiresAt: number }> {
 	const now = d.now();
 	const limits = d.onboardingLimits ?? ONBOARDING_LIMITS;
-	await proven(d, body, now, onboardingMessage(body.publicKey, body.at, body.returnUrl, body.refreshUrl, body.nonce), 'onboarding');
+	await proven(d, body, now, (nonce) => onboardingMessage(body.publicKey, body.at, body.returnUrl, body.refreshUrl, nonce), 'onboarding');
 	await take(d, `onboard:${body.publicKey}`, limits.perKey, now);
 	await take(d, 'onboard:*', limits.overall, now);
 	let account = await accountOf(d, body.publicKey);
@@ -145,7 +147,7 @@ export async function onboard(d: AccountDeps, body: OnboardingBody): Promise<{ a
 
 export async function onboardingStatus(d: AccountDeps, body: OnboardingStatusBody): Promise<OnboardingStatus> {
 	const now = d.now();
-	await proven(d, body, now, onboardingStatusMessage(body.publicKey, body.at, body.nonce), 'status');
+	await proven(d, body, now, (nonce) => onboardingStatusMessage(body.publicKey, body.at, nonce), 'status');
 	await take(d, `status:${body.publicKey}`, (d.onboardingLimits ?? ONBOARDING_LIMITS).statusPerKey, now);
 	const account = await accountOf(d, body.publicKey);
 	if (!account) return { account: null, detailsSubmitted: false, payoutsEnabled: false, transfers: 'none' };

@@ -185,7 +185,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<RunningRelay>
 		const host: RelayHost = {
 			limits,
 			mux: true,
-			send: (text) => ws.send(text),
+			// Binary frames are ciphertext: nothing for permessage-deflate to gain (it is off here anyway).
+			send: (data) => (typeof data === 'string' ? ws.send(data) : ws.send(data, { binary: true, compress: false })),
 			buffered: () => ws.bufferedAmount,
 			close: (code, reason) => {
 				counters.dropped++;
@@ -236,6 +237,14 @@ export async function startRelay(opts: RelayOptions = {}): Promise<RunningRelay>
 				return result;
 			},
 			read: (room, after) => store.read(room, after),
+			readRaw: (room, after) => store.readRaw(room, after),
+			readCompacted: (room, after) => store.readCompacted(room, after),
+			loose: (room) => store.loose(room),
+			// Rare and small (one per many events): its own transaction, outside the group commit.
+			compact: async (room, items) => {
+				if (pending.length) flush();
+				return sql.transaction(() => store.compact(room, items));
+			},
 			head: (room) => store.room(room)?.head ?? 0,
 			pushKey: pusher?.publicKey,
 			subscribe: pusher && ((room, sub) => pusher.subscribe(room, sub)),

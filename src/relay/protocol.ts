@@ -148,8 +148,9 @@ export type ClientMessage =
 	| { t: 'push'; id: number; room: string; items: WireItem[]; sig: string; read?: number; own?: string }
 	| { t: 'subscribe'; id: number; room: string; subscription: WirePushSubscription; sig: string; read?: number }
 	| { t: 'unsubscribe'; id: number; room: string; endpoint: string; sig: string; read?: number }
-	| { t: 'pull'; id: number; room: string; after: number; read?: number }
+	| { t: 'pull'; id: number; room: string; after: number; read?: number; bin?: typeof FRAME_VERSION; compact?: true }
 	| { t: 'leave'; id: number; room: string; read?: number }
+	| { t: 'compact'; id: number; room: string; items: BundleItem[]; sig: string; read?: number }
 	| { t: 'read'; read: number }
 	| { t: 'ping'; id: number; read?: number };
 
@@ -163,8 +164,13 @@ export type RelayMessage =
 				Partial<Pick<RelayLimits, 'maxBundleBytes' | 'maxTagsPerBundle'>>;
 			/** Present when the relay sends Web Push: its VAPID public key (base64url, 65 bytes). */
 			push?: { key: string };
+			/** Binary framing versions this relay answers pulls in (see "binary frames" below); absent: JSON only. */
+			frames?: number[];
+			/** The relay keeps compactions (see "compaction" below). */
+			compaction?: 1;
 	  }
-	| { t: 'opened'; id: number; room: string; head: number }
+	| { t: 'opened'; id: number; room: string; head: number; loose?: number }
+	| { t: 'compacted'; id: number; room: string; covered: number[]; loose: number }
 	| { t: 'acked'; id: number; room: string; seqs: number[]; head: number }
 	| { t: 'items'; id: number; room: string; items: StoredItem[]; head: number; more: boolean }
 	| ({ t: 'item'; room: string } & StoredItem)
@@ -251,9 +257,22 @@ export function parseClientMessage(text: string, limits: RelayLimits): ClientMes
 			return m as ClientMessage;
 		case 'pull':
 			if (!int(m.after)) throw bad('"after" must be a sequence number (0 for the start)');
+			if (m.bin !== undefined && m.bin !== FRAME_VERSION) throw bad(`"bin" names a binary framing this relay does not speak (it speaks ${FRAME_VERSION})`);
+			if (m.compact !== undefined && (m.compact !== true || m.bin !== FRAME_VERSION)) throw bad('"compact" is true, and only with a binary frame ("bin")');
 			return m as ClientMessage;
 		case 'leave':
 			return m as ClientMessage;
+		case 'compact': {
+			if (typeof m.sig !== 'string') throw bad('a compaction needs the room key’s signature');
+			if (!Array.isArray(m.items) || m.items.length === 0) throw bad('a compaction carries at least one bundle');
+			if (m.items.length > limits.maxItemsPerPush)
+				throw new RelayError('too-many-items', `A compaction carries at most ${limits.maxItemsPerPush} bundles; this one has ${m.items.length}. Send them in several.`);
+			for (const item of m.items as unknown[]) {
+				if ((item as WireItem)?.tags === undefined) throw bad('a compaction is made of bundles (with "tags")');
+				checkItem(item, limits);
+			}
+			return m as ClientMessage;
+		}
 	}
 	throw bad(`unknown type "${String(m.t).slice(0, 20)}"`);
 }
@@ -338,6 +357,29 @@ export function pushProof(challenge: string, room: string, items: readonly WireI
 	return utf8.encode(`${PROTOCOL} push\n${challenge}\n${room}\n${toBase64url(sha256(utf8.encode(text)))}`);
 }
 
+/**
+ * Compaction (hello `compaction: 1`). A room whose events went up one by one costs a reader one
+ * decryption per event. A device that holds them sends `compact`: bundles of the events, each
+ * claiming (in the clear, as a bundle does) the dedup tags of the events inside. The relay keeps them
+ * beside the item sequence (store.ts `compact`), records which single item holds each claimed tag,
+ * and answers `compacted` with how many items each now covers and how many single items are still
+ * `loose` (also in `opened`). A pull with `compact: true` (binary frames only) gets, from its
+ * cursor on, each compaction once in place of the items it covers, with their seqs (`covers`), the
+ * other items as they are, and the page's `end`. The reader opens each compaction, checks that every
+ * claimed tag is the tag of an event inside, hands the events over, and counts a covered item as read
+ * only once its event is confirmed authentic by its owner; its cursor moves to the last seq before
+ * which every item was read or counted. Anything else (a compaction that fails to open, omits or
+ * forges an event, or a seq nobody accounts for) leaves the cursor there, and the reader pulls
+ * from it without compactions: a lying compaction costs time, never an event.
+ */
+
+/** The bytes a compaction signs: as a push, under its own label (one can never pass for the other). */
+export function compactProof(challenge: string, room: string, items: readonly BundleItem[]): Uint8Array {
+	let text = '';
+	for (const i of items) text += `*${i.tags.join(',')}.${i.data}\n`;
+	return utf8.encode(`${PROTOCOL} compact\n${challenge}\n${room}\n${toBase64url(sha256(utf8.encode(text)))}`);
+}
+
 /** The bytes a subscribe signs: challenge, room and the whole subscription. */
 export function subscribeProof(challenge: string, room: string, sub: WirePushSubscription): Uint8Array {
 	return utf8.encode(`${PROTOCOL} subscribe\n${challenge}\n${room}\n${sub.endpoint}\n${sub.keys.p256dh}\n${sub.keys.auth}`);
@@ -355,3 +397,132 @@ export function publicLimits(l: RelayLimits): Extract<RelayMessage, { t: 'hello'
 
 /** Messages that carry items count against a reader's unread bytes (their JSON length: ASCII only). */
 export const carriesItems = (m: RelayMessage) => m.t === 'item' || m.t === 'items';
+
+// —— binary frames ——
+
+/**
+ * A pull page as one binary WebSocket message instead of JSON, so neither side base64-encodes,
+ * stringifies or parses the ciphertext (a catch-up of 10,000 events is ~11 MB of it as JSON).
+ * Negotiated: the relay lists the versions it speaks in hello (`frames`), a client that speaks one
+ * asks for it per pull (`bin`), and everything else (an old client, an old relay) stays JSON.
+ * Clients never send binary messages. Version 1, all integers big-endian:
+ *
+ *   u8 0x4D ('M')  u8 version (1)  u8 kind (1: items page)  u8 flags (bit 0: more)
+ *   u32 header length, then the header: UTF-8 JSON {"t":"items","id","room","head","end"}
+ *   then each item:  f64 seq  u8 type (0: single, 1: bundle, 2: compaction)
+ *     single: 32 bytes tag              bundle: u32 n, then n × 32 bytes tags
+ *     compaction: u32 n, n × 32 bytes tags, then n × f64: the seq of the single item holding each
+ *       tag (0: none); its `seq` is the highest of them. Only in answers to pulls with `compact`.
+ *     u32 data length, then the data (nonce ‖ ciphertext ‖ tag, as in JSON's base64url `data`)
+ *   `end` (optional): the last sequence number the page accounts for, items and compactions together.
+ *
+ * The relay's flow control counts a frame's bytes where it counts a JSON page's characters.
+ */
+export const FRAME_VERSION = 1;
+const FRAME_MAGIC = 0x4d;
+const FRAME_ITEMS = 1;
+const TAG_LEN = 32;
+
+/** An item as the store holds it: raw bytes (a bundle's tags concatenated, 32 bytes each). */
+export interface RawItem {
+	seq: number;
+	tag?: Uint8Array;
+	tags?: Uint8Array;
+	/** A compaction: the seq of the single item holding each tag (0: none). */
+	covers?: number[];
+	data: Uint8Array;
+}
+
+/** An item read from a binary frame: `data` is empty and `bytes` holds the raw ciphertext. */
+export type FramedItem = StoredItem & { bytes?: Uint8Array; covers?: number[] };
+
+type ItemsHeader = { id: number; room: string; head: number; more: boolean; end?: number };
+
+export function encodeItemsFrame(h: ItemsHeader, items: readonly RawItem[]): Uint8Array {
+	const header = utf8.encode(JSON.stringify({ t: 'items', id: h.id, room: h.room, head: h.head, end: h.end }));
+	let size = 8 + header.length;
+	for (const i of items) size += 9 + (i.tags ? 4 + i.tags.length : TAG_LEN) + (i.covers ? i.covers.length * 8 : 0) + 4 + i.data.length;
+	const out = new Uint8Array(size);
+	const view = new DataView(out.buffer);
+	out[0] = FRAME_MAGIC;
+	out[1] = FRAME_VERSION;
+	out[2] = FRAME_ITEMS;
+	out[3] = h.more ? 1 : 0;
+	view.setUint32(4, header.length);
+	out.set(header, 8);
+	let o = 8 + header.length;
+	for (const i of items) {
+		view.setFloat64(o, i.seq);
+		o += 8;
+		if (i.tags) {
+			out[o++] = i.covers ? 2 : 1;
+			view.setUint32(o, i.tags.length / TAG_LEN);
+			out.set(i.tags, o + 4);
+			o += 4 + i.tags.length;
+			if (i.covers) for (const c of i.covers) (view.setFloat64(o, c), (o += 8));
+		} else {
+			out[o++] = 0;
+			out.set(i.tag!.subarray(0, TAG_LEN), o);
+			o += TAG_LEN;
+		}
+		view.setUint32(o, i.data.length);
+		out.set(i.data, o + 4);
+		o += 4 + i.data.length;
+	}
+	return out;
+}
+
+/** A binary frame → the `items` message it stands for. Throws on anything malformed. */
+export function decodeItemsFrame(bytes: Uint8Array): Omit<Extract<RelayMessage, { t: 'items' }>, 'items'> & { items: FramedItem[]; end?: number } {
+	const fail = () => new Error('The relay sent a malformed binary frame.');
+	if (bytes.length < 8 || bytes[0] !== FRAME_MAGIC || bytes[1] !== FRAME_VERSION || bytes[2] !== FRAME_ITEMS) throw fail();
+	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	const more = (bytes[3]! & 1) === 1;
+	const hl = view.getUint32(4);
+	if (8 + hl > bytes.length) throw fail();
+	const h = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + hl))) as { t?: unknown; id?: unknown; room?: unknown; head?: unknown; end?: unknown };
+	if (h.t !== 'items' || !int(h.id) || typeof h.room !== 'string' || !int(h.head) || (h.end !== undefined && !int(h.end))) throw fail();
+	const items: FramedItem[] = [];
+	let o = 8 + hl;
+	const need = (n: number) => {
+		if (o + n > bytes.length) throw fail();
+	};
+	while (o < bytes.length) {
+		need(9);
+		const seq = view.getFloat64(o);
+		const type = bytes[o + 8];
+		o += 9;
+		if (!int(seq, 1)) throw fail();
+		let item: FramedItem;
+		if (type === 1 || type === 2) {
+			need(4);
+			const n = view.getUint32(o);
+			o += 4;
+			need(n * TAG_LEN);
+			const tags: string[] = [];
+			for (let k = 0; k < n; k++) tags.push(toBase64url(bytes.subarray(o + k * TAG_LEN, o + (k + 1) * TAG_LEN)));
+			o += n * TAG_LEN;
+			item = { seq, tags, data: '' };
+			if (type === 2) {
+				need(n * 8);
+				const covers: number[] = [];
+				for (let k = 0; k < n; k++) covers.push(view.getFloat64(o + k * 8));
+				o += n * 8;
+				if (!covers.every((c) => int(c))) throw fail();
+				item.covers = covers;
+			}
+		} else if (type === 0) {
+			need(TAG_LEN);
+			item = { seq, tag: toBase64url(bytes.subarray(o, o + TAG_LEN)), data: '' };
+			o += TAG_LEN;
+		} else throw fail();
+		need(4);
+		const len = view.getUint32(o);
+		o += 4;
+		need(len);
+		item.bytes = bytes.subarray(o, o + len);
+		o += len;
+		items.push(item);
+	}
+	return { t: 'items', id: h.id, room: h.room, head: h.head, more, items, end: h.end as number | undefined };
+}

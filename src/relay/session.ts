@@ -9,6 +9,9 @@ import { verify } from '../lib/identity/ed25519';
 import {
 	CLOSE,
 	carriesItems,
+	compactProof,
+	encodeItemsFrame,
+	FRAME_VERSION,
 	openProof,
 	parseClientMessage,
 	PROTOCOL,
@@ -18,6 +21,7 @@ import {
 	roomIdOf,
 	subscribeProof,
 	unsubscribeProof,
+	type BundleItem,
 	type ClientMessage,
 	type RelayLimits,
 	type RelayMessage,
@@ -25,13 +29,14 @@ import {
 	type WireItem,
 	type WirePushSubscription
 } from './protocol';
-import type { AppendResult, ReadResult } from './store';
+import type { AppendResult, CompactResult, RawReadResult, ReadResult } from './store';
 
 export interface RelayHost {
 	readonly limits: RelayLimits;
 	/** One socket may open many rooms (Node); false: one room per socket (Durable Objects). */
 	readonly mux: boolean;
-	send(text: string): void;
+	/** A text message, or a binary frame (protocol.ts, "binary frames"). */
+	send(data: string | Uint8Array): void;
 	/** Bytes queued in the socket's send buffer, where the transport can tell (0 otherwise). */
 	buffered(): number;
 	close(code: number, reason: string): void;
@@ -44,6 +49,12 @@ export interface RelayHost {
 	/** Store a push; resolves only once it is durable. Throws RelayError to refuse it. */
 	append(room: string, items: WireItem[]): Promise<AppendResult>;
 	read(room: string, after: number): Promise<ReadResult> | ReadResult;
+	/** `read` with the stored bytes as they are, for a binary frame. */
+	readRaw(room: string, after: number): Promise<RawReadResult> | RawReadResult;
+	/** Compactions (store.ts `compact`): store some, durably; a page that takes them; what is left to compact. */
+	compact(room: string, items: BundleItem[]): Promise<CompactResult> | CompactResult;
+	readCompacted(room: string, after: number): Promise<RawReadResult> | RawReadResult;
+	loose(room: string): number;
 	head(room: string): number;
 	/** Deliver freshly stored items to the room's other live sessions. */
 	publish(room: string, items: StoredItem[]): void;
@@ -94,7 +105,7 @@ export class RelaySession {
 
 	hello(): void {
 		const push = this.host.pushKey ? { key: this.host.pushKey } : undefined;
-		this.send({ t: 'hello', protocol: PROTOCOL, challenge: this.state.challenge, mux: this.host.mux, limits: publicLimits(this.host.limits), push });
+		this.send({ t: 'hello', protocol: PROTOCOL, challenge: this.state.challenge, mux: this.host.mux, limits: publicLimits(this.host.limits), push, frames: [FRAME_VERSION], compaction: 1 });
 	}
 
 	rooms(): string[] {
@@ -110,17 +121,19 @@ export class RelaySession {
 		return this.sendText(JSON.stringify(m), carriesItems(m));
 	}
 
-	sendText(text: string, items: boolean): boolean {
+	/** A text message (counted in characters: ASCII) or a binary frame (in bytes). */
+	sendText(text: string | Uint8Array, items: boolean): boolean {
 		if (this.closed) return false;
 		const l = this.host.limits;
+		const size = typeof text === 'string' ? text.length : text.byteLength;
 		if (items) {
-			if (this.sent - this.read + text.length > l.maxUnreadBytes) {
+			if (this.sent - this.read + size > l.maxUnreadBytes) {
 				this.drop(`reading too slowly: more than ${l.maxUnreadBytes} bytes of items sent and not confirmed read`);
 				return false;
 			}
-			this.sent += text.length;
+			this.sent += size;
 		}
-		if (this.host.buffered() + text.length > l.maxBufferedBytesPerSocket) {
+		if (this.host.buffered() + size > l.maxBufferedBytesPerSocket) {
 			this.drop(`reading too slowly: more than ${l.maxBufferedBytesPerSocket} bytes queued`);
 			return false;
 		}
@@ -170,6 +183,8 @@ export class RelaySession {
 				? this.checkOpen(m)
 				: m.t === 'push'
 					? this.checkPush(m)
+					: m.t === 'compact'
+					? this.checkSigned(m.room, (c) => compactProof(c, m.room, m.items), m.sig)
 					: m.t === 'subscribe'
 						? this.checkSigned(m.room, (c) => subscribeProof(c, m.room, m.subscription), m.sig)
 						: m.t === 'unsubscribe'
@@ -222,7 +237,7 @@ export class RelaySession {
 				this.state.rooms[m.room] = { key: m.key, live };
 				this.host.opened(m.room, live);
 				this.host.persist?.(this.state);
-				this.send({ t: 'opened', id: m.id, room: m.room, head: this.host.head(m.room) });
+				this.send({ t: 'opened', id: m.id, room: m.room, head: this.host.head(m.room), loose: this.host.loose(m.room) });
 				return;
 			}
 			case 'push': {
@@ -252,8 +267,19 @@ export class RelaySession {
 			}
 			case 'pull': {
 				if (!this.state.rooms[m.room]) throw notOpen();
+				if (m.bin === FRAME_VERSION) {
+					const raw = await (m.compact ? this.host.readCompacted(m.room, m.after) : this.host.readRaw(m.room, m.after));
+					this.sendText(encodeItemsFrame({ id: m.id, room: m.room, head: raw.head, more: raw.more, end: raw.end }, raw.items), true);
+					return;
+				}
 				const r = await this.host.read(m.room, m.after);
 				this.send({ t: 'items', id: m.id, room: m.room, items: r.items, head: r.head, more: r.more });
+				return;
+			}
+			case 'compact': {
+				if (!this.state.rooms[m.room]) throw notOpen();
+				const r = await this.host.compact(m.room, m.items);
+				this.send({ t: 'compacted', id: m.id, room: m.room, covered: r.covered, loose: r.loose });
 				return;
 			}
 			case 'leave': {

@@ -19,7 +19,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64url, toBase64url } from '../lib/contract/encoding';
-import { RelayError, TAG_BYTES, type RelayLimits, type StoredItem, type WireItem } from './protocol';
+import { RelayError, TAG_BYTES, type RawItem, type RelayLimits, type StoredItem, type WireItem } from './protocol';
 
 export interface Sql {
 	all<T>(query: string, ...params: unknown[]): T[];
@@ -50,6 +50,34 @@ export interface ReadResult {
 	head: number;
 	more: boolean;
 }
+
+export interface RawReadResult {
+	items: RawItem[];
+	head: number;
+	more: boolean;
+	/** With compactions: the last sequence number the page accounts for. */
+	end?: number;
+}
+
+export interface CompactResult {
+	/** Per bundle: how many single items it now stands in for (0: none, so it was not kept). */
+	covered: number[];
+	loose: number;
+}
+
+/** Compactions one room keeps at most (a link holder writing junk ones stops further compaction, never reading). */
+export const MAX_COMPACTIONS_PER_ROOM = 200;
+
+const f64s = (xs: readonly number[]) => {
+	const out = new Uint8Array(xs.length * 8);
+	const v = new DataView(out.buffer);
+	xs.forEach((x, i) => v.setFloat64(i * 8, x));
+	return out;
+};
+const fromF64s = (b: Uint8Array) => {
+	const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+	return Array.from({ length: b.length / 8 }, (_, i) => v.getFloat64(i * 8));
+};
 
 /** SQLite hands blobs back as Buffer (Node) or ArrayBuffer (workerd). */
 const bytesOf = (v: unknown): Uint8Array => (v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer));
@@ -84,6 +112,10 @@ export class RelayStore {
 			this.sql.run('ALTER TABLE items ADD COLUMN tags BLOB');
 		}
 		this.sql.run('CREATE UNIQUE INDEX IF NOT EXISTS items_tag ON items (room, tag)');
+		// Compactions (see `compact`): beside the item sequence, never in it.
+		this.sql.run(
+			'CREATE TABLE IF NOT EXISTS compactions (room TEXT NOT NULL, key BLOB NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, tags BLOB NOT NULL, covers BLOB NOT NULL, data BLOB NOT NULL, PRIMARY KEY (room, key))'
+		);
 		this.sql.run('CREATE INDEX IF NOT EXISTS rooms_touched ON rooms (touched)');
 	}
 
@@ -168,6 +200,18 @@ export class RelayStore {
 
 	/** Items after `after`, oldest first, at most maxPullItems / maxPullBytes (always at least one). */
 	read(room: string, after: number): ReadResult {
+		const r = this.readRaw(room, after);
+		const items: StoredItem[] = r.items.map((i) => {
+			if (!i.tags) return { seq: i.seq, tag: this.codec.encode(i.tag!), data: this.codec.encode(i.data) };
+			const list: string[] = [];
+			for (let k = 0; k < i.tags.length; k += TAG_BYTES) list.push(this.codec.encode(i.tags.subarray(k, k + TAG_BYTES)));
+			return { seq: i.seq, tags: list, data: this.codec.encode(i.data) };
+		});
+		return { items, head: r.head, more: r.more };
+	}
+
+	/** `read`, with the stored bytes as they are (for binary frames: nothing to encode). */
+	readRaw(room: string, after: number): RawReadResult {
 		const head = this.room(room)?.head ?? 0;
 		if (after >= head) return { items: [], head, more: false };
 		// Sizes first (SQLite reads a blob's length without its content), then only the rows that fit:
@@ -191,7 +235,7 @@ export class RelayStore {
 			after,
 			last
 		);
-		const items: StoredItem[] = [];
+		const items: RawItem[] = [];
 		let bytes = 0;
 		for (const r of rows) {
 			const data = bytesOf(r.data);
@@ -199,14 +243,125 @@ export class RelayStore {
 			const size = data.length + (tags?.length ?? 0);
 			if (items.length > 0 && bytes + size > this.limits.maxPullBytes) break;
 			bytes += size;
-			if (tags) {
-				const list: string[] = [];
-				for (let i = 0; i < tags.length; i += TAG_BYTES) list.push(this.codec.encode(tags.subarray(i, i + TAG_BYTES)));
-				items.push({ seq: r.seq, tags: list, data: this.codec.encode(data) });
-			} else items.push({ seq: r.seq, tag: this.codec.encode(bytesOf(r.tag)), data: this.codec.encode(data) });
+			items.push(tags ? { seq: r.seq, tags, data } : { seq: r.seq, tag: bytesOf(r.tag), data });
 		}
 		const end = items.at(-1)?.seq ?? after;
 		return { items, head, more: end < head };
+	}
+
+	/**
+	 * Compaction: bundles a device re-uploads for a room whose events went up one by one, each
+	 * standing in, for a reader, for the single items that hold the tags it claims. The relay cannot
+	 * check a claim; it records which single item holds each claimed tag (`covers`), and a reader
+	 * checks the claim against what the bundle opens to before it counts those items as read
+	 * (relay-client.ts), so a lying compaction costs a reader time, never an event. A seq already
+	 * covered by an earlier compaction is not covered again; a bundle that covers nothing new is not
+	 * kept; the very same bundle again is a retry. Counted against the room's byte quota (ciphertext
+	 * and 40 bytes per tag); at most MAX_COMPACTIONS_PER_ROOM of them. Call inside a transaction.
+	 */
+	compact(room: string, items: readonly { tags: string[]; data: string }[]): CompactResult {
+		const row = this.room(room);
+		if (!row) return { covered: items.map(() => 0), loose: 0 };
+		const units = this.sql.all<{ covers: unknown }>('SELECT covers FROM compactions WHERE room = ?', room);
+		const taken = new Set<number>();
+		for (const u of units) for (const c of fromF64s(bytesOf(u.covers))) if (c) taken.add(c);
+		let count = units.length;
+		let bytes = row.bytes;
+		const covered: number[] = [];
+		for (const item of items) {
+			const data = this.codec.decode(item.data);
+			const key = this.bundleKey(data);
+			if (this.sql.all('SELECT 1 FROM compactions WHERE room = ? AND key = ?', room, key).length) {
+				covered.push(0);
+				continue;
+			}
+			const covers = item.tags.map((t) => {
+				const seq = this.sql.all<{ seq: number }>('SELECT seq FROM items WHERE room = ? AND tag = ? AND tags IS NULL', room, this.codec.decode(t))[0]?.seq;
+				if (seq === undefined || taken.has(seq)) return 0;
+				taken.add(seq);
+				return seq;
+			});
+			const real = covers.filter((c) => c > 0);
+			covered.push(real.length);
+			if (!real.length) continue;
+			if (++count > MAX_COMPACTIONS_PER_ROOM)
+				throw new RelayError('room-full', `This room keeps at most ${MAX_COMPACTIONS_PER_ROOM} compactions; nothing of this one was stored. Its items are still read one by one.`);
+			bytes += data.length + item.tags.length * (TAG_BYTES + 8);
+			if (bytes > this.limits.maxBytesPerRoom)
+				throw new RelayError('room-full', `This room is full: it holds at most ${this.limits.maxBytesPerRoom} bytes (it has ${row.bytes}); nothing of this compaction was stored.`);
+			const tagsBytes = new Uint8Array(item.tags.length * TAG_BYTES);
+			item.tags.forEach((t, i) => tagsBytes.set(this.codec.decode(t), i * TAG_BYTES));
+			this.sql.run(
+				'INSERT INTO compactions (room, key, lo, hi, tags, covers, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+				room,
+				key,
+				Math.min(...real),
+				Math.max(...real),
+				tagsBytes,
+				f64s(covers),
+				data
+			);
+		}
+		if (bytes !== row.bytes) this.sql.run('UPDATE rooms SET bytes = ? WHERE room = ?', bytes, room);
+		return { covered, loose: this.loose(room) };
+	}
+
+	/** Single items after the last one a compaction covers: what a new compaction would gain. */
+	loose(room: string): number {
+		const hi = this.sql.all<{ hi: number | null }>('SELECT max(hi) AS hi FROM compactions WHERE room = ?', room)[0]?.hi ?? 0;
+		return Number(this.sql.all<{ n: number }>('SELECT count(*) AS n FROM items WHERE room = ? AND seq > ? AND tags IS NULL', room, hi)[0]?.n ?? 0);
+	}
+
+	/**
+	 * A page for a reader that takes compactions: from `after` on, each single item a compaction
+	 * covers is left out and the compaction sent once in its place (at its first covered item); the
+	 * items no compaction covers come as they are. `end`: the last sequence number accounted for.
+	 * Past the last covered item, pages are plain `readRaw` ones.
+	 */
+	readCompacted(room: string, after: number): RawReadResult {
+		const units = this.sql.all<{ key: unknown; hi: number; tags: unknown; covers: unknown; size: number }>(
+			'SELECT key, hi, tags, covers, length(data) + length(tags) + length(covers) AS size FROM compactions WHERE room = ? AND hi > ? ORDER BY lo, hi',
+			room,
+			after
+		);
+		if (!units.length) return this.readRaw(room, after);
+		const head = this.room(room)?.head ?? 0;
+		const unitOf = new Map<number, number>();
+		const covers = units.map((u) => fromF64s(bytesOf(u.covers)));
+		let last = 0;
+		covers.forEach((cs, u) => {
+			for (const c of cs) if (c > after && !unitOf.has(c)) (unitOf.set(c, u), (last = Math.max(last, c)));
+		});
+		const items: RawItem[] = [];
+		const chosen = new Set<number>();
+		let bytes = 0;
+		let pos = after;
+		while (pos < Math.min(head, last)) {
+			const s = pos + 1;
+			const u = unitOf.get(s);
+			if (u !== undefined) {
+				if (!chosen.has(u)) {
+					if (items.length && bytes + units[u]!.size > this.limits.maxPullBytes) break;
+					chosen.add(u);
+					bytes += units[u]!.size;
+					const data = bytesOf(this.sql.all<{ data: unknown }>('SELECT data FROM compactions WHERE room = ? AND key = ?', room, units[u]!.key)[0]!.data);
+					items.push({ seq: units[u]!.hi, tags: bytesOf(units[u]!.tags), covers: covers[u], data });
+				}
+				pos = s;
+				continue;
+			}
+			const r = this.sql.all<{ seq: number; tag: unknown; data: unknown; tags: unknown }>('SELECT seq, tag, data, tags FROM items WHERE room = ? AND seq = ?', room, s)[0];
+			if (r) {
+				const data = bytesOf(r.data);
+				const tags = r.tags == null ? null : bytesOf(r.tags);
+				const size = data.length + (tags?.length ?? 0);
+				if (items.length && (bytes + size > this.limits.maxPullBytes || items.length >= this.limits.maxPullItems)) break;
+				bytes += size;
+				items.push(tags ? { seq: s, tags, data } : { seq: s, tag: bytesOf(r.tag), data });
+			}
+			pos = s;
+		}
+		return { items, head, more: pos < head, end: pos };
 	}
 
 	/** Every room stored (a Durable Object holds one). */
@@ -224,6 +379,7 @@ export class RelayStore {
 		const old = this.sql.all<{ room: string }>('SELECT room FROM rooms WHERE touched < ?', now - this.limits.retentionMs).map((r) => r.room);
 		for (const room of old) {
 			this.sql.run('DELETE FROM items WHERE room = ?', room);
+			this.sql.run('DELETE FROM compactions WHERE room = ?', room);
 			this.sql.run('DELETE FROM rooms WHERE room = ?', room);
 		}
 		return old;

@@ -43,7 +43,7 @@ interface DurableObjectStorage {
 	getAlarm(): Promise<number | null>;
 }
 interface WorkerSocket {
-	send(data: string): void;
+	send(data: string | ArrayBuffer | ArrayBufferView): void;
 	close(code?: number, reason?: string): void;
 	accept(): void;
 	serializeAttachment(value: unknown): void;
@@ -239,6 +239,10 @@ export class RelayRoomObject {
 				return result;
 			},
 			read: (room, after) => store.read(room, after),
+			readRaw: (room, after) => store.readRaw(room, after),
+			readCompacted: (room, after) => store.readCompacted(room, after),
+			loose: (room) => store.loose(room),
+			compact: (room, items) => this.state.storage.transactionSync(() => store.compact(room, items)),
 			head: (room) => store.room(room)?.head ?? 0,
 			publish: (room, items) => {
 				for (const other of this.state.getWebSockets()) {

@@ -25,12 +25,12 @@ async function indexedDbStorage(): Promise<CheckpointStorage> {
 	};
 }
 
-(globalThis as { benchOpen?: unknown }).benchOpen = async (contract: string, update: string, events: number) =>
+(globalThis as { benchOpen?: unknown }).benchOpen = async (contract: string, update: string, events: number, runs = 7) =>
 	openFigures(
 		contract,
 		Uint8Array.from(atob(update), (c) => c.charCodeAt(0)),
 		events,
-		7,
+		runs,
 		() => {},
 		await indexedDbStorage()
 	);

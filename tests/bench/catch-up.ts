@@ -7,7 +7,9 @@
  *   its work does not share the device's event loop.
  * - One party uploads every event through the relay client (RelayRoom.push, as the app's queue does):
  *   the first four one by one, the rest as a backlog sealed in bundles (relay-sync.ts sends a queue of
- *   20 or more that way). CATCH_UP_UPLOAD=singles: every event went up on its own (live writes).
+ *   20 or more that way). CATCH_UP_UPLOAD=singles: every event went up on its own (live writes),
+ *   then the uploader compacted the room (CATCH_UP_COMPACT=0: it did not).
+ * - CATCH_UP_FRAMES=json: the catching-up device reads pages as JSON (a client from before binary frames).
  * - The catching-up device holds the contract's first events (the proposal up to the countersign's
  *   receipt, with its relay cursor past them) and missed the rest. Timed from nothing — its stored
  *   document applied, ContractDoc opened, a fresh relay connection, the room opened with its proof —
@@ -40,12 +42,21 @@ const SECRET = 'catchupbenchsecretcatchupbench01';
 /** What the catching-up device already holds: proposal, acceptance, countersign, its receipt. */
 const HELD = 4;
 const UPLOAD = process.env.CATCH_UP_UPLOAD === 'singles' ? 'singles' : 'bundles';
+/**
+ * With singles, the uploader then compacts the room, as a device that read it all does once it
+ * holds COMPACT_FROM single items past the last compaction (relay-sync.ts); CATCH_UP_COMPACT=0: not.
+ */
+const COMPACT = UPLOAD === 'singles' && process.env.CATCH_UP_COMPACT !== '0';
+/** CATCH_UP_FRAMES=json: pull pages as JSON, as a client from before binary frames did. */
+const FRAMES = process.env.CATCH_UP_FRAMES !== 'json';
 
 /** The same socket the app gets from the browser: default options (permessage-deflate offered). */
 const socket: SocketFactory = (url) => new WebSocket(url) as unknown as ReturnType<SocketFactory>;
 
 function startRelay(data: string): Promise<{ child: ChildProcess; url: string }> {
-	const child = spawn(process.execPath, ['--import', 'tsx', 'src/relay/main.ts', '--port', '0', '--data', data, '--no-push'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+	// CATCH_UP_RELAY_NODE_ARGS: extra node flags for the relay process (e.g. --cpu-prof to profile it).
+	const extra = (process.env.CATCH_UP_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+	const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/relay/main.ts', '--port', '0', '--data', data, '--no-push'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 	return new Promise((resolve, reject) => {
 		let out = '';
 		child.stdout!.on('data', (d) => {
@@ -85,7 +96,7 @@ async function catchUp(url: string, held: Uint8Array, total: number, expected: s
 	await cdoc.settled();
 	let batches = 0;
 	doc.on('afterTransaction', (tx: Y.Transaction) => void (tx.origin === RELAY_ORIGIN && batches++));
-	const sync = new RelaySync({ cdoc, secret: SECRET, relays: [url], pool: new RelayPool({ socket }), queue: () => new MemoryUploadQueue(), cursors, offline: false, events: new EventTarget() });
+	const sync = new RelaySync({ cdoc, secret: SECRET, relays: [url], pool: new RelayPool({ socket, frames: FRAMES }), queue: () => new MemoryUploadQueue(), cursors, offline: false, events: new EventTarget() });
 	const done = new Promise<void>((resolve, reject) => {
 		const timer = setTimeout(() => reject(new Error(`catch-up stalled at ${cdoc.derived.state.applied.length} events`)), 120_000);
 		const off = cdoc.subscribe((d) => {
@@ -125,6 +136,8 @@ export async function catchUpBench(opts: { missed?: number; runs?: number } = {}
 		const room = await up.room(SECRET);
 		const events = entries.map(([id, envelope]) => ({ id, envelope }));
 		const seqs = [...(await room.push(events.slice(0, HELD))), ...(await room.push(events.slice(HELD), { bundle: UPLOAD === 'bundles' }))];
+		const compaction = COMPACT ? await room.compact(events) : undefined;
+		if (compaction && compaction.covered !== total) throw new Error(`the compaction covers ${compaction.covered} of ${total} items`);
 		up.close();
 		if (seqs.length !== total || seqs[HELD - 1] !== HELD) throw new Error('the relay did not store the contract in order');
 
@@ -155,6 +168,9 @@ export async function catchUpBench(opts: { missed?: number; runs?: number } = {}
 			events: total,
 			missedEvents: missed,
 			relay: 'node, sqlite, own process',
+			upload: UPLOAD,
+			pullFrames: FRAMES ? 'binary' : 'json',
+			compacted: COMPACT,
 			catchUpMs: round(median(caught)),
 			coldOpenMs: round(median(cold)),
 			catchUpToColdOpenRatio: round(median(caught) / median(cold)),

@@ -21,13 +21,32 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const RULES = 'bench';
 
-export async function coldOpen(contract: string, update: Uint8Array): Promise<ContractLog> {
+/** Where a cold open's time goes, per run: applying the update, decoding (add), authenticating, folding. */
+export interface OpenPhases {
+	apply: number[];
+	add: number[];
+	authenticate: number[];
+	derive: number[];
+}
+
+export async function coldOpen(contract: string, update: Uint8Array, phases?: OpenPhases): Promise<ContractLog> {
+	let t = performance.now();
 	const doc = new Y.Doc();
 	Y.applyUpdate(doc, update);
+	const events = doc.getMap<string>('events');
+	const t1 = performance.now();
 	const log = new ContractLog(contract);
-	doc.getMap<string>('events').forEach((env, id) => log.add(id, env));
+	events.forEach((env, id) => log.add(id, env));
+	const t2 = performance.now();
 	await authenticate(log);
+	const t3 = performance.now();
 	log.derive();
+	if (phases) {
+		phases.apply.push(t1 - t);
+		phases.add.push(t2 - t1);
+		phases.authenticate.push(t3 - t2);
+		phases.derive.push(performance.now() - t3);
+	}
 	return log;
 }
 
@@ -85,6 +104,7 @@ export async function openFigures(contract: string, update: Uint8Array, events: 
 	const re: number[] = [];
 	const read: number[] = [];
 	const decode: number[] = [];
+	const phases: OpenPhases = { apply: [], add: [], authenticate: [], derive: [] };
 	for (let i = 0; i < runs; i++) {
 		gc();
 		t = performance.now();
@@ -94,7 +114,7 @@ export async function openFigures(contract: string, update: Uint8Array, events: 
 		plain.push(performance.now() - t);
 		gc();
 		t = performance.now();
-		const log = await coldOpen(contract, update);
+		const log = await coldOpen(contract, update, phases);
 		cold.push(performance.now() - t);
 		if (log.derive().state.applied.length !== events) throw new Error(`expected ${events} applied events`);
 		gc();
@@ -108,6 +128,8 @@ export async function openFigures(contract: string, update: Uint8Array, events: 
 		plainYjsApplyMs: round(median(plain)),
 		coldOpenMs: round(median(cold)),
 		coldOpenToPlainYjsRatio: round(median(cold) / median(plain)),
+		/** The cold open's phases (medians of each): applying the update, decoding every event, checking signatures, folding. */
+		coldOpenPhasesMs: { apply: round(median(phases.apply)), add: round(median(phases.add)), authenticate: round(median(phases.authenticate)), derive: round(median(phases.derive)) },
 		reopenMs: round(median(re)),
 		reopenToPlainYjsRatio: round(median(re) / median(plain)),
 		checkpointReadFrom: storage.name,

@@ -177,13 +177,18 @@ export async function syncBench(entries: [string, string][]): Promise<Record<str
 		};
 		const [joinerWork, openerWork] = await Promise.all([work(grace), work(ada)]);
 		const cpuBefore = descendantsCpuMs();
-		// BENCH_PROFILE=dir: a CPU profile of the joining page from the join to the identical state.
-		const cdp = process.env.BENCH_PROFILE ? await grace.context().newCDPSession(grace) : undefined;
-		if (cdp) {
-			await cdp.send('Profiler.enable');
-			await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-			await cdp.send('Profiler.start');
-		}
+		// BENCH_PROFILE=dir: CPU profiles of the joining and the opening page from the join to the identical state.
+		const profiling = process.env.BENCH_PROFILE
+			? await Promise.all(
+					[grace, ada].map(async (p) => {
+						const cdp = await p.context().newCDPSession(p);
+						await cdp.send('Profiler.enable');
+						await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+						await cdp.send('Profiler.start');
+						return cdp;
+					})
+				)
+			: undefined;
 		await grace.evaluate((join) => (location.hash = join), `#/join/${BENCH_CONTRACT}/${SECRET}`);
 		const status = (p: Page) =>
 			p.evaluate(() => [document.querySelector('[data-testid="sync-status"]')?.textContent ?? '', document.querySelector('[data-testid="event-count"]')?.textContent ?? '']).catch(() => ['', '']);
@@ -203,10 +208,12 @@ export async function syncBench(entries: [string, string][]): Promise<Record<str
 		}
 		const cpuMs = descendantsCpuMs() - cpuBefore;
 		const [joiningPageTaskMs, openerPageTaskMs] = await Promise.all([joinerWork(), openerWork()]);
-		if (cdp) {
-			const { profile } = await cdp.send('Profiler.stop');
+		if (profiling) {
 			const { writeFileSync } = await import('node:fs');
-			writeFileSync(`${process.env.BENCH_PROFILE}/joining-page.cpuprofile`, JSON.stringify(profile));
+			for (const [cdp, name] of [[profiling[0]!, 'joining'], [profiling[1]!, 'opener']] as const) {
+				const { profile } = await cdp.send('Profiler.stop');
+				writeFileSync(`${process.env.BENCH_PROFILE}/${name}-page.cpuprofile`, JSON.stringify(profile));
+			}
 		}
 		return {
 			browsersConnectToIdenticalStateMs: Math.round(connectToStateMs),

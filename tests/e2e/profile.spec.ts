@@ -95,4 +95,25 @@ test('a finished contract yields a reference another browser imports and sees ve
 	await expect(history).toContainText('1 completed contract (all in TEST MODE: no real money).', { timeout: 15_000 });
 	await expect(history.getByTestId('reference-status')).toHaveText(/^Verified in TEST MODE/);
 	await expect(bob.getByRole('button', { name: 'Accept contract' })).toBeVisible();
+
+	// A long scope that fits a proposal alone, but not with her profile attached (one signed event
+	// holds 32 KB, and text is escaped twice once signed): she is told so before anything is written,
+	// next to the scope, and can propose without the profile.
+	const escaped = (text: string) => JSON.stringify(JSON.stringify(text)).length;
+	const attached = escaped(JSON.stringify(JSON.parse(await readFile(profile, 'utf8'))));
+	const line = '"Logo", "Icon", "Type".\n';
+	let scope = '';
+	while (escaped(scope + line) < 32 * 1024 - 1_500 - attached / 2) scope += line;
+	await grace.goto('/#/new');
+	await grace.locator('#title').fill('Brand book');
+	await grace.getByLabel('Scope of work').fill(scope);
+	await grace.locator('#m0-title').fill('Book');
+	await grace.locator('#m0-amount').fill('900');
+	await grace.getByRole('button', { name: 'Propose contract' }).click();
+	await expect(grace.locator('#scope-error')).toHaveText(/^This is 3\d KB once signed, and one event can hold 32 KB: shorten the longest text by about \d+ KB\.$/);
+	await expect(grace.getByTestId('profile-too-large')).toBeVisible();
+	await expect(grace.getByTestId('share-link')).toHaveCount(0);
+	await grace.getByRole('button', { name: 'Propose without my profile' }).click();
+	await expect(grace.getByTestId('share-link')).toBeVisible({ timeout: 15_000 });
+	await expect(grace.getByTestId('contract-title')).toHaveText('Brand book');
 });

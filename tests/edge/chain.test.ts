@@ -8,10 +8,10 @@
  * so the receipt never waits.
  */
 import { describe, expect, it } from 'vitest';
-import { ContractLog } from '../../src/lib/contract/log';
 import { DEFAULT_CLOCKS, type Terms } from '../../src/lib/contract/schema';
 import type { EscrowAdapter } from '../../src/lib/escrow/adapter';
 import { MockEscrowProvider } from '../../src/lib/escrow/mock';
+import { MemoryContract } from '../../src/lib/sync/memory-contract';
 import { Party } from '../../src/lib/sync/party';
 import { activePair } from '../support/parties';
 import { CLIENT, FREELANCER } from '../support/world';
@@ -102,7 +102,7 @@ describe("the provider's receipts form one chain per contract", () => {
 		const s = stack();
 		await s.onboard(FREELANCER);
 		const pair = await activePair({ escrow: s.adapter, clock: () => s.clock.now, terms: await terms(s.adapter) });
-		const asleep = new Party(CLIENT, new ContractLog(pair.contract), s.adapter, undefined, () => s.clock.now);
+		const asleep = new Party(CLIENT, new MemoryContract(pair.contract), s.adapter, () => s.clock.now);
 		await asleep.receive(pair.client.log.envelopes());
 		await pair.client.settle('milestone.fund', { milestone: 'a', amount: 10_000, currency: 'USD', method: 'card' });
 		await pair.client.settle('milestone.fund', { milestone: 'b', amount: 10_000, currency: 'USD', method: 'card' });

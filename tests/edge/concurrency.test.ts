@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
-import { ContractLog } from '../../src/lib/contract/log';
+import { MemoryContract } from '../../src/lib/sync/memory-contract';
 import { Party } from '../../src/lib/sync/party';
 import { FREELANCER, CLIENT } from '../support/world';
 import { edgeContract } from './contracts';
@@ -78,7 +78,7 @@ describe('one milestone, one money operation at a time', () => {
 		const seen = { overpaid: 0, bothWent: 0, noneWent: 0 };
 		for (let round = 0; round < ROUNDS; round++) {
 			const c = await funded(s);
-			const laptop = new Party(CLIENT, new ContractLog(c.id), s.adapter, undefined, () => s.clock.now);
+			const laptop = new Party(CLIENT, new MemoryContract(c.id), s.adapter, () => s.clock.now);
 			await laptop.receive(c.client.log.envelopes());
 			// 51,000 + 51,500 fits in the charge (escrow + fee) but not in the escrow: only the books can say no.
 			const results = await Promise.allSettled([releaseBy(c.client, 51_000), releaseBy(laptop, 51_500)]);
@@ -103,9 +103,9 @@ describe('one milestone, one money operation at a time', () => {
 		const seen = { overpaid: 0 };
 		for (let round = 0; round < ROUNDS; round++) {
 			const c = await funded(one);
-			const elsewhere = new Party(CLIENT, new ContractLog(c.id), two.adapter, undefined, () => clock.now);
+			const elsewhere = new Party(CLIENT, new MemoryContract(c.id), two.adapter, () => clock.now);
 			await elsewhere.receive(c.client.log.envelopes());
-			const freelancerElsewhere = new Party(FREELANCER, new ContractLog(c.id), two.adapter, undefined, () => clock.now);
+			const freelancerElsewhere = new Party(FREELANCER, new MemoryContract(c.id), two.adapter, () => clock.now);
 			await freelancerElsewhere.receive(c.freelancer.log.envelopes());
 			await Promise.allSettled([releaseBy(c.client, 51_000), releaseBy(elsewhere, 51_500)]);
 			let b = books(fake, c.id);
@@ -123,7 +123,7 @@ describe('one milestone, one money operation at a time', () => {
 		await s.onboard(FREELANCER);
 		const c = await funded(s);
 		// A second client device that will not hear of the release: its next request reaches the function.
-		const stale = new Party(CLIENT, new ContractLog(c.id), s.adapter, undefined, () => s.clock.now);
+		const stale = new Party(CLIENT, new MemoryContract(c.id), s.adapter, () => s.clock.now);
 		await stale.receive(c.client.log.envelopes());
 		await releaseBy(c.client, 100_000);
 		// A release that died mid-way (another instance had already released): its transfer is in

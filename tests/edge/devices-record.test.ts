@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../src/lib/contract/encoding';
 import { encodeBody, encodeEnvelope, signingBytes, type Draft } from '../../src/lib/contract/envelope';
-import { ContractLog } from '../../src/lib/contract/log';
 import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
 import { recordRequestMessage } from '../../src/lib/escrow/protocol';
 import { certifyDeviceSync, readCertificate, revokeDevice } from '../../src/lib/identity/certificate';
 import { signSync, type DeviceKey } from '../../src/lib/identity/ed25519';
+import { MemoryContract } from '../../src/lib/sync/memory-contract';
 import { Party } from '../../src/lib/sync/party';
 import { CLIENT, CLIENT_LAPTOP, CLIENT_PHONE, FREELANCER, STRANGER } from '../support/world';
 import { stack, type Stack } from './harness';
@@ -25,16 +25,16 @@ async function onDevices() {
 	const laptopCert = certifyDeviceSync(CLIENT, { device: CLIENT_LAPTOP.publicKey, name: 'Laptop', created: t0, expires: t0 + 10 * DAY });
 	const phoneCert = certifyDeviceSync(CLIENT, { device: CLIENT_PHONE.publicKey, name: 'Phone', created: t0 });
 	const terms = { title: 'Devices', scope: '', currency: 'USD' as const, milestones: [{ id: 'a', title: 'A', amount: 50_000 }], provider: { id: info.id, publicKey: info.publicKey, testMode: true }, ...DEFAULT_CLOCKS };
-	const { party: laptop, proposal } = await Party.propose(CLIENT_LAPTOP, s.adapter, { role: 'client', name: 'Ada', terms }, undefined, clock, laptopCert);
+	const { party: laptop, proposal } = await Party.propose(CLIENT_LAPTOP, s.adapter, { role: 'client', name: 'Ada', terms }, { clock, certificate: laptopCert });
 	const contract = laptop.log.contract;
-	const freelancer = new Party(FREELANCER, new ContractLog(contract), s.adapter, undefined, clock);
+	const freelancer = new Party(FREELANCER, new MemoryContract(contract), s.adapter, clock);
 	await freelancer.receive(laptop.log.envelopes());
 	const acceptance = await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
 	await laptop.receive(freelancer.log.envelopes());
 	expect((await laptop.countersign(acceptance.id)).recorded).toBe(true);
 	await freelancer.receive(laptop.log.envelopes());
 	// The phone has acted nowhere yet: the function's record holds no certificate of it.
-	const phone = await new Party(CLIENT_PHONE, new ContractLog(contract), s.adapter, undefined, clock).actAs(phoneCert);
+	const phone = await new Party(CLIENT_PHONE, new MemoryContract(contract), s.adapter, clock).actAs(phoneCert);
 	return { s, contract, laptop, phone, freelancer, laptopCert, phoneCert };
 }
 

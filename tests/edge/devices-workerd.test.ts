@@ -9,22 +9,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Miniflare, Response as MfResponse, type Request as MfRequest } from 'miniflare';
+import { Miniflare } from 'miniflare';
 import { bundleEdge } from '../../scripts/build-edge';
-import { utf8 } from '../../src/lib/contract/encoding';
-import { ContractLog } from '../../src/lib/contract/log';
 import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
 import { milestone } from '../../src/lib/contract/state';
-import { onboardingMessage, PATHS } from '../../src/lib/escrow/protocol';
 import { StripeEscrowAdapter } from '../../src/lib/escrow/stripe';
 import { certifyDeviceSync, readCertificate, revokeDevice } from '../../src/lib/identity/certificate';
-import { signSync, type DeviceKey } from '../../src/lib/identity/ed25519';
+import type { DeviceKey } from '../../src/lib/identity/ed25519';
 import * as disputes from '../../src/lib/sync/dispute-actions';
+import { MemoryContract } from '../../src/lib/sync/memory-contract';
 import { Party } from '../../src/lib/sync/party';
 import { CLIENT, CLIENT_LAPTOP, CLIENT_PHONE, FREELANCER, MEDIATOR } from '../support/world';
 import { disputed } from './dispute-setup';
 import { FakeStripe } from './fake-stripe/fake';
-import { ORIGIN, SIGNING_SEED, WEBHOOK_SECRET } from './harness';
+import { escrowWorker, onboardThrough } from './worker-harness';
 
 const BASE = 'http://escrow.local';
 let mf: Miniflare;
@@ -37,33 +35,10 @@ const call = async (input: RequestInfo | URL, init?: RequestInit): Promise<Respo
 };
 const adapter = () => new StripeEscrowAdapter({ url: BASE, fetch: call, paymentMethod: async () => 'pm_card_visa' });
 
-async function onboard(key: DeviceKey): Promise<string> {
-	const at = Date.now();
-	const back = `${ORIGIN}/`;
-	const proof = { publicKey: key.publicKey, at, signature: signSync(key, utf8.encode(onboardingMessage(key.publicKey, at, back, back))), returnUrl: back, refreshUrl: back };
-	const res = await call(BASE + PATHS.onboarding, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(proof) });
-	expect(res.status).toBe(200);
-	const { account } = (await res.json()) as { account: string };
-	fake.completeOnboarding(account);
-	return account;
-}
+const onboard = (key: DeviceKey): Promise<string> => onboardThrough(call, fake, key);
 
 beforeAll(async () => {
-	mf = new Miniflare({
-		modules: true,
-		script: await bundleEdge('worker'),
-		compatibilityDate: '2026-04-01',
-		bindings: { STRIPE_SECRET_KEY: 'sk_test_workerdRunsAgainstTheFake', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, ESCROW_SIGNING_SEED: SIGNING_SEED, ALLOWED_ORIGINS: ORIGIN },
-		durableObjects: {
-			RECORDS: { className: 'ContractRecordObject', useSQLite: true },
-			ACCOUNTS: { className: 'AccountsObject', useSQLite: true }
-		},
-		durableObjectsPersist: persist,
-		outboundService: async (req: MfRequest) => {
-			const res = await fake.fetch(req.url, { method: req.method, headers: Object.fromEntries(req.headers), body: req.method === 'GET' ? undefined : await req.text() });
-			return new MfResponse(await res.text(), { status: res.status, headers: Object.fromEntries(res.headers) });
-		}
-	});
+	mf = escrowWorker(await bundleEdge('worker'), persist, fake);
 	await mf.ready;
 	await onboard(FREELANCER);
 	await onboard(MEDIATOR);
@@ -82,15 +57,15 @@ async function onDevices() {
 	const laptopCert = certifyDeviceSync(CLIENT, { device: CLIENT_LAPTOP.publicKey, name: 'Laptop', created: now });
 	const phoneCert = certifyDeviceSync(CLIENT, { device: CLIENT_PHONE.publicKey, name: 'Phone', created: now });
 	const terms = { title: 'W', scope: '', currency: 'USD' as const, milestones: [{ id: 'a', title: 'A', amount: 40_000 }], provider: { id: info.id, publicKey: info.publicKey, testMode: true }, ...DEFAULT_CLOCKS };
-	const { party: laptop, proposal } = await Party.propose(CLIENT_LAPTOP, a, { role: 'client', name: 'Ada', terms }, undefined, undefined, laptopCert);
+	const { party: laptop, proposal } = await Party.propose(CLIENT_LAPTOP, a, { role: 'client', name: 'Ada', terms }, { certificate: laptopCert });
 	const contract = laptop.log.contract;
-	const freelancer = new Party(FREELANCER, new ContractLog(contract), a);
+	const freelancer = new Party(FREELANCER, new MemoryContract(contract), a);
 	await freelancer.receive(laptop.log.envelopes());
 	const acceptance = await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
 	await laptop.receive(freelancer.log.envelopes());
 	expect((await laptop.countersign(acceptance.id)).recorded).toBe(true);
 	await laptop.settle('milestone.fund', { milestone: 'a', amount: 40_000, currency: 'USD', method: 'card' });
-	const phone = await new Party(CLIENT_PHONE, new ContractLog(contract), a).actAs(phoneCert);
+	const phone = await new Party(CLIENT_PHONE, new MemoryContract(contract), a).actAs(phoneCert);
 	await phone.receive(laptop.log.envelopes());
 	return { contract, laptop, phone, freelancer, laptopCert };
 }

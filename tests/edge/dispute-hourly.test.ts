@@ -15,6 +15,7 @@ import { MockEscrowProvider } from '../../src/lib/escrow/mock';
 import type { EscrowAdapter } from '../../src/lib/escrow/adapter';
 import { authenticate } from '../../src/lib/identity/authenticate';
 import * as disputes from '../../src/lib/sync/dispute-actions';
+import { MemoryContract } from '../../src/lib/sync/memory-contract';
 import { Party } from '../../src/lib/sync/party';
 import { CLIENT, FREELANCER, MEDIATOR } from '../support/world';
 import { forged, payloadOf } from './dispute-setup';
@@ -86,7 +87,7 @@ async function ruledForFreelancer(x: Awaited<ReturnType<typeof declinedHour>>): 
 	await x.c.sync();
 	expect(await disputes.acceptMediator(x.session('freelancer'), x.view('freelancer'))).toEqual({ ok: true });
 	await x.c.sync();
-	const mo = new Party(MEDIATOR, new ContractLog(x.c.id), x.escrow, undefined, () => x.clock.now);
+	const mo = new Party(MEDIATOR, new MemoryContract(x.c.id), x.escrow, () => x.clock.now);
 	await mo.receive(x.c.freelancer.log.envelopes());
 	await mo.receive(x.c.client.log.envelopes());
 	const d = [...mo.derived().state.disputes.values()].at(-1)!;
@@ -116,7 +117,7 @@ describe('a dispute of an hourly week’s segments on the Stripe function: attac
 	it('a split racing the week’s release from another device: both go through once, the release never pays the disputed hour', async () => {
 		const { s, c, view, session } = await onStripe();
 		s.clock.now = utc('2026-11-14T09:00');
-		const phone = new Party(FREELANCER, new ContractLog(c.id), s.adapter, undefined, () => s.clock.now);
+		const phone = new Party(FREELANCER, new MemoryContract(c.id), s.adapter, () => s.clock.now);
 		await phone.receive(c.freelancer.log.envelopes());
 		const [claim, split] = await Promise.allSettled([c.claim(W1, phone), disputes.acceptOffer(session('freelancer'), view('freelancer'), 'USD')]);
 		expect(claim.status).toBe('fulfilled');

@@ -52,6 +52,8 @@ export interface StackOptions {
 }
 
 let nonces = 0;
+/** A fresh one-time nonce for a signed request (onboarding, status, record). */
+export const freshNonce = (): string => `nonce-${String(++nonces).padStart(12, '0')}`;
 
 export function stack(o: StackOptions = {}): Stack {
 	const clock = o.clock ?? { now: o.start ?? Date.UTC(2026, 10, 2) };
@@ -72,11 +74,12 @@ export function stack(o: StackOptions = {}): Stack {
 	const onboard = async (key: DeviceKey) => {
 		const at = clock.now;
 		const back = `${ORIGIN}/#/settings`;
-		const signature = signSync(key, utf8.encode(onboardingMessage(key.publicKey, at, back, back)));
+		const nonce = freshNonce();
+		const signature = signSync(key, utf8.encode(onboardingMessage(key.publicKey, at, back, back, nonce)));
 		const res = await call(PATHS.onboarding, {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ publicKey: key.publicKey, at, signature, returnUrl: back, refreshUrl: back })
+			body: JSON.stringify({ publicKey: key.publicKey, at, nonce, signature, returnUrl: back, refreshUrl: back })
 		});
 		if (!res.ok) throw new Error(`onboarding failed: ${await res.text()}`);
 		const { account } = (await res.json()) as { account: string };
@@ -85,10 +88,11 @@ export function stack(o: StackOptions = {}): Stack {
 	};
 	const status = (key: DeviceKey) => {
 		const at = clock.now;
-		const signature = signSync(key, utf8.encode(onboardingStatusMessage(key.publicKey, at)));
-		return call(PATHS.onboardingStatus, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ publicKey: key.publicKey, at, signature }) });
+		const nonce = freshNonce();
+		const signature = signSync(key, utf8.encode(onboardingStatusMessage(key.publicKey, at, nonce)));
+		return call(PATHS.onboardingStatus, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ publicKey: key.publicKey, at, nonce, signature }) });
 	};
-	const record = (contract: string, key: DeviceKey, nonce = `nonce-${String(++nonces).padStart(12, '0')}`) => {
+	const record = (contract: string, key: DeviceKey, nonce = freshNonce()) => {
 		const at = clock.now;
 		const signature = signSync(key, utf8.encode(recordRequestMessage(contract, key.publicKey, at, nonce)));
 		return adapter.record({ contract, publicKey: key.publicKey, at, nonce, signature });

@@ -11,19 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Miniflare, Response as MfResponse, type Request as MfRequest } from 'miniflare';
+import { Miniflare } from 'miniflare';
 import { bundleEdge } from '../../scripts/build-edge';
-import { utf8 } from '../../src/lib/contract/encoding';
 import { signingBytes } from '../../src/lib/contract/envelope';
 import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
 import { nextWeek, weekOf } from '../../src/lib/contract/weeks';
-import { onboardingMessage, PATHS } from '../../src/lib/escrow/protocol';
 import { StripeEscrowAdapter } from '../../src/lib/escrow/stripe';
-import { signSync, verify } from '../../src/lib/identity/ed25519';
+import { verify } from '../../src/lib/identity/ed25519';
 import { activePair } from '../support/parties';
 import { FREELANCER, hourlyTerms } from '../support/world';
 import { FakeStripe } from './fake-stripe/fake';
-import { ORIGIN, SIGNING_SEED, WEBHOOK_SECRET } from './harness';
+import { escrowWorker, onboardThrough } from './worker-harness';
 
 const BASE = 'http://escrow.local';
 let mf: Miniflare;
@@ -37,25 +35,9 @@ const call = async (input: RequestInfo | URL, init?: RequestInit): Promise<Respo
 const adapter = () => new StripeEscrowAdapter({ url: BASE, fetch: call, paymentMethod: async () => 'pm_card_visa' });
 
 beforeAll(async () => {
-	mf = new Miniflare({
-		modules: true,
-		script: await bundleEdge('worker'),
-		compatibilityDate: '2026-04-01',
-		bindings: { STRIPE_SECRET_KEY: 'sk_test_workerdRunsAgainstTheFake', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, ESCROW_SIGNING_SEED: SIGNING_SEED, ALLOWED_ORIGINS: ORIGIN },
-		durableObjects: { RECORDS: { className: 'ContractRecordObject', useSQLite: true }, ACCOUNTS: { className: 'AccountsObject', useSQLite: true } },
-		durableObjectsPersist: persist,
-		outboundService: async (req: MfRequest) => {
-			const res = await fake.fetch(req.url, { method: req.method, headers: Object.fromEntries(req.headers), body: req.method === 'GET' ? undefined : await req.text() });
-			return new MfResponse(await res.text(), { status: res.status, headers: Object.fromEntries(res.headers) });
-		}
-	});
+	mf = escrowWorker(await bundleEdge('worker'), persist, fake);
 	await mf.ready;
-	const at = Date.now();
-	const back = `${ORIGIN}/`;
-	const proof = { publicKey: FREELANCER.publicKey, at, signature: signSync(FREELANCER, utf8.encode(onboardingMessage(FREELANCER.publicKey, at, back, back))), returnUrl: back, refreshUrl: back };
-	const onboarded = await call(BASE + PATHS.onboarding, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(proof) });
-	expect(onboarded.status).toBe(200);
-	fake.completeOnboarding(((await onboarded.json()) as { account: string }).account);
+	await onboardThrough(call, fake, FREELANCER);
 }, 30_000);
 
 afterAll(async () => {

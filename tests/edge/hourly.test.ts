@@ -12,6 +12,7 @@ import { hourlyBooks, poolMismatch } from '../../src/edge/books';
 import { MockEscrowProvider } from '../../src/lib/escrow/mock';
 import type { EscrowAdapter } from '../../src/lib/escrow/adapter';
 import { authenticate } from '../../src/lib/identity/authenticate';
+import { MemoryContract } from '../../src/lib/sync/memory-contract';
 import { Party } from '../../src/lib/sync/party';
 import { CLIENT, FREELANCER } from '../support/world';
 import { edgeContract } from './contracts';
@@ -31,7 +32,7 @@ const paidOut = (fake: FakeStripe) => [...fake.transfers.values()].reduce((sum, 
 
 /** A device of `key` that holds what `from` holds now, on its own clock. */
 async function device(s: Stack | { adapter: EscrowAdapter; clock: { now: number } }, c: HourlyContract, key: typeof CLIENT, from: Party, skewMs = 0): Promise<Party> {
-	const p = new Party(key, new ContractLog(c.id), s.adapter, undefined, () => s.clock.now + skewMs);
+	const p = new Party(key, new MemoryContract(c.id), s.adapter, () => s.clock.now + skewMs);
 	await p.receive(from.log.envelopes());
 	return p;
 }
@@ -215,7 +216,7 @@ describe('hourly on Stripe: each intent, idempotent', () => {
 		expect(s.fake.paymentIntents.size).toBe(1);
 		// Funded is funded: a device that never saw the receipt funds the week again; the function's record refuses it
 		// (as the fold's rejection or as its own check, depending on which of the two concurrent events folds first).
-		const fresh = new Party(CLIENT, new ContractLog(c.id), s.adapter, undefined, () => s.clock.now);
+		const fresh = new Party(CLIENT, new MemoryContract(c.id), s.adapter, () => s.clock.now);
 		await fresh.receive(c.client.log.envelopes().filter(([id]) => id !== receipt.id));
 		await expect(c.fund(W1, LIMIT, fresh)).rejects.toMatchObject({ code: expect.stringMatching(/^(already-settled|not-authorised)$/), message: expect.stringMatching(/week is (already )?funded/) });
 		expect(s.fake.paymentIntents.size).toBe(1);

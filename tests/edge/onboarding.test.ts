@@ -14,17 +14,21 @@ import { certifyDeviceSync } from '../../src/lib/identity/certificate';
 import { signSync, type DeviceKey } from '../../src/lib/identity/ed25519';
 import { CLIENT, FREELANCER, FREELANCER_PHONE, keyFrom, STRANGER } from '../support/world';
 import { edgeContract } from './contracts';
-import { ORIGIN, stack, type Stack } from './harness';
+import { freshNonce, ORIGIN, stack, type Stack } from './harness';
 
 const HOUR = 3_600_000;
+/** The older, nonce-less forms of the onboarding and status proofs (replayable within the proof window). */
+const oldOnboardingMessage = (publicKey: string, at: number, returnUrl: string, refreshUrl: string) => `milestone-escrow-onboarding\n${publicKey}\n${at}\n${returnUrl}\n${refreshUrl}`;
+const oldStatusMessage = (publicKey: string, at: number) => `milestone-escrow-onboarding-status\n${publicKey}\n${at}`;
 const BACK = `${ORIGIN}/#/settings`;
 
 function onboard(s: Stack, key: DeviceKey, o: { signedReturn?: string; returnUrl?: string; refreshUrl?: string; signer?: DeviceKey; at?: number } = {}) {
 	const at = o.at ?? s.clock.now;
 	const returnUrl = o.returnUrl ?? BACK;
 	const refreshUrl = o.refreshUrl ?? BACK;
-	const signature = signSync(o.signer ?? key, utf8.encode(onboardingMessage(key.publicKey, at, o.signedReturn ?? returnUrl, refreshUrl)));
-	return s.call(PATHS.onboarding, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ publicKey: key.publicKey, at, signature, returnUrl, refreshUrl }) });
+	const nonce = freshNonce();
+	const signature = signSync(o.signer ?? key, utf8.encode(onboardingMessage(key.publicKey, at, o.signedReturn ?? returnUrl, refreshUrl, nonce)));
+	return s.call(PATHS.onboarding, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ publicKey: key.publicKey, at, nonce, signature, returnUrl, refreshUrl }) });
 }
 
 describe('onboarding', () => {
@@ -53,11 +57,12 @@ describe('onboarding', () => {
 		const swapped = await onboard(s, FREELANCER, { refreshUrl: 'https://evil.example/' }).then(async (r) => r.status);
 		expect(swapped).toBe(200); // signed with that refresh URL: the key's owner chose it
 		const at = s.clock.now;
-		const signature = signSync(FREELANCER, utf8.encode(onboardingMessage(FREELANCER.publicKey, at, BACK, BACK)));
+		const nonce = freshNonce();
+		const signature = signSync(FREELANCER, utf8.encode(onboardingMessage(FREELANCER.publicKey, at, BACK, BACK, nonce)));
 		const relayed = await s.call(PATHS.onboarding, {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ publicKey: FREELANCER.publicKey, at, signature, returnUrl: BACK, refreshUrl: 'https://evil.example/' })
+			body: JSON.stringify({ publicKey: FREELANCER.publicKey, at, nonce, signature, returnUrl: BACK, refreshUrl: 'https://evil.example/' })
 		});
 		expect(relayed.status).toBe(403);
 		expect((await onboard(s, FREELANCER, { signer: STRANGER })).status).toBe(403);
@@ -77,13 +82,14 @@ describe('onboarding', () => {
 		expect((await s.call(`${PATHS.onboardingStatus}?key=${FREELANCER.publicKey}`)).status).toBe(404);
 		const post = (body: unknown) => s.call(PATHS.onboardingStatus, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 		const at = s.clock.now;
-		const sig = (k: DeviceKey, when = at) => signSync(k, utf8.encode(onboardingStatusMessage(FREELANCER.publicKey, when)));
+		const nonce = freshNonce();
+		const sig = (k: DeviceKey, when = at) => signSync(k, utf8.encode(onboardingStatusMessage(FREELANCER.publicKey, when, nonce)));
 		expect((await post({ publicKey: FREELANCER.publicKey })).status).toBe(400);
-		expect((await post({ publicKey: FREELANCER.publicKey, at, signature: sig(STRANGER) })).status).toBe(403);
-		expect((await post({ publicKey: FREELANCER.publicKey, at: at - 10 * 60_000, signature: sig(FREELANCER, at - 10 * 60_000) })).status).toBe(403);
+		expect((await post({ publicKey: FREELANCER.publicKey, at, nonce, signature: sig(STRANGER) })).status).toBe(403);
+		expect((await post({ publicKey: FREELANCER.publicKey, at: at - 10 * 60_000, nonce, signature: sig(FREELANCER, at - 10 * 60_000) })).status).toBe(403);
 		// The onboarding proof is not a status proof (different message).
-		const onboardingSig = signSync(FREELANCER, utf8.encode(onboardingMessage(FREELANCER.publicKey, at, BACK, BACK)));
-		expect((await post({ publicKey: FREELANCER.publicKey, at, signature: onboardingSig })).status).toBe(403);
+		const onboardingSig = signSync(FREELANCER, utf8.encode(onboardingMessage(FREELANCER.publicKey, at, BACK, BACK, nonce)));
+		expect((await post({ publicKey: FREELANCER.publicKey, at, nonce, signature: onboardingSig })).status).toBe(403);
 		const ok = await s.status(FREELANCER);
 		expect(await ok.json()).toMatchObject({ account, transfers: 'active', payoutsEnabled: true });
 		expect(await (await s.status(CLIENT)).json()).toMatchObject({ account: null, transfers: 'none' });
@@ -154,7 +160,7 @@ describe('onboarding from a second device of the person', () => {
 		const own = phoneOf(s, { identity: STRANGER, device: keyFrom('stolen-looking phone') });
 		const mine = await onboardingRequest(own, { returnUrl: BACK, refreshUrl: BACK, at: s.clock.now });
 		const asked = { ...mine, publicKey: FREELANCER.publicKey };
-		asked.signature = signSync(own.key, utf8.encode(onboardingMessage(FREELANCER.publicKey, asked.at, BACK, BACK, asked.nonce)));
+		asked.signature = signSync(own.key, utf8.encode(onboardingMessage(FREELANCER.publicKey, asked.at, BACK, BACK, asked.nonce!)));
 		await refused(await onboardWith(s, asked), /another identity key/);
 		// A certificate that names the freelancer as its author, signed with the stranger's key.
 		const genuine = phoneOf(s).acting.certificate;
@@ -221,7 +227,20 @@ describe('onboarding from a second device of the person', () => {
 		// A device's request must be one-time: its certificate is public, its signature could be captured.
 		const phone = phoneOf(s);
 		const at = s.clock.now;
-		const signature = signSync(phone.key, utf8.encode(onboardingStatusMessage(FREELANCER.publicKey, at)));
+		const signature = signSync(phone.key, utf8.encode(oldStatusMessage(FREELANCER.publicKey, at)));
 		await refused(await statusWith(s, { publicKey: FREELANCER.publicKey, at, signature, certificate: phone.acting.certificate }), /one-time nonce/);
+	});
+
+	it('refuses the identity’s old nonce-less form too: captured, it could be replayed for the whole proof window', async () => {
+		const s = stack();
+		await s.onboard(FREELANCER);
+		const at = s.clock.now;
+		const onboarding = { publicKey: FREELANCER.publicKey, at, returnUrl: BACK, refreshUrl: BACK, signature: signSync(FREELANCER, utf8.encode(oldOnboardingMessage(FREELANCER.publicKey, at, BACK, BACK))) };
+		const status = { publicKey: FREELANCER.publicKey, at, signature: signSync(FREELANCER, utf8.encode(oldStatusMessage(FREELANCER.publicKey, at))) };
+		// Twice each: the second would be the replay.
+		for (let i = 0; i < 2; i++) {
+			await refused(await onboardWith(s, onboarding), /one-time nonce/);
+			await refused(await statusWith(s, status), /one-time nonce/);
+		}
 	});
 });

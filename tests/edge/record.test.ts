@@ -9,12 +9,12 @@
  * refusal is not just the function refusing everything.
  */
 import { describe, expect, it } from 'vitest';
-import { ContractLog } from '../../src/lib/contract/log';
 import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
 import { DAY_MS, milestone } from '../../src/lib/contract/state';
 import { recordRequestMessage } from '../../src/lib/escrow/protocol';
 import { signSync } from '../../src/lib/identity/ed25519';
 import { utf8 } from '../../src/lib/contract/encoding';
+import { MemoryContract } from '../../src/lib/sync/memory-contract';
 import { Party } from '../../src/lib/sync/party';
 import { activePair } from '../support/parties';
 import { CLIENT, FREELANCER, STRANGER } from '../support/world';
@@ -93,7 +93,7 @@ describe('auto-release is judged on the record, not on the log the freelancer se
 		// (what used to fill the PaymentIntent's 50 metadata keys until change requests were dropped).
 		let recorded = 0;
 		for (let i = 0; i < 40; i++) {
-			const fork = new Party(FREELANCER, new ContractLog(c.id), s.adapter, undefined, () => s.clock.now);
+			const fork = new Party(FREELANCER, new MemoryContract(c.id), s.adapter, () => s.clock.now);
 			await fork.receive(base);
 			const forked = await fork.act('milestone.submitted', { milestone: 'a', message: `Fork ${i}.`, links: [] });
 			recorded += await fork.attest(forked.id).then(
@@ -211,7 +211,7 @@ describe('the record: bounded, bound to its parties, served to them', () => {
 		expect(ids).toContain(sub);
 		expect(await s.record(c.id, CLIENT)).toEqual(record);
 		// A device that has nothing but the record folds to the same recorded facts.
-		const fresh = new Party(CLIENT, new ContractLog(c.id), s.adapter, undefined, () => s.clock.now);
+		const fresh = new Party(CLIENT, new MemoryContract(c.id), s.adapter, () => s.clock.now);
 		const d = await fresh.receive(record.map((e) => [JSON.parse(e).id as string, e]));
 		expect(d.rejected).toEqual([]);
 		expect(milestone(d.state, 'a')).toMatchObject({ funded: 100_000, submission: { id: sub, attestedAt: expect.any(Number) } });

@@ -6,15 +6,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
-import { ContractLog } from '../../src/lib/contract/log';
 import { DAY_MS, milestone } from '../../src/lib/contract/state';
 import { onboardingMessage, PATHS } from '../../src/lib/escrow/protocol';
 import { signSync } from '../../src/lib/identity/ed25519';
 import { utf8 } from '../../src/lib/contract/encoding';
+import { MemoryContract } from '../../src/lib/sync/memory-contract';
 import { Party } from '../../src/lib/sync/party';
 import { CLIENT, FREELANCER, STRANGER } from '../support/world';
 import { edgeContract } from './contracts';
-import { BASE, ORIGIN, stack, type Stack } from './harness';
+import { BASE, freshNonce, ORIGIN, stack, type Stack } from './harness';
 import { FakeStripe } from './fake-stripe/fake';
 
 const contract = (s: Stack, amount = 100_000) => edgeContract(s, amount);
@@ -94,7 +94,7 @@ describe('Stripe escrow function: what it does in Stripe', () => {
 		const c = await contract(s);
 		await fund(c.client);
 		// A second device of the client that will not see what happens next: only Stripe's books can stop it.
-		const stale = new Party(CLIENT, new ContractLog(c.id), s.adapter, undefined, () => s.clock.now);
+		const stale = new Party(CLIENT, new MemoryContract(c.id), s.adapter, () => s.clock.now);
 		await stale.receive(c.client.log.envelopes());
 		await release(c.client, 70_000);
 		await c.sync();
@@ -144,7 +144,7 @@ describe('Stripe escrow function: what it does in Stripe', () => {
 				await stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' });
 			}
 		});
-		const payer = new Party(CLIENT, c.client.log, adapter, undefined, () => s.clock.now);
+		const payer = new Party(CLIENT, c.client.store, adapter, () => s.clock.now);
 		await fund(payer);
 		expect(secrets[0]).toMatch(/^pi_.+_secret_/);
 		expect(milestone(payer.derived().state, 'a')!.funded).toBe(100_000);
@@ -157,7 +157,7 @@ describe('Stripe escrow function: what it does in Stripe', () => {
 		await fund(c.client);
 		await release(c.client, 100_000);
 		await c.sync();
-		const stale = new Party(FREELANCER, new ContractLog(c.id), s.adapter, undefined, () => s.clock.now);
+		const stale = new Party(FREELANCER, new MemoryContract(c.id), s.adapter, () => s.clock.now);
 		await stale.receive(c.freelancer.log.envelopes());
 		s.clock.now += 5 * DAY_MS;
 		const q = await s.adapter.quoteWithdrawal(40_000, 'USD', 'bank');
@@ -249,10 +249,11 @@ describe('Stripe escrow function: HTTP surface', () => {
 	it('onboards only with a fresh proof signed by the freelancer key', async () => {
 		const s = stack();
 		const at = s.clock.now;
-		const body = (signer = FREELANCER, when = at) => ({
+		const body = (signer = FREELANCER, when = at, nonce = freshNonce()) => ({
 			publicKey: FREELANCER.publicKey,
 			at: when,
-			signature: signSync(signer, utf8.encode(onboardingMessage(FREELANCER.publicKey, when, `${ORIGIN}/`, `${ORIGIN}/`))),
+			nonce,
+			signature: signSync(signer, utf8.encode(onboardingMessage(FREELANCER.publicKey, when, `${ORIGIN}/`, `${ORIGIN}/`, nonce))),
 			returnUrl: `${ORIGIN}/`,
 			refreshUrl: `${ORIGIN}/`
 		});

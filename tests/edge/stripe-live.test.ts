@@ -16,7 +16,7 @@ import { StripeEscrowAdapter } from '../../src/lib/escrow/stripe';
 import { signSync, verify } from '../../src/lib/identity/ed25519';
 import { activePair } from '../support/parties';
 import { FREELANCER } from '../support/world';
-import { ORIGIN, SIGNING_SEED, WEBHOOK_SECRET } from './harness';
+import { freshNonce, ORIGIN, SIGNING_SEED, WEBHOOK_SECRET } from './harness';
 
 const key = process.env.STRIPE_TEST_SECRET_KEY;
 
@@ -36,11 +36,12 @@ describe('real Stripe test mode (STRIPE_TEST_SECRET_KEY)', () => {
 		}
 		expect(milestone(freelancer.derived().state, 'a')).toMatchObject({ funded: 1_000, refunded: 1_000 });
 		const at = Date.now();
+		const nonce = freshNonce();
 		const res = await handler(
 			new Request(`https://escrow.local${PATHS.onboarding}`, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json' },
-				body: JSON.stringify({ publicKey: FREELANCER.publicKey, at, signature: signSync(FREELANCER, utf8.encode(onboardingMessage(FREELANCER.publicKey, at, `${ORIGIN}/`, `${ORIGIN}/`))), returnUrl: `${ORIGIN}/`, refreshUrl: `${ORIGIN}/` })
+				body: JSON.stringify({ publicKey: FREELANCER.publicKey, at, nonce, signature: signSync(FREELANCER, utf8.encode(onboardingMessage(FREELANCER.publicKey, at, `${ORIGIN}/`, `${ORIGIN}/`, nonce))), returnUrl: `${ORIGIN}/`, refreshUrl: `${ORIGIN}/` })
 			})
 		);
 		expect(res.status).toBe(200);

@@ -9,21 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Miniflare, Response as MfResponse, type Request as MfRequest } from 'miniflare';
+import { Miniflare } from 'miniflare';
 import { bundleEdge } from '../../scripts/build-edge';
 import { utf8 } from '../../src/lib/contract/encoding';
 import { signingBytes } from '../../src/lib/contract/envelope';
-import { ContractLog } from '../../src/lib/contract/log';
 import { DEFAULT_CLOCKS } from '../../src/lib/contract/schema';
 import { milestone } from '../../src/lib/contract/state';
-import { onboardingMessage, onboardingStatusMessage, PATHS, recordRequestMessage } from '../../src/lib/escrow/protocol';
+import { onboardingStatusMessage, PATHS, recordRequestMessage } from '../../src/lib/escrow/protocol';
 import { StripeEscrowAdapter } from '../../src/lib/escrow/stripe';
 import { signSync, verify, type DeviceKey } from '../../src/lib/identity/ed25519';
+import { MemoryContract } from '../../src/lib/sync/memory-contract';
 import { Party } from '../../src/lib/sync/party';
 import { activePair } from '../support/parties';
 import { CLIENT, FREELANCER, STRANGER } from '../support/world';
 import { FakeStripe } from './fake-stripe/fake';
-import { ORIGIN, SIGNING_SEED, WEBHOOK_SECRET } from './harness';
+import { escrowWorker, onboardThrough } from './worker-harness';
+import { freshNonce } from './harness';
 
 const BASE = 'http://escrow.local';
 let mf: Miniflare;
@@ -32,24 +33,7 @@ const persist = mkdtempSync(join(tmpdir(), 'escrow-do-'));
 const fake = new FakeStripe();
 const hosts = new Set<string>();
 
-function start(): Miniflare {
-	return new Miniflare({
-		modules: true,
-		script,
-		compatibilityDate: '2026-04-01',
-		bindings: { STRIPE_SECRET_KEY: 'sk_test_workerdRunsAgainstTheFake', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, ESCROW_SIGNING_SEED: SIGNING_SEED, ALLOWED_ORIGINS: ORIGIN },
-		durableObjects: {
-			RECORDS: { className: 'ContractRecordObject', useSQLite: true },
-			ACCOUNTS: { className: 'AccountsObject', useSQLite: true }
-		},
-		durableObjectsPersist: persist,
-		outboundService: async (req: MfRequest) => {
-			hosts.add(new URL(req.url).host);
-			const res = await fake.fetch(req.url, { method: req.method, headers: Object.fromEntries(req.headers), body: req.method === 'GET' ? undefined : await req.text() });
-			return new MfResponse(await res.text(), { status: res.status, headers: Object.fromEntries(res.headers) });
-		}
-	});
-}
+const start = (): Miniflare => escrowWorker(script, persist, fake, (url) => hosts.add(new URL(url).host));
 
 beforeAll(async () => {
 	script = await bundleEdge('worker');
@@ -57,12 +41,7 @@ beforeAll(async () => {
 	await mf.ready;
 	const adapter = new StripeEscrowAdapter({ url: BASE, fetch: call });
 	expect(await adapter.info()).toMatchObject({ id: 'stripe', testMode: true });
-	const at = Date.now();
-	const back = `${ORIGIN}/`;
-	const proof = { publicKey: FREELANCER.publicKey, at, signature: signSync(FREELANCER, utf8.encode(onboardingMessage(FREELANCER.publicKey, at, back, back))), returnUrl: back, refreshUrl: back };
-	const onboarded = await call(BASE + PATHS.onboarding, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(proof) });
-	expect(onboarded.status).toBe(200);
-	fake.completeOnboarding(((await onboarded.json()) as { account: string }).account);
+	await onboardThrough(call, fake, FREELANCER);
 }, 30_000);
 
 afterAll(async () => {
@@ -159,8 +138,9 @@ describe('escrow function under workerd (miniflare)', () => {
 	it('onboarding status needs a fresh signature; the account is found through the index, never by listing accounts', async () => {
 		const status = async (key: DeviceKey, signer = key) => {
 			const at = Date.now();
-			const signature = signSync(signer, utf8.encode(onboardingStatusMessage(key.publicKey, at)));
-			return call(BASE + PATHS.onboardingStatus, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ publicKey: key.publicKey, at, signature }) });
+			const nonce = freshNonce();
+			const signature = signSync(signer, utf8.encode(onboardingStatusMessage(key.publicKey, at, nonce)));
+			return call(BASE + PATHS.onboardingStatus, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ publicKey: key.publicKey, at, nonce, signature }) });
 		};
 		expect((await status(FREELANCER, STRANGER)).status).toBe(403);
 		expect((await call(`${BASE}${PATHS.onboardingStatus}?key=${FREELANCER.publicKey}`)).status).toBe(404);
@@ -177,7 +157,7 @@ describe('escrow function under workerd (miniflare)', () => {
 		await mf.ready;
 		expect(await readRecord(contract, CLIENT)).toEqual(before);
 		// A device with nothing but the record sees the funded milestone.
-		const fresh = new Party(CLIENT, new ContractLog(contract), adapter());
+		const fresh = new Party(CLIENT, new MemoryContract(contract), adapter());
 		const d = await fresh.receive(before.map((e) => [JSON.parse(e).id as string, e]));
 		expect(milestone(d.state, 'a')).toMatchObject({ funded: 25_000 });
 	}, 30_000);

@@ -5,7 +5,7 @@
  * room); the bundle limits refuse with clear errors; a bundle written with another room's keys is
  * refused (by the relay when signed with another key, by the reader when sealed with another key).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +16,8 @@ import { generateKey, signSync } from '../../src/lib/identity/ed25519';
 import { decryptBundle, deriveRelayKeys, encryptBundle, itemTag, MAX_BUNDLE_PLAIN, RelayClient, type ReceivedEnvelope, type SocketFactory } from '../../src/lib/sync/relay-client';
 import { startRelay } from '../../src/relay/node';
 import { randomId } from '../../src/lib/sync/links';
-import { openProof, pushProof, type WireItem } from '../../src/relay/protocol';
-import { durableTarget, envelope, newAddress, nodeTarget, RawConnection, type RelayTarget, socketFrom, TEST_LIMITS, until } from './harness';
+import { pushProof, type WireItem } from '../../src/relay/protocol';
+import { durableTarget, envelope, newAddress, nodeTarget, RawConnection, TEST_LIMITS, until, relayUnderTest } from './harness';
 
 const events = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => envelope(`${prefix} ${i}`));
 
@@ -25,41 +25,14 @@ describe.each([
 	['node', () => nodeTarget()],
 	['durable-object', () => durableTarget()]
 ] as const)('relay bundles: %s', (_name, make) => {
-	let target: RelayTarget;
-	const clients: RelayClient[] = [];
-	const raws: RawConnection[] = [];
-
-	beforeAll(async () => {
-		target = make();
-		await target.start();
-	}, 30_000);
-	afterAll(async () => {
-		for (const c of clients) c.close();
-		for (const r of raws) r.close();
-		await target.stop();
-	});
-
-	const client = () => {
-		const c = new RelayClient({ url: target.url, socket: socketFrom(target, newAddress()), reconnect: false });
-		clients.push(c);
-		return c;
-	};
-	const openRaw = async (secret: string) => {
-		const keys = deriveRelayKeys(secret);
-		const conn = new RawConnection(target, keys.room, newAddress());
-		raws.push(conn);
-		const { challenge } = await conn.hello;
-		await conn.request({ t: 'open', room: keys.room, key: keys.roomKey.publicKey, sig: signSync(keys.roomKey, openProof(challenge, keys.room)) });
-		return { conn, keys, challenge };
-	};
+	const { target, client, openRaw } = relayUnderTest(make);
 	const pushRaw = (conn: RawConnection, keys: ReturnType<typeof deriveRelayKeys>, challenge: string, items: WireItem[]) =>
 		conn.request({ t: 'push', room: keys.room, items, sig: signSync(keys.roomKey, pushProof(challenge, keys.room, items)) });
 	/** Everything a fresh device reads from the room, in order. */
 	const readAll = async (secret: string) => {
 		const got: ReceivedEnvelope[] = [];
 		const errors: Error[] = [];
-		const c = new RelayClient({ url: target.url, socket: socketFrom(target, newAddress()), reconnect: false, onError: (e) => errors.push(e) });
-		clients.push(c);
+		const c = client(newAddress(), { onError: (e) => errors.push(e) });
 		const room = await c.room(secret, { live: false, onEnvelopes: (e) => got.push(...e) });
 		await room.pull();
 		return { got, errors, head: room.head };
@@ -75,10 +48,10 @@ describe.each([
 		const { got, head } = await readAll(secret);
 		expect(head).toBe(2);
 		expect(got.map((g) => [g.id, g.envelope])).toEqual(sent.map((s) => [s.id, s.envelope]));
-		await target.restart();
+		await target().restart();
 		expect((await readAll(secret)).got.map((g) => g.envelope)).toEqual(sent.map((s) => s.envelope));
 		// Nothing readable at rest: no envelope text, no id.
-		const stored = target.storedBytes();
+		const stored = target().storedBytes();
 		for (const needle of [sent[5]!.envelope.slice(0, 40), 'past 5', sent[5]!.id]) expect(stored.includes(Buffer.from(needle)), needle).toBe(false);
 	}, 30_000);
 

@@ -13,8 +13,10 @@ import WebSocket from 'ws';
 import { hashBody } from '../../src/lib/contract/envelope';
 import { startRelay, type RunningRelay } from '../../src/relay/node';
 import { bundleRelayWorker } from '../../src/relay/bundle';
-import { DEFAULT_LIMITS, type RelayLimits, type RelayMessage } from '../../src/relay/protocol';
-import type { SocketFactory } from '../../src/lib/sync/relay-client';
+import { afterAll, beforeAll } from 'vitest';
+import { signSync } from '../../src/lib/identity/ed25519';
+import { decodeItemsFrame, DEFAULT_LIMITS, openProof, type RelayLimits, type RelayMessage } from '../../src/relay/protocol';
+import { deriveRelayKeys, RelayClient, type SocketFactory } from '../../src/lib/sync/relay-client';
 
 /** Small limits, so each refusal is reached with a few items. */
 export const TEST_LIMITS: RelayLimits = {
@@ -147,6 +149,8 @@ export class RawConnection {
 	readonly ws: WebSocket;
 	readonly hello: Promise<Extract<RelayMessage, { t: 'hello' }>>;
 	readonly received: RelayMessage[] = [];
+	/** Binary frames received. */
+	frames = 0;
 	readonly closed: Promise<{ code: number; reason: string }>;
 	private waiters: (() => void)[] = [];
 	private nextId = 1;
@@ -154,8 +158,10 @@ export class RawConnection {
 	constructor(target: RelayTarget, room: string, address: string, opts: { paused?: boolean } = {}) {
 		this.ws = new WebSocket(`${target.url}/room/${room}`, { headers: { [target.addressHeader]: address } });
 		this.hello = new Promise((resolve, reject) => {
-			this.ws.on('message', (data) => {
-				const m = JSON.parse(String(data)) as RelayMessage;
+			this.ws.on('message', (data, binary) => {
+				// A binary frame is a pull page; it is kept as the `items` message it stands for.
+				const m = binary ? (decodeItemsFrame(new Uint8Array(data as Buffer)) as RelayMessage) : (JSON.parse(String(data)) as RelayMessage);
+				if (binary) this.frames++;
 				if (m.t === 'hello') resolve(m);
 				this.received.push(m);
 				for (const w of this.waiters.splice(0)) w();
@@ -211,4 +217,46 @@ export async function until(ok: () => boolean, ms = 5000): Promise<void> {
 		if (Date.now() > end) throw new Error('timed out');
 		await new Promise((r) => setTimeout(r, 10));
 	}
+}
+
+/**
+ * One relay build for a describe block: started before its tests and stopped after them, with every
+ * client and hand-made connection its tests opened. `openRaw` opens a room by hand with a valid proof.
+ */
+export function relayUnderTest(make: () => RelayTarget) {
+	let target: RelayTarget | undefined;
+	const clients: RelayClient[] = [];
+	const raws: RawConnection[] = [];
+	const started = (): RelayTarget => {
+		if (!target) throw new Error('The relay starts in beforeAll.');
+		return target;
+	};
+	beforeAll(async () => {
+		target = make();
+		await target.start();
+	}, 30_000);
+	afterAll(async () => {
+		for (const c of clients) c.close();
+		for (const r of raws) r.close();
+		await target?.stop();
+	});
+	const client = (address = newAddress(), options: Partial<ConstructorParameters<typeof RelayClient>[0]> = {}) => {
+		const t = started();
+		const c = new RelayClient({ url: t.url, socket: socketFrom(t, address), reconnect: false, ...options });
+		clients.push(c);
+		return c;
+	};
+	const raw = (room: string, address = newAddress()) => {
+		const r = new RawConnection(started(), room, address);
+		raws.push(r);
+		return r;
+	};
+	const openRaw = async (secret: string, address = newAddress()) => {
+		const keys = deriveRelayKeys(secret);
+		const conn = raw(keys.room, address);
+		const { challenge } = await conn.hello;
+		const opened = (await conn.request({ t: 'open', room: keys.room, key: keys.roomKey.publicKey, sig: signSync(keys.roomKey, openProof(challenge, keys.room)) })) as Extract<RelayMessage, { t: 'opened' }>;
+		return { conn, keys, challenge, opened };
+	};
+	return { target: started, client, raw, openRaw };
 }

@@ -3,51 +3,20 @@
  * build under workerd (miniflare): round trip, cursor reads, dedup, live delivery, outsiders, forged
  * writes, every limit with its message, slow readers, and no plaintext at rest.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toBase64url } from '../../src/lib/contract/encoding';
 import { generateKey, signSync } from '../../src/lib/identity/ed25519';
-import { deriveRelayKeys, encryptItem, RelayClient, type ReceivedEnvelope } from '../../src/lib/sync/relay-client';
+import { deriveRelayKeys, encryptItem, type ReceivedEnvelope } from '../../src/lib/sync/relay-client';
 import { randomId } from '../../src/lib/sync/links';
-import { openProof, pushProof, roomIdOf, type RelayMessage } from '../../src/relay/protocol';
-import { durableTarget, envelope, newAddress, nodeTarget, RawConnection, type RelayTarget, socketFrom, TEST_LIMITS, until } from './harness';
+import { openProof, pushProof, roomIdOf, type FramedItem, type RelayMessage } from '../../src/relay/protocol';
+import { durableTarget, envelope, newAddress, nodeTarget, RawConnection, TEST_LIMITS, until, relayUnderTest } from './harness';
 
 
 describe.each([
 	['node', () => nodeTarget()],
 	['durable-object', () => durableTarget()]
 ] as const)('relay protocol: %s', (_name, make) => {
-	let target: RelayTarget;
-	const clients: RelayClient[] = [];
-	const raws: RawConnection[] = [];
-
-	beforeAll(async () => {
-		target = make();
-		await target.start();
-	}, 30_000);
-	afterAll(async () => {
-		for (const c of clients) c.close();
-		for (const r of raws) r.close();
-		await target.stop();
-	});
-
-	const client = (address = newAddress()) => {
-		const c = new RelayClient({ url: target.url, socket: socketFrom(target, address), reconnect: false });
-		clients.push(c);
-		return c;
-	};
-	const raw = (room: string, address = newAddress()) => {
-		const r = new RawConnection(target, room, address);
-		raws.push(r);
-		return r;
-	};
-	/** Open a room by hand, with a valid proof. */
-	const openRaw = async (secret: string, address = newAddress()) => {
-		const keys = deriveRelayKeys(secret);
-		const conn = raw(keys.room, address);
-		const { challenge } = await conn.hello;
-		const opened = await conn.request({ t: 'open', room: keys.room, key: keys.roomKey.publicKey, sig: signSync(keys.roomKey, openProof(challenge, keys.room)) });
-		return { conn, keys, challenge, opened };
-	};
+	const { target, client, raw, openRaw } = relayUnderTest(make);
 	const pushRaw = (conn: RawConnection, keys: ReturnType<typeof deriveRelayKeys>, challenge: string, items: { tag: string; data: string }[]) =>
 		conn.request({ t: 'push', room: keys.room, items, sig: signSync(keys.roomKey, pushProof(challenge, keys.room, items)) });
 
@@ -76,6 +45,30 @@ describe.each([
 		const page = (await conn.request({ t: 'pull', room: deriveRelayKeys(secret).room, after: 3 })) as Extract<RelayMessage, { t: 'items' }>;
 		expect(page.items.map((i) => i.seq)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
 		expect(page).toMatchObject({ head: 25, more: true });
+	});
+
+	it('binary frames: a pull asking for them gets the same page as JSON, bytes for bytes; an old client still gets JSON', async () => {
+		const secret = randomId(24);
+		const sent = Array.from({ length: 14 }, (_, i) => envelope(`framed ${i}`, i * 40));
+		await (await client().room(secret)).push(sent.slice(0, 2));
+		await (await client().room(secret)).push(sent.slice(2), { bundle: true });
+		const { conn, keys, opened } = await openRaw(secret);
+		expect((await conn.hello).frames).toEqual([1]);
+		const json = (await conn.request({ t: 'pull', room: keys.room, after: 0 })) as Extract<RelayMessage, { t: 'items' }>;
+		expect(conn.frames).toBe(0);
+		const framed = (await conn.request({ t: 'pull', room: keys.room, after: 0, bin: 1 })) as Extract<RelayMessage, { t: 'items' }>;
+		expect(conn.frames).toBe(1);
+		expect(framed).toMatchObject({ t: 'items', room: keys.room, head: (opened as Extract<RelayMessage, { t: 'opened' }>).head, more: json.more });
+		expect((framed.items as FramedItem[]).map((i) => ({ seq: i.seq, tag: i.tag, tags: i.tags, data: toBase64url(i.bytes!) }))).toEqual(json.items.map((i) => ({ seq: i.seq, tag: i.tag, tags: i.tags, data: i.data })));
+		expect(json.items.some((i) => i.tags)).toBe(true);
+		// A framing this relay does not speak is refused in words; the client library reads either way.
+		expect(await conn.request({ t: 'pull', room: keys.room, after: 0, bin: 2 })).toMatchObject({ t: 'error', code: 'bad-message' });
+		for (const frames of [true, false]) {
+			const got: ReceivedEnvelope[] = [];
+			const c = client(newAddress(), { frames });
+			await (await c.room(secret, { live: false, onEnvelopes: (e) => got.push(...e) })).pull();
+			expect(got.map((g) => g.envelope)).toEqual(sent.map((e) => e.envelope));
+		}
 	});
 
 	it('dedup: the same event pushed again (re-encrypted, fresh nonce) keeps its first sequence number', async () => {
@@ -224,7 +217,7 @@ describe.each([
 	it('limits: rooms per client address (open at once on a shared socket; one per socket otherwise)', async () => {
 		const address = newAddress();
 		const secrets = Array.from({ length: TEST_LIMITS.maxRoomsPerAddress + 1 }, () => randomId(24));
-		if (target.mux) {
+		if (target().mux) {
 			const c = client(address);
 			for (const s of secrets.slice(0, -1)) await c.room(s);
 			await expect(c.room(secrets.at(-1)!)).rejects.toMatchObject({
@@ -291,11 +284,11 @@ describe.each([
 		const c = client();
 		await (await c.room(secret)).push(sent);
 		c.close();
-		await target.restart();
+		await target().restart();
 		const got: ReceivedEnvelope[] = [];
 		await (await client().room(secret, { live: false, onEnvelopes: (e) => got.push(...e) })).pull();
 		expect(got.map((g) => g.envelope)).toEqual(sent.map((s) => s.envelope));
-		const stored = target.storedBytes();
+		const stored = target().storedBytes();
 		expect(stored.length).toBeGreaterThan(0);
 		const keys = deriveRelayKeys(secret);
 		expect(stored.includes(Buffer.from(keys.room))).toBe(true); // the search does find what is there

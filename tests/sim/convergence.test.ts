@@ -62,6 +62,7 @@ import { authenticate } from '../../src/lib/identity/authenticate';
 import { setBackend, signSync, type DeviceKey } from '../../src/lib/identity/ed25519';
 import { signEventSync, type SignedEvent } from '../../src/lib/identity/sign-event';
 import { MemoryOutboxStorage } from '../../src/lib/sync/outbox';
+import { MemoryContract } from '../../src/lib/sync/memory-contract';
 import { ActionRefused, Party, PendingIntent } from '../../src/lib/sync/party';
 import { Answers, RecordingEscrow, audit, bindingOf, checkReplayable, deliveryOrder, replica, summary, type MoneyCall } from '../support/sim';
 import { mulberry32 } from '../support/random';
@@ -392,7 +393,7 @@ class Device {
 
 	/** The app opens: a new Party over this device's outbox storage and the log it had persisted. */
 	async boot(persisted: Iterable<[string, string]>): Promise<void> {
-		this.party = new Party(this.key, new ContractLog(this.sim.contract), this.escrow, this.sim.sink, this.sim.clock, this.storage);
+		this.party = new Party(this.key, new MemoryContract(this.sim.contract, this.sim.sink), this.escrow, this.sim.clock, this.storage);
 		await this.party.receive(persisted);
 	}
 
@@ -1109,7 +1110,7 @@ describe('two offline devices of the client', () => {
 		await freelancer.receive(clientA.log.envelopes());
 		await freelancer.act('milestone.submitted', { milestone: 'm1', message: 'done', links: [] });
 		for (const d of [clientA, clientB]) await d.receive(freelancer.log.envelopes());
-		const twin = new Party(CLIENT, new ContractLog(sim.contract), sim.provider, undefined, () => sim.now);
+		const twin = new Party(CLIENT, new MemoryContract(sim.contract), sim.provider, () => sim.now);
 		await twin.receive(clientB.log.envelopes());
 		// Both devices are offline from each other and both click Release Payment, a moment apart.
 		const first = await clientA.settle('milestone.release', card('m1', 10_000));

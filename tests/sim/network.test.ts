@@ -74,10 +74,10 @@ async function simulate(seed: number, steps: number): Promise<void> {
 		})
 	);
 	const keys: DeviceKey[] = [CLIENT, FREELANCER, CLIENT];
-	const parties = docs.map((d, i) => new Party(keys[i]!, d.log, provider, d.sink, () => now));
+	const parties = docs.map((d, i) => new Party(keys[i]!, d, provider, () => now));
 	const settle = () => Promise.all(docs.map((d) => d.settled()));
 
-	docs[0]!.sink(proposal.id, proposal.envelope);
+	await docs[0]!.write([proposal]);
 	await settle();
 	// Bootstrap: the freelancer opens the link (a full sync), accepts, and the client binds it.
 	Y.applyUpdate(docs[1]!.doc, Y.encodeStateAsUpdate(docs[0]!.doc), 'net');
@@ -148,7 +148,7 @@ describe('simulation over a lossy network', () => {
 		const b = new ContractDoc(proposal.contract, new Y.Doc());
 		a.doc.on('update', (u: Uint8Array, o: unknown) => o !== 'net' && Y.applyUpdate(b.doc, u, 'net'));
 		b.doc.on('update', (u: Uint8Array, o: unknown) => o !== 'net' && Y.applyUpdate(a.doc, u, 'net'));
-		a.sink(proposal.id, proposal.envelope);
+		await a.write([proposal]);
 		await b.settled();
 		// The hostile peer deletes the proposal and writes garbage over it.
 		b.events.delete(proposal.id);

@@ -41,7 +41,8 @@ import { MockEscrowProvider } from '../../src/lib/escrow/mock';
 import { authenticate } from '../../src/lib/identity/authenticate';
 import type { DeviceKey } from '../../src/lib/identity/ed25519';
 import { MemoryOutboxStorage, type OutboxStorage } from '../../src/lib/sync/outbox';
-import { ActionRefused, Party, type Sink } from '../../src/lib/sync/party';
+import { MemoryContract, type Outlet } from '../../src/lib/sync/memory-contract';
+import { ActionRefused, Party } from '../../src/lib/sync/party';
 import { CLIENT, FREELANCER, PROVIDER, T0, World, terms } from '../support/world';
 
 const MILESTONES = [
@@ -271,7 +272,7 @@ class Device {
 		const live = () => life === this.life;
 		this.alive = true;
 		this.death = new Promise((resolve) => (this.kill = resolve));
-		const sink: Sink = (id, envelope) => {
+		const sink: Outlet = (id, envelope) => {
 			if (!live()) return;
 			if (this.crashAt === 'half-written' && typeOf(envelope)?.startsWith('receipt.')) return this.die();
 			this.stored.set(id, envelope);
@@ -321,8 +322,7 @@ class Device {
 			refund: money('refund'),
 			withdraw: money('withdraw')
 		};
-		const log = new ContractLog(this.sim.contract);
-		this.party = new Party(this.key, log, escrow, sink, () => this.sim.now, storage);
+		this.party = new Party(this.key, new MemoryContract(this.sim.contract, sink), escrow, () => this.sim.now, storage);
 		await this.party.receive(this.stored);
 		await this.sim.catchUp(this);
 		await this.party.resume();

@@ -6,8 +6,8 @@ import type { Terms } from '../../src/lib/contract/schema';
 import type { EscrowAdapter } from '../../src/lib/escrow/adapter';
 import type { DeviceKey } from '../../src/lib/identity/ed25519';
 import type { SignedEvent } from '../../src/lib/identity/sign-event';
-import { ContractLog } from '../../src/lib/contract/log';
-import { Party, type Sink } from '../../src/lib/sync/party';
+import { MemoryContract, type Outlet } from '../../src/lib/sync/memory-contract';
+import { Party } from '../../src/lib/sync/party';
 import { CLIENT, FREELANCER } from './world';
 
 export interface PairOptions {
@@ -16,7 +16,8 @@ export interface PairOptions {
 	client?: DeviceKey;
 	freelancer?: DeviceKey;
 	clock?: () => number;
-	sink?: Sink;
+	/** Where every event a party writes goes too (each party's store hands it on). */
+	sink?: Outlet;
 	/** Stop after the acceptance: the proposer has not countersigned yet. */
 	unbound?: boolean;
 }
@@ -32,9 +33,9 @@ export interface Pair {
 
 export async function activePair(o: PairOptions): Promise<Pair> {
 	const clock = o.clock ?? (() => Date.now());
-	const { party: client, proposal } = await Party.propose(o.client ?? CLIENT, o.escrow, { role: 'client', name: 'Ada', terms: o.terms }, o.sink, clock);
+	const { party: client, proposal } = await Party.propose(o.client ?? CLIENT, o.escrow, { role: 'client', name: 'Ada', terms: o.terms }, { clock, store: (c) => new MemoryContract(c, o.sink) });
 	const contract = client.log.contract;
-	const freelancer = new Party(o.freelancer ?? FREELANCER, new ContractLog(contract), o.escrow, o.sink, clock);
+	const freelancer = new Party(o.freelancer ?? FREELANCER, new MemoryContract(contract, o.sink), o.escrow, clock);
 	await freelancer.receive(client.log.envelopes());
 	const acceptance = await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
 	await client.receive(freelancer.log.envelopes());
@@ -44,7 +45,7 @@ export async function activePair(o: PairOptions): Promise<Pair> {
 		await freelancer.receive(client.log.envelopes());
 	}
 	const device = async (key: DeviceKey) => {
-		const d = new Party(key, new ContractLog(contract), o.escrow, o.sink, clock);
+		const d = new Party(key, new MemoryContract(contract, o.sink), o.escrow, clock);
 		await d.receive(client.log.envelopes());
 		return d;
 	};

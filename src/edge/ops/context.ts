@@ -210,8 +210,11 @@ export interface Part {
 	amount: number;
 }
 
-/** Split `amount` across the charges that still hold money, richest first. */
-export function draw(books: MilestoneBooks, amount: number): Part[] {
+/**
+ * Split `amount` across the charges that still hold money, richest first. `holder` names what the
+ * books are of, for the refusal: a milestone's, or the contract's hourly pool.
+ */
+export function draw(books: MilestoneBooks, amount: number, holder = 'this milestone'): Part[] {
 	const parts: Part[] = [];
 	let left = amount;
 	const byRemaining = [...books.charges].sort((a, b) => remainingOn(books, b) - remainingOn(books, a));
@@ -221,7 +224,7 @@ export function draw(books: MilestoneBooks, amount: number): Part[] {
 		parts.push({ charge: c, amount: take });
 		left -= take;
 	}
-	if (left > 0) throw new EscrowError('over-release', 'Stripe holds less for this milestone than the intent asks for.');
+	if (left > 0) throw new EscrowError('over-release', `Stripe holds less for ${holder} than the intent asks for.`);
 	return parts;
 }
 

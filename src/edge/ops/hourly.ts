@@ -30,6 +30,8 @@ import { repairInFlight } from './guard';
 
 /** The key under which the record notes what the hourly pool holds (retention): never a milestone id. */
 export const POOL = '_hourly';
+/** What the pool's books are, in a refusal. */
+const HOURLY_POOL = 'this contract’s hourly escrow';
 
 /** The week counters of the fold (record ∪ sent log): the carries the provider's receipts made. */
 export const carriesOf = (s: ContractState): Carries => s.hourly?.weeks.values() ?? [];
@@ -148,7 +150,7 @@ export async function releaseWeek(d: EscrowDeps, body: EscrowRequestBody, o: Ope
 	};
 	if (t.amount > already)
 		await inFlight(o, { op: 'release', intent: intent.id, at: d.now() }, async () => {
-			for (const [i, part] of draw(books.pool, t.amount - already).entries())
+			for (const [i, part] of draw(books.pool, t.amount - already, HOURLY_POOL).entries())
 				await d.stripe.transfers.create(
 					{
 						amount: part.amount,
@@ -221,7 +223,7 @@ export async function reclaimWeek(d: EscrowDeps, body: EscrowRequestBody, o: Ope
 	if (t.to === 'client') {
 		// Refunded from the pool's charges that still hold money: never from what a transfer took.
 		await inFlight(o, { op: 'refund', intent: intent.id, at: d.now() }, async () => {
-			for (const [i, part] of draw(books.pool, t.amount - already).entries())
+			for (const [i, part] of draw(books.pool, t.amount - already, HOURLY_POOL).entries())
 				await d.stripe.refunds.create({ charge: part.charge.charge.id, amount: part.amount, metadata: meta }, { idempotencyKey: partKey(intent.id, mine.length + i) });
 		});
 		await checkAfterWrite(d, s, week, 'refund', intent.id);

@@ -9,6 +9,7 @@
  */
 import type Stripe from 'stripe';
 import { releaseAmount } from '../../lib/contract/release';
+import type { Minor } from '../../lib/money/minor';
 import { milestone, type ContractState } from '../../lib/contract/state';
 import { EscrowError, type Receipt } from '../../lib/escrow/adapter';
 import type { EscrowRequestBody } from '../../lib/escrow/protocol';
@@ -49,7 +50,7 @@ export async function release(d: EscrowDeps, body: EscrowRequestBody): Promise<R
 		const held = b.funded - b.released - b.refunded + already;
 		if (held <= 0) throw new EscrowError('unfunded', 'There is no money in escrow for this milestone.');
 		const auto = intent.type === 'milestone.autoRelease';
-		const total = stored ? int(done[0]!.metadata[META.escrow]) : releaseAmount(intent, held);
+		const total = stored ? int(done[0]!.metadata[META.escrow]) : releaseAmount(intent, held as Minor);
 		if (total > held) throw overRelease(s, held, total, 'release');
 		// Escrow in an open dispute moves only by the dispute's split (judged on the record, as the mock does).
 		disputeHold(s, m.id, auto ? Infinity : total);

@@ -1,7 +1,8 @@
 /** Adding, amending and removing milestones after acceptance: each change needs the other party's yes. */
 import { reject, type Rejection } from './rejections';
+import { ZERO_MINOR } from '../money/minor';
 import type { RuleSet } from './rule';
-import type { MilestoneChange } from './schema';
+import type { MilestoneChange, SignedMilestoneChange } from './schema';
 import { isClosed, type ContractState } from './state';
 
 /**
@@ -40,14 +41,14 @@ export function checkChange(s: ContractState, change: MilestoneChange): Rejectio
 	return null;
 }
 
-function applyChange(s: ContractState, change: MilestoneChange): void {
+function applyChange(s: ContractState, change: SignedMilestoneChange): void {
 	if (change.kind === 'add') {
 		s.milestones.push({
 			...change.milestone,
 			removed: false,
-			funded: 0,
-			released: 0,
-			refunded: 0,
+			funded: ZERO_MINOR,
+			released: ZERO_MINOR,
+			refunded: ZERO_MINOR,
 			phase: 'in_progress',
 			reviewOpen: false,
 			changeRequests: 0

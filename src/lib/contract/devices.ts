@@ -31,12 +31,13 @@
 import { reject, utcTime, type Rejection } from './rejections';
 import type { RuleSet } from './rule';
 import type { ContractState, Ev, Intent } from './state';
+import type { EventId, PublicKey } from './ids';
 
 export interface Certificate {
 	/** The `device.certified` event's id. */
-	id: string;
-	identity: string;
-	device: string;
+	id: EventId;
+	identity: PublicKey;
+	device: PublicKey;
 	name: string;
 	created: number;
 	expires?: number;
@@ -45,10 +46,10 @@ export interface Certificate {
 }
 
 export interface Revocation {
-	id: string;
-	identity: string;
-	device: string;
-	certificate: string;
+	id: EventId;
+	identity: PublicKey;
+	device: PublicKey;
+	certificate: EventId;
 	at: number;
 	/** Provider time it was recorded; from then on the device's later events do not count. */
 	recordedAt?: number;

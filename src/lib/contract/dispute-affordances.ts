@@ -30,6 +30,7 @@ import { reasonOf, reject, utcTime, type Rejection } from './rejections';
 import type { Affordance } from './affordances';
 import type { DisputeReason, EventType, Payload } from './schema';
 import { isDeclined } from './timesheet';
+import type { EventId, PublicKey } from './ids';
 import { escrowOf, type ContractState, type Dispute, type DisputeOffer, type Ev, type Intent, type Role } from './state';
 
 /** A mediator one party may accept: the one the terms name, or one the other party accepted (proposed), else its own proposal. */
@@ -98,7 +99,7 @@ function probe<T extends EventType>(s: ContractState, role: Role | undefined, ty
 
 /** The provider's verdict on a dispute money intent this role would sign now (what it would split). */
 function judge(s: ContractState, role: Role, type: Intent['type'], d: Dispute, named: Intent['dispute'], at: number): { split: Split } | Rejection {
-	const intent: Intent = { id: '', type, author: s.parties[role]!, at, ...subjectOf(d), dispute: named };
+	const intent: Intent = { id: '' as EventId, type, author: s.parties[role]!, at, ...subjectOf(d), dispute: named };
 	return splitDecision(s, intent, at);
 }
 
@@ -389,7 +390,7 @@ export function mediatorRuling(s: ContractState, d: Dispute, key: string | undef
 	for (const by of ['client', 'freelancer'] as const) {
 		const o = d.offers[by];
 		if (!o) continue;
-		const intent: Intent = { id: '', type: 'dispute.rule', author: key, at: now, ...subjectOf(d), dispute: { id: d.id, offer: o.id } };
+		const intent: Intent = { id: '' as EventId, type: 'dispute.rule', author: key as PublicKey, at: now, ...subjectOf(d), dispute: { id: d.id, offer: o.id } };
 		const judged = splitDecision(s, intent, now);
 		if (!('split' in judged)) return allow(judged, extra);
 		extra.choices.push({ by, offer: o.id, split: judged.split });

@@ -38,6 +38,8 @@
  *    The provider never moves money unasked.
  */
 import { DEFAULT_MEDIATION_FEE_BPS, SMALL_DISPUTE_LIMIT, feeShares, mediationFee, midpoint } from '../money/mediation';
+import { ZERO_MINOR, addMinor, subMinor, sumMinor, type Minor } from '../money/minor';
+import type { PublicKey } from './ids';
 import { escrowAccount, mediatorAccount, weekEscrowAccount, type Transfer } from './ledger';
 import { matureDue } from './payouts';
 import type { RecordSubject } from './record';
@@ -160,7 +162,7 @@ export function rulingDeadline(s: ContractState, d: Dispute): number | undefined
 export const facing = (d: Dispute): Role | undefined => (d.last ? otherRole(d.last) : undefined);
 
 /** The midpoint of the two parties' last offers, when both have one. */
-export function disputeMidpoint(d: Dispute): number | undefined {
+export function disputeMidpoint(d: Dispute): Minor | undefined {
 	const c = d.offers.client;
 	const f = d.offers.freelancer;
 	return c && f ? midpoint(c.amount, f.amount) : undefined;
@@ -196,17 +198,17 @@ export interface Split {
 	/** The offer the outcome takes, when it takes one. */
 	offer?: string;
 	/** The freelancer's share of the disputed amount, before its part of the fee. */
-	share: number;
+	share: Minor;
 	/** Paid to each party and to the mediator: together exactly the disputed amount. */
-	freelancer: number;
-	client: number;
-	fee: number;
-	mediator?: string;
+	freelancer: Minor;
+	client: Minor;
+	fee: Minor;
+	mediator?: PublicKey;
 }
 
-function splitOf(d: Dispute, basis: SplitBasis, share: number, fee = 0, mediator?: string, offer?: string): Split {
+function splitOf(d: Dispute, basis: SplitBasis, share: Minor, fee = ZERO_MINOR, mediator?: PublicKey, offer?: string): Split {
 	const paid = feeShares(share, d.amount - share, fee);
-	return { basis, share, freelancer: share - paid.freelancer, client: d.amount - share - paid.client, fee, ...(mediator ? { mediator } : {}), ...(offer ? { offer } : {}) };
+	return { basis, share, freelancer: subMinor(share, paid.freelancer), client: (d.amount - share - paid.client) as Minor, fee, ...(mediator ? { mediator } : {}), ...(offer ? { offer } : {}) };
 }
 
 export type SettleDecision = { due: true; split: Split } | { due: false; refusal: Rejection; deadline?: number };
@@ -224,7 +226,7 @@ export function settleDecision(s: ContractState, d: Dispute, at: number): Settle
 		const last = d.offers[d.last!]!;
 		if (at < deadline)
 			return { due: false, deadline, refusal: reject('too-early', `The ${facing(d)} has until ${utcTime(deadline)} to answer the last offer; silence accepts it then.`) };
-		return { due: true, split: splitOf(d, 'silence', last.amount, 0, undefined, last.id) };
+		return { due: true, split: splitOf(d, 'silence', last.amount, ZERO_MINOR, undefined, last.id) };
 	}
 	const mid = disputeMidpoint(d)!;
 	if (isSmall(s, d)) return { due: true, split: splitOf(d, 'small-amount', mid) };
@@ -241,7 +243,7 @@ export function settleDecision(s: ContractState, d: Dispute, at: number): Settle
 		const signed = (['client', 'freelancer'] as const).filter((r) => acceptedBy(d, r, named.publicKey, named.feeBps));
 		if (signed.length === 1) {
 			const winner = d.offers[signed[0]!]!;
-			return { due: true, split: splitOf(d, 'mediator-unsigned', winner.amount, 0, undefined, winner.id) };
+			return { due: true, split: splitOf(d, 'mediator-unsigned', winner.amount, ZERO_MINOR, undefined, winner.id) };
 		}
 	}
 	return { due: true, split: splitOf(d, 'no-mediator', mid) };
@@ -288,7 +290,7 @@ export function splitDecision(s: ContractState, intent: Intent, at: number): { s
 			const role = roleOf(s, intent.author);
 			const theirs = role === 'client' || role === 'freelancer' ? d.offers[otherRole(role)] : undefined;
 			if (!theirs || theirs.id !== di.offer) return reject('invalid-state', "It accepts an offer that is not the other party's last one, as the provider recorded.");
-			return { split: splitOf(d, 'accepted', theirs.amount, 0, undefined, theirs.id) };
+			return { split: splitOf(d, 'accepted', theirs.amount, ZERO_MINOR, undefined, theirs.id) };
 		}
 		case 'dispute.acceptMidpoint': {
 			const refused = negotiationRefusal(s, d, at);
@@ -783,12 +785,12 @@ export const disputeRules: RuleSet = {
 			if (batch.length) s.ledger.post(batch);
 			if (week) {
 				const b = openWeekBook(s, week);
-				b.settled = (b.settled ?? 0) + freelancer + client + fee;
+				b.settled = sumMinor([b.settled ?? ZERO_MINOR, freelancer, client, fee]);
 			} else {
 				const m = milestone(s, d.milestone!)!;
-				m.released += freelancer;
-				m.refunded += client;
-				if (fee > 0) m.mediationFees = (m.mediationFees ?? 0) + fee;
+				m.released = addMinor(m.released, freelancer);
+				m.refunded = addMinor(m.refunded, client);
+				if (fee > 0) m.mediationFees = addMinor(m.mediationFees ?? ZERO_MINOR, fee);
 				m.phase = 'in_progress';
 				m.reviewOpen = false;
 			}

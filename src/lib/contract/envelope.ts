@@ -4,13 +4,31 @@
  * there is no canonicalisation to get wrong: what was hashed is what is stored.
  */
 import { Body, MAX_ENVELOPE_BYTES, PAYLOADS, TYPE_ALIASES, type EventBody, type EventType } from './schema';
-import { fromBase64url, toBase64url, utf8 } from './encoding';
+import { fromBase64url, toBase64url } from './encoding';
 import { fastBody } from './fast-body';
-import { sha256Utf8 } from './sha256';
+import { sha256Utf8, sha256Utf8View } from './sha256';
 import { reject, type Rejection } from './rejections';
+import { isOversized } from './size';
 
 export function hashBody(body: string): string {
 	return toBase64url(sha256Utf8(body));
+}
+
+const ALPHABET_CODES = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', (c) => c.charCodeAt(0));
+
+/** `hashBody(body) === id`, without building the id string: it runs once per stored event. */
+export function bodyHashIs(body: string, id: string): boolean {
+	if (id.length !== 43) return false;
+	const d = sha256Utf8View(body);
+	const A = ALPHABET_CODES;
+	let c = 0;
+	for (let i = 0; i < 30; i += 3) {
+		const n = (d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!;
+		if (id.charCodeAt(c) !== A[n >> 18] || id.charCodeAt(c + 1) !== A[(n >> 12) & 63] || id.charCodeAt(c + 2) !== A[(n >> 6) & 63] || id.charCodeAt(c + 3) !== A[n & 63]) return false;
+		c += 4;
+	}
+	const n = (d[30]! << 16) | (d[31]! << 8);
+	return id.charCodeAt(40) === A[n >> 18] && id.charCodeAt(41) === A[(n >> 12) & 63] && id.charCodeAt(42) === A[(n >> 6) & 63];
 }
 
 /** The bytes an author signs: the raw 32-byte digest behind the id. */
@@ -29,9 +47,13 @@ export type Decoded =
 export function decodeEnvelope(key: string, raw: unknown, contract: string): Decoded {
 	const text = typeof raw === 'string' ? raw : '';
 	if (typeof raw !== 'string') return { ok: false, id: key, raw: text, rejection: reject('bad-envelope', 'Not a string.') };
-	// String length bounds UTF-8 size within 3×; check cheaply first, exactly only when near the limit.
-	if (text.length > MAX_ENVELOPE_BYTES || (text.length * 3 > MAX_ENVELOPE_BYTES && utf8.encode(text).length > MAX_ENVELOPE_BYTES))
+	if (isOversized(text))
 		return { ok: false, id: key, raw: '', rejection: reject('oversized', `Limit ${MAX_ENVELOPE_BYTES} bytes.`) };
+	const body = canonicalBody(key, text);
+	if (body !== undefined) {
+		if (!bodyHashIs(body, key)) return { ok: false, id: key, raw: text, rejection: reject('hash-mismatch') };
+		return decodeBody(key, body, text.slice(text.length - 2 - SIG_LENGTH, text.length - 2), text, contract);
+	}
 	let json: unknown;
 	try {
 		json = JSON.parse(text);
@@ -39,9 +61,36 @@ export function decodeEnvelope(key: string, raw: unknown, contract: string): Dec
 		return { ok: false, id: key, raw: text, rejection: reject('malformed-json') };
 	}
 	if (!isEnvelope(json)) return { ok: false, id: key, raw: text, rejection: reject('bad-envelope') };
-	const { id, body, sig } = json;
-	if (id !== key || hashBody(body) !== id) return { ok: false, id: key, raw: text, rejection: reject('hash-mismatch') };
-	return decodeBody(id, body, sig, text, contract);
+	const { id, sig } = json;
+	if (id !== key || !bodyHashIs(json.body, id)) return { ok: false, id: key, raw: text, rejection: reject('hash-mismatch') };
+	return decodeBody(id, json.body, sig, text, contract);
+}
+
+const SIG_LENGTH = 86;
+const HEAD = '{"id":"';
+const BODY_AT = HEAD.length + 43;
+const MIDDLE = '","body":';
+const TAIL = ',"sig":"';
+
+/**
+ * The body of an envelope written exactly as `encodeEnvelope` writes it under `key` —
+ * `{"id":"<key>","body":"…","sig":"<sig>"}` with a well-formed id and signature — or undefined (then
+ * it is parsed as any JSON). Only the body's string literal is parsed, so the envelope object and
+ * copies of the id and signature are never made. When this answers, `JSON.parse(text)` is an object
+ * with exactly these three keys and values: the parts around the literal are fixed, the id and
+ * signature need no escapes, and JSON.parse accepts the literal only if it is one JSON string.
+ */
+function canonicalBody(key: string, text: string): string | undefined {
+	const end = text.length - 2 - SIG_LENGTH - TAIL.length;
+	if (end <= BODY_AT + MIDDLE.length || !text.startsWith(HEAD) || !text.startsWith(key, HEAD.length) || !text.startsWith(MIDDLE, BODY_AT)) return undefined;
+	if (!text.startsWith(TAIL, end) || !text.endsWith('"}') || !ID.test(key) || !SIG.test(text.slice(end + TAIL.length, text.length - 2))) return undefined;
+	let body: unknown;
+	try {
+		body = JSON.parse(text.slice(BODY_AT + MIDDLE.length, end));
+	} catch {
+		return undefined;
+	}
+	return typeof body === 'string' ? body : undefined;
 }
 
 function decodeBody(id: string, body: string, sig: string, raw: string, contract: string): Decoded {
@@ -67,7 +116,7 @@ function decodeBody(id: string, body: string, sig: string, raw: string, contract
 	}
 	// A device certificate is its identity's, for every contract: its `contract` is the identity key (devices.ts).
 	if (ev.type === 'device.certified') {
-		if (ev.contract !== ev.author || ev.prev !== null || ev.deps.length || ev.payload.device === ev.author)
+		if ((ev.contract as string) !== ev.author || ev.prev !== null || ev.deps.length || ev.payload.device === ev.author)
 			return { ok: false, id, raw, rejection: reject('invalid-state', 'A device certificate is signed by its identity key, for another key, and names nothing.'), body: ev };
 	} else if (ev.contract !== contract) return { ok: false, id, raw, rejection: reject('wrong-contract'), body: ev };
 	if (ev.type === 'contract.proposed') {
@@ -162,6 +211,16 @@ export function proposalCreates(body: string, contract: string): boolean {
 export function withDerivedContract<T extends Draft>(draft: T): T {
 	const blank = encodeBody({ ...draft, contract: '' }).body;
 	return { ...draft, contract: hashBody(blank) };
+}
+
+/** The id a stored envelope claims (unchecked: `decodeEnvelope` checks it), or undefined for junk. */
+export function idOf(envelope: string): string | undefined {
+	try {
+		const id = (JSON.parse(envelope) as { id?: unknown }).id;
+		return typeof id === 'string' ? id : undefined;
+	} catch {
+		return undefined;
+	}
 }
 
 export function encodeEnvelope(id: string, body: string, sig: string): string {

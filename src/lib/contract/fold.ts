@@ -3,6 +3,7 @@
  * Role checks are generic (every rule declares who may author it); everything else is the rule's.
  */
 import { amendmentRules } from './amendments';
+import type { Minor } from '../money/minor';
 import { attribute, deviceRules, noteEscrowConflicts, noteSigner, proposalDepsRefusal, receiptDeviceRefusal, revokedDeviceRefusal } from './devices';
 import { conversationRules } from './conversation';
 import { disputeHoldRefusal, disputeIntentOf, disputeInvariantProblems, disputeRules, isMediatorOf } from './dispute';
@@ -124,7 +125,7 @@ function record(s: ContractState, ev: Ev, r: Rejection): Rejection {
 }
 
 function intentOf(ev: Ev, rejection: Rejection | null): Intent {
-	const p = ev.payload as { milestone?: string; amount?: number; method?: string; basis?: never; request?: string };
+	const p = ev.payload as { milestone?: string; amount?: Minor; method?: string; basis?: never; request?: string };
 	const intent: Intent = { id: ev.id, type: ev.type as Intent['type'], author: ev.author, at: ev.at, milestone: p.milestone, amount: p.amount, method: p.method };
 	if (ev.type === 'milestone.refund') intent.refund = { basis: ev.payload.basis, request: ev.payload.request };
 	if (ev.type === 'milestone.autoRelease') intent.submission = ev.payload.submission;

@@ -1,5 +1,6 @@
 /** Funding a milestone: the client's intent, then the provider's receipt puts the money in escrow. */
 import { escrowAccount, type Transfer } from './ledger';
+import { ZERO_MINOR, addMinor, type Minor } from '../money/minor';
 import { moneyText, reject } from './rejections';
 import type { RuleSet } from './rule';
 import { isRejection, settleable } from './settlement';
@@ -10,8 +11,8 @@ import { isClosed, milestone, outstandingOf, type MilestoneState } from './state
  * was refunded (a refund settled that part; offering it again reads as "pay it twice"). The rule
  * itself still accepts a top-up after a refund: logs that hold one must fold as they always did.
  */
-export function fundingOffer(m: MilestoneState): { amount: number; refusal?: string } {
-	if (m.refunded > 0) return { amount: 0, refusal: 'Part of this milestone was refunded, so it is not offered for funding again.' };
+export function fundingOffer(m: MilestoneState): { amount: Minor; refusal?: string } {
+	if (m.refunded > 0) return { amount: ZERO_MINOR, refusal: 'Part of this milestone was refunded, so it is not offered for funding again.' };
 	return { amount: outstandingOf(m) };
 }
 
@@ -50,7 +51,8 @@ export const fundingRules: RuleSet = {
 			const batch: Transfer[] = [{ receipt: ev.id, kind: 'fund', from: 'client:source', to: escrowAccount(id), amount, milestone: id, at: ev.at }];
 			if (fee > 0) batch.push({ receipt: ev.id, kind: 'fee', from: 'client:source', to: 'provider:fees', amount: fee, milestone: id, at: ev.at });
 			s.ledger.post(batch);
-			milestone(s, id)!.funded += amount;
+			const m = milestone(s, id)!;
+			m.funded = addMinor(m.funded, amount);
 			s.intents.get(ev.payload.intent)!.settledBy = ev.id;
 		}
 	}

@@ -19,6 +19,7 @@
  * bills is the timesheet as the provider recorded it at the lock, on its own clock.
  */
 import { weekEscrowAccount, type Transfer } from './ledger';
+import { ZERO_MINOR, addMinor, type Minor } from '../money/minor';
 import { matureDue } from './payouts';
 import type { RecordSubject } from './record';
 import { moneyText, reject, type Rejection } from './rejections';
@@ -278,8 +279,8 @@ export function weekReleaseRefusal(s: ContractState, week: string, at: number): 
 }
 
 /** What a week's release carries on at `at`: its unused escrow, unless the contract is paused or ended (then the client takes it back). */
-export function carriedOnRelease(s: ContractState, week: string, at: number): number {
-	return stoppedAt(s, at) === undefined ? weekFigures(s, week, at).unused : 0;
+export function carriedOnRelease(s: ContractState, week: string, at: number): Minor {
+	return stoppedAt(s, at) === undefined ? weekFigures(s, week, at).unused : ZERO_MINOR;
 }
 
 /** The client's reclaim of a week's unused escrow at `at`: to the client once paused or ended, else on to a later week. */
@@ -289,13 +290,13 @@ export function reclaimRefusal(s: ContractState, week: string, at: number): Reje
 }
 
 /** The receipt a provider signs for a week's release at `at` (the mock and every replica compute the same). */
-export function weekReleaseTerms(s: ContractState, week: string, at: number): { amount: number; carried: number; carriedTo?: string } {
+export function weekReleaseTerms(s: ContractState, week: string, at: number): { amount: Minor; carried: Minor; carriedTo?: string } {
 	const amount = weekFigures(s, week, at).releasable;
 	const carried = carriedOnRelease(s, week, at);
 	return { amount, carried, ...(carried > 0 ? { carriedTo: carryTarget(week, at) } : {}) };
 }
 
-export function weekReclaimTerms(s: ContractState, week: string, at: number): { amount: number; to: 'client' | 'carry'; carriedTo?: string } {
+export function weekReclaimTerms(s: ContractState, week: string, at: number): { amount: Minor; to: 'client' | 'carry'; carriedTo?: string } {
 	const amount = weekFigures(s, week, at).unused;
 	return stoppedAt(s, at) !== undefined ? { amount, to: 'client' } : { amount, to: 'carry', carriedTo: carryTarget(week, at) };
 }
@@ -311,13 +312,15 @@ export function hourlyClockRefusal(s: ContractState, intent: Intent, at: number)
 	return null;
 }
 
-function postCarry(s: ContractState, receipt: string, from: string, to: string, amount: number, at: number, batch: Transfer[]): void {
+function postCarry(s: ContractState, receipt: string, from: string, to: string, amount: Minor, at: number, batch: Transfer[]): void {
 	batch.push({ receipt, kind: 'carry', from: weekEscrowAccount(from), to: weekEscrowAccount(to), amount, week: from, at });
-	openWeekBook(s, from).carriedOut += amount;
-	openWeekBook(s, to).carriedIn += amount;
+	const out = openWeekBook(s, from);
+	out.carriedOut = addMinor(out.carriedOut, amount);
+	const into = openWeekBook(s, to);
+	into.carriedIn = addMinor(into.carriedIn, amount);
 }
 
-function pushLot(s: ContractState, receipt: string, amount: number, at: number, tag: { week: string } | { bonus: string }): void {
+function pushLot(s: ContractState, receipt: string, amount: Minor, at: number, tag: { week: string } | { bonus: string }): void {
 	s.releases.push({
 		receipt,
 		milestone: 'week' in tag ? `week:${tag.week}` : 'bonus',
@@ -480,7 +483,8 @@ export const hourlyRuleSet: RuleSet = {
 			const batch: Transfer[] = [{ receipt: ev.id, kind: 'fund', from: 'client:source', to: weekEscrowAccount(week), amount, week, at: ev.at }];
 			if (fee > 0) batch.push({ receipt: ev.id, kind: 'fee', from: 'client:source', to: 'provider:fees', amount: fee, week, at: ev.at });
 			s.ledger.post(batch);
-			openWeekBook(s, week).funded += amount;
+			const b = openWeekBook(s, week);
+			b.funded = addMinor(b.funded, amount);
 			s.intents.get(intent)!.settledBy = ev.id;
 		}
 	},
@@ -516,7 +520,8 @@ export const hourlyRuleSet: RuleSet = {
 			if (amount > 0) batch.push({ receipt: ev.id, kind: 'release', from: weekEscrowAccount(week), to: 'freelancer:pending', amount, week, at: ev.at });
 			if (carried > 0) postCarry(s, ev.id, week, carriedTo!, carried, ev.at, batch);
 			s.ledger.post(batch);
-			openWeekBook(s, week).released += amount;
+			const b = openWeekBook(s, week);
+			b.released = addMinor(b.released, amount);
 			if (amount > 0) pushLot(s, ev.id, amount, ev.at, { week });
 			s.intents.get(intent)!.settledBy = ev.id;
 		}
@@ -551,7 +556,8 @@ export const hourlyRuleSet: RuleSet = {
 			const batch: Transfer[] = [];
 			if (to === 'client') {
 				batch.push({ receipt: ev.id, kind: 'refund', from: weekEscrowAccount(week), to: 'client:source', amount, week, at: ev.at });
-				openWeekBook(s, week).refunded += amount;
+				const b = openWeekBook(s, week);
+				b.refunded = addMinor(b.refunded, amount);
 			} else postCarry(s, ev.id, week, carriedTo!, amount, ev.at, batch);
 			s.ledger.post(batch);
 			s.intents.get(intent)!.settledBy = ev.id;

@@ -5,6 +5,8 @@
  * ledger must stop the fold loudly rather than show a wrong balance.
  */
 import { InvariantError } from './assert';
+import { addMinor, subMinor, type Minor } from '../money/minor';
+import type { PublicKey } from './ids';
 
 /**
  * Accounts. `client:source` is the outside world paying in (the client's card, PayPal or bank):
@@ -31,7 +33,7 @@ export interface Transfer {
 	kind: TransferKind;
 	from: Account;
 	to: Account;
-	amount: number;
+	amount: Minor;
 	milestone?: string;
 	/** Hourly contracts: the week whose escrow it moves (for a carry, the week it leaves). */
 	week?: string;
@@ -47,22 +49,23 @@ export class LedgerInvariantError extends InvariantError {
 }
 
 export class Ledger {
-	readonly balances = new Map<Account, number>();
+	/** Minor units; `client:source` is the one negative balance. */
+	readonly balances = new Map<Account, Minor>();
 	readonly transfers: Transfer[] = [];
 
-	balance(account: Account): number {
-		return this.balances.get(account) ?? 0;
+	balance(account: Account): Minor {
+		return this.balances.get(account) ?? (0 as Minor);
 	}
 
 	/** Post transfers atomically: all or none. Throws if any would break an invariant. */
 	post(batch: Transfer[]): void {
-		const next = new Map<Account, number>();
+		const next = new Map<Account, Minor>();
 		const get = (a: Account) => next.get(a) ?? this.balance(a);
 		for (const t of batch) {
 			if (!Number.isSafeInteger(t.amount) || t.amount <= 0) throw new LedgerInvariantError(`transfer amount ${t.amount}`);
 			if (t.from === t.to) throw new LedgerInvariantError(`transfer from ${t.from} to itself`);
-			next.set(t.from, get(t.from) - t.amount);
-			next.set(t.to, get(t.to) + t.amount);
+			next.set(t.from, subMinor(get(t.from), t.amount));
+			next.set(t.to, addMinor(get(t.to), t.amount));
 		}
 		for (const [a, v] of next) {
 			if (v < 0 && a !== EXTERNAL_ACCOUNT) throw new LedgerInvariantError(`${a} would be ${v}`);
@@ -73,10 +76,10 @@ export class Ledger {
 
 	/** Would this batch post? Same checks as `post`, without changing anything. */
 	canPost(batch: Transfer[]): boolean {
-		const next = new Map<Account, number>();
+		const next = new Map<Account, Minor>();
 		for (const t of batch) {
-			next.set(t.from, (next.get(t.from) ?? this.balance(t.from)) - t.amount);
-			next.set(t.to, (next.get(t.to) ?? this.balance(t.to)) + t.amount);
+			next.set(t.from, subMinor(next.get(t.from) ?? this.balance(t.from), t.amount));
+			next.set(t.to, addMinor(next.get(t.to) ?? this.balance(t.to), t.amount));
 		}
 		for (const [a, v] of next) if (v < 0 && a !== EXTERNAL_ACCOUNT) return false;
 		return true;
@@ -102,6 +105,6 @@ export class Ledger {
 }
 
 export const escrowAccount = (milestone: string): Account => `escrow:${milestone}`;
-export const mediatorAccount = (publicKey: string): Account => `mediator:${publicKey}`;
+export const mediatorAccount = (publicKey: PublicKey): Account => `mediator:${publicKey}`;
 /** An hourly week's escrow (weeks.ts names weeks by their Monday; a milestone id cannot contain ':'). */
 export const weekEscrowAccount = (week: string): Account => `escrow:week:${week}`;

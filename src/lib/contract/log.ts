@@ -134,8 +134,8 @@ export const DEFAULT_SNAPSHOTS_KEPT = 2;
 export class ContractLog {
 	readonly contract: string;
 	private readonly entries = new Map<string, Entry>();
-	/** prev id → decoded events that name it as prev. */
-	private readonly children = new Map<string, Entry[]>();
+	/** prev id → the decoded events that name it as prev: one entry, or a list once there are two (rare: only a fork). */
+	private readonly children = new Map<string, Entry | Entry[]>();
 	/** id → authentic events that wait for it (to arrive, to be authenticated, or to get a level). */
 	private readonly dependants = new Map<string, Entry[]>();
 	/** Authentic, unbroken entries with a level, not folded yet. */
@@ -268,12 +268,15 @@ export class ContractLog {
 		}
 		// The decoded body is ours alone: make it the fold's event by adding its id, without a copy.
 		const ev = decoded.body as Ev;
-		ev.id = key;
-		const entry: Entry = { id: key, decoded, sig: 'unchecked', folded: false, ev };
+		ev.id = key as Ev['id'];
+		// Every event's contract is this one: share the log's string rather than keep 10,000 equal copies alive.
+		if (ev.contract === this.contract) (ev as { contract: string }).contract = this.contract;
+		// Every field the entry will ever get, set now: a field added later costs each entry a second object.
+		const entry: Entry = { id: key, decoded, sig: 'unchecked', rawVerified: undefined, alternatives: undefined, level: undefined, broken: undefined, folded: false, ev };
 		this.entries.set(key, entry);
-		if (ev.prev) push(this.children, ev.prev, entry);
+		if (ev.prev) addChild(this.children, ev.prev, entry);
 		// A later event of the same author that is already authentic vouches for this one.
-		if (this.children.get(key)?.some((c) => isAuthentic(c) && sameAuthor(c, entry))) {
+		if (this.children.has(key) && someChild(this.children, key, (c) => isAuthentic(c) && sameAuthor(c, entry))) {
 			entry.sig = 'chained';
 			this.resolve(this.chainUp(entry, [entry]));
 		}
@@ -355,8 +358,7 @@ export class ContractLog {
 			const d = e.decoded;
 			if (!d.ok) continue;
 			if (e.sig === 'unchecked') {
-				const kids = this.children.get(e.id);
-				if (kids && kids.some((c) => c.sig !== 'invalid' && sameAuthor(c, e))) continue;
+				if (someChild(this.children, e.id, (c) => c.sig !== 'invalid' && sameAuthor(c, e))) continue;
 			} else if (!(e.sig === 'chained' && e.alternatives && !e.rawVerified)) continue;
 			const message = signingBytes(e.id);
 			out.push({ id: e.id, publicKey: d.body.author, message, signature: d.sig });
@@ -597,7 +599,7 @@ export class ContractLog {
 		}
 		for (const e of order) {
 			this.entries.set(e.id, e);
-			if (e.ev.prev) push(this.children, e.ev.prev, e);
+			if (e.ev.prev) addChild(this.children, e.ev.prev, e);
 		}
 		this.foldOrder = order;
 		this.state = cp.state;
@@ -808,6 +810,18 @@ function merge<T extends Entry>(a: T[], b: T[]): T[] {
 	while (i < a.length) out.push(a[i++]!);
 	while (j < b.length) out.push(b[j++]!);
 	return out;
+}
+
+function addChild(map: Map<string, Entry | Entry[]>, key: string, e: Entry): void {
+	const kids = map.get(key);
+	if (kids === undefined) map.set(key, e);
+	else if (Array.isArray(kids)) kids.push(e);
+	else map.set(key, [kids, e]);
+}
+
+function someChild(map: Map<string, Entry | Entry[]>, key: string, test: (e: Entry) => boolean): boolean {
+	const kids = map.get(key);
+	return kids === undefined ? false : Array.isArray(kids) ? kids.some(test) : test(kids);
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {

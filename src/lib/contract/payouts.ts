@@ -5,6 +5,7 @@
  * is folded, so every peer matures the same lots at the same point of the fold.
  */
 import { formatAmount } from '../money/amount';
+import { subMinor } from '../money/minor';
 import type { Transfer } from './ledger';
 import { reject } from './rejections';
 import type { RuleSet } from './rule';
@@ -59,7 +60,7 @@ export const payoutRules: RuleSet = {
 		apply(s, ev) {
 			const { amount, fee, method, arrivesAt, intent } = ev.payload;
 			const batch: Transfer[] = [];
-			if (amount - fee > 0) batch.push({ receipt: ev.id, kind: 'payout', from: 'freelancer:available', to: 'freelancer:payouts', amount: amount - fee, at: ev.at });
+			if (amount - fee > 0) batch.push({ receipt: ev.id, kind: 'payout', from: 'freelancer:available', to: 'freelancer:payouts', amount: subMinor(amount, fee), at: ev.at });
 			if (fee > 0) batch.push({ receipt: ev.id, kind: 'payout-fee', from: 'freelancer:available', to: 'provider:fees', amount: fee, at: ev.at });
 			s.ledger.post(batch);
 			s.payouts.push({ receipt: ev.id, intent, amount, fee, method, at: ev.at, arrivesAt });

@@ -12,6 +12,7 @@
  */
 import { identityOfKey } from './devices';
 import { reject } from './rejections';
+import { ZERO_MINOR } from '../money/minor';
 import type { RuleSet } from './rule';
 import type { Acceptance, ContractState, Decline, Role } from './state';
 
@@ -32,9 +33,9 @@ export const proposalRules: RuleSet = {
 			s.milestones = terms.milestones.map((m) => ({
 				...m,
 				removed: false,
-				funded: 0,
-				released: 0,
-				refunded: 0,
+				funded: ZERO_MINOR,
+				released: ZERO_MINOR,
+				refunded: ZERO_MINOR,
 				phase: 'in_progress',
 				reviewOpen: false,
 				changeRequests: 0

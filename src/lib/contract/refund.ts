@@ -10,6 +10,7 @@
  */
 import { openDispute } from './dispute';
 import { escrowAccount } from './ledger';
+import { addMinor } from '../money/minor';
 import { moneyText, reject, utcTime, type Rejection } from './rejections';
 import type { RuleSet } from './rule';
 import { isRejection, settleable } from './settlement';
@@ -132,7 +133,7 @@ export const refundRules: RuleSet = {
 			const { milestone: id, amount } = ev.payload;
 			s.ledger.post([{ receipt: ev.id, kind: 'refund', from: escrowAccount(id), to: 'client:source', amount, milestone: id, at: ev.at }]);
 			const m = milestone(s, id)!;
-			m.refunded += amount;
+			m.refunded = addMinor(m.refunded, amount);
 			if (escrowOf(m) === 0) m.reviewOpen = false;
 			const basis = s.intents.get(ev.payload.intent)!.refund;
 			const req = basis?.request ? s.refundRequests.get(basis.request) : undefined;

@@ -8,6 +8,7 @@
  * (mock and Stripe function) judge claims with it, and pages ask it what to offer and promise.
  */
 import { escrowAccount } from './ledger';
+import { addMinor, type Minor } from '../money/minor';
 import { matureDue } from './payouts';
 import { reviewStopped, stopsReview } from './record';
 import { unansweredRefundRefusal } from './refund';
@@ -66,7 +67,7 @@ export function reviewWindow(s: ContractState, m: MilestoneState): ReviewWindow 
 }
 
 export type AutoReleaseDecision =
-	| { due: true; submission: string; deadline: number; amount: number }
+	| { due: true; submission: string; deadline: number; amount: Minor }
 	| { due: false; refusal: Rejection; submission?: string; deadline?: number };
 
 /**
@@ -91,7 +92,7 @@ export function autoReleaseDecision(s: ContractState, id: string, at: number): A
 }
 
 /** What a release intent pays when the provider executes it: its amount, or for an auto-release all that escrow holds then. */
-export function releaseAmount(intent: Pick<Intent, 'type' | 'amount'>, held: number): number {
+export function releaseAmount(intent: Pick<Intent, 'type' | 'amount'>, held: Minor): Minor {
 	return intent.type === 'milestone.autoRelease' ? held : intent.amount!;
 }
 
@@ -164,7 +165,7 @@ export const releaseRules: RuleSet = {
 			const { milestone: id, amount } = ev.payload;
 			s.ledger.post([{ receipt: ev.id, kind: 'release', from: escrowAccount(id), to: 'freelancer:pending', amount, milestone: id, at: ev.at }]);
 			const m = milestone(s, id)!;
-			m.released += amount;
+			m.released = addMinor(m.released, amount);
 			m.reviewOpen = false;
 			if (escrowOf(m) === 0 && m.phase !== 'disputed') m.phase = 'in_progress';
 			s.releases.push({

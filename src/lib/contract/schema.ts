@@ -7,19 +7,33 @@ import { CURRENCY_CODES } from '../money/currency';
 import { FUNDING_METHODS, PAYOUT_METHODS } from '../money/fees';
 import { MAX_AMOUNT_MINOR } from '../money/amount';
 import { MAX_MEDIATION_FEE_BPS } from '../money/mediation';
+import type { Minor } from '../money/minor';
+import { CONTRACT_ID, EVENT_ID, PUBLIC_KEY, type ContractId as ContractIdT, type EventId, type PublicKey as PublicKeyT } from './ids';
 
 /** An envelope larger than this is rejected unread: it bounds memory per event and the sync batch size. */
 export const MAX_ENVELOPE_BYTES = 32 * 1024;
 
+/**
+ * Types what a schema returns as a brand (ids.ts, money/minor.ts). A cast, not a transform: zod
+ * checks and returns exactly what it did, the compiler just knows more. Inputs stay plain (z.input),
+ * so a draft is written with plain strings and numbers and becomes branded once it is decoded.
+ */
+const brandAs =
+	<B>() =>
+	<S extends z.ZodType>(schema: S) =>
+		schema as unknown as z.ZodType<B, z.input<S>>;
+
 /** sha256 digest, base64url: 43 characters. */
-export const Id = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a 43-character base64url id');
+export const Id = brandAs<EventId>()(z.string().regex(EVENT_ID, 'expected a 43-character base64url id'));
 /** Raw 32-byte Ed25519 public key, base64url. */
-export const PublicKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a 43-character base64url key');
+export const PublicKey = brandAs<PublicKeyT>()(z.string().regex(PUBLIC_KEY, 'expected a 43-character base64url key'));
 /** The sha256 of the contract's proposal (see envelope.ts), base64url. Older shapes pass here and are refused with a clear reason there. */
-export const ContractId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'expected a base64url contract id');
+export const ContractId = brandAs<ContractIdT>()(z.string().regex(CONTRACT_ID, 'expected a base64url contract id'));
 export const MilestoneId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a short lowercase milestone id');
-export const Amount = z.number().int().positive().max(MAX_AMOUNT_MINOR);
-export const FeeAmount = z.number().int().nonnegative().max(MAX_AMOUNT_MINOR);
+/** A positive amount in minor units. */
+export const Amount = brandAs<Minor>()(z.number().int().positive().max(MAX_AMOUNT_MINOR));
+/** An amount in minor units that may be zero (fees, shares, offers). */
+export const FeeAmount = brandAs<Minor>()(z.number().int().nonnegative().max(MAX_AMOUNT_MINOR));
 export const Currency = z.enum(CURRENCY_CODES);
 export const FundingMethod = z.enum(FUNDING_METHODS);
 export const PayoutMethod = z.enum(PAYOUT_METHODS);
@@ -48,7 +62,8 @@ export const MilestoneTerms = z
 		revisionCap: z.number().int().min(0).max(50).optional()
 	})
 	.strict();
-export type MilestoneTerms = z.infer<typeof MilestoneTerms>;
+/** Terms types are what a proposer writes (plain); `SignedTerms` is what a decoded proposal carries (branded). */
+export type MilestoneTerms = z.input<typeof MilestoneTerms>;
 
 export const ProviderTerms = z
 	.object({
@@ -68,7 +83,7 @@ export const MediatorTerms = z
 		feeBps: z.number().int().min(0).max(MAX_MEDIATION_FEE_BPS)
 	})
 	.strict();
-export type MediatorTerms = z.infer<typeof MediatorTerms>;
+export type MediatorTerms = z.input<typeof MediatorTerms>;
 
 /** Fixed-price terms: paid per milestone. `kind` is absent on proposals made before hourly contracts existed. */
 export const Terms = z
@@ -97,7 +112,7 @@ export const Terms = z
 		smallDisputeLimit: FeeAmount.optional()
 	})
 	.strict();
-export type FixedPriceTerms = z.infer<typeof Terms>;
+export type FixedPriceTerms = z.input<typeof Terms>;
 
 /**
  * The most hours one week can bill. A week's timesheet names every billed segment by id (43
@@ -134,12 +149,14 @@ export const HourlyTerms = Terms.omit({ kind: true, milestones: true })
 		hourly: HourlyRules
 	})
 	.strict();
-export type HourlyTerms = z.infer<typeof HourlyTerms>;
+export type HourlyTerms = z.input<typeof HourlyTerms>;
 
 /** What a proposal carries: fixed-price (with or without `kind`) or hourly. */
 export const ContractTerms = z.discriminatedUnion('kind', [Terms, HourlyTerms]);
 /** Either kind of terms. (The schema named `Terms` is the fixed-price form the new-contract page edits.) */
 export type Terms = FixedPriceTerms | HourlyTerms;
+/** Terms as a verified proposal carries them: amounts are Minor, keys PublicKey. */
+export type SignedTerms = z.output<typeof ContractTerms>;
 
 /** The marketplace's hourly clocks: edits lock Monday 12:00 UTC, review ends Friday 23:59 UTC, 3 days to answer a dispute. */
 export const DEFAULT_HOURLY = { manualTime: true, lockHours: 12, reviewDays: 5, disputeAnswerDays: 3 } as const;
@@ -162,7 +179,8 @@ const MilestoneChange = z.discriminatedUnion('kind', [
 		.strict(),
 	z.object({ kind: z.literal('remove'), milestone: MilestoneId }).strict()
 ]);
-export type MilestoneChange = z.infer<typeof MilestoneChange>;
+export type MilestoneChange = z.input<typeof MilestoneChange>;
+export type SignedMilestoneChange = z.output<typeof MilestoneChange>;
 
 const ref = <K extends string>(key: K) => z.object({ [key]: Id } as { [P in K]: typeof Id }).strict();
 
@@ -379,7 +397,10 @@ export const PAYLOADS = {
 } as const;
 
 export type EventType = keyof typeof PAYLOADS;
-export type Payload<T extends EventType> = z.infer<(typeof PAYLOADS)[T]>;
+/** What an author writes for an event of type T: plain strings and numbers (a draft, a test fixture). */
+export type Payload<T extends EventType> = z.input<(typeof PAYLOADS)[T]>;
+/** What a decoded, schema-checked event of type T carries: ids, keys and amounts branded. */
+export type SignedPayload<T extends EventType> = z.output<(typeof PAYLOADS)[T]>;
 export const EVENT_TYPES = Object.keys(PAYLOADS) as EventType[];
 export const INTENT_TYPES = [
 	'milestone.fund',
@@ -398,15 +419,18 @@ export const INTENT_TYPES = [
 ] as const satisfies readonly EventType[];
 export type IntentType = (typeof INTENT_TYPES)[number];
 
+/** The same check as `Id`, unbranded: for `prev` and `deps`. */
+const DepId = z.string().regex(EVENT_ID, 'expected a 43-character base64url id');
+
 export const Body = z
 	.object({
 		v: z.literal(1),
 		contract: ContractId,
 		author: PublicKey,
-		/** The same author's previous event in this contract: a per-author hash chain. */
-		prev: Id.nullable(),
+		/** The same author's previous event in this contract: a per-author hash chain. (Plain strings: the log matches them against ids of any origin.) */
+		prev: DepId.nullable(),
 		/** The heads the author had seen: causal order. */
-		deps: z.array(Id).max(64),
+		deps: z.array(DepId).max(64),
 		/** The author's claimed time. Trusted only for the provider. */
 		at: Timestamp,
 		type: z.enum(EVENT_TYPES as [EventType, ...EventType[]]),
@@ -416,6 +440,6 @@ export const Body = z
 
 /** A body whose payload has been validated against its type. */
 export type EventBody = {
-	[T in EventType]: Omit<z.infer<typeof Body>, 'type' | 'payload'> & { type: T; payload: Payload<T> };
+	[T in EventType]: Omit<z.infer<typeof Body>, 'type' | 'payload'> & { type: T; payload: SignedPayload<T> };
 }[EventType];
 export type EventOf<T extends EventType> = Extract<EventBody, { type: T }>;

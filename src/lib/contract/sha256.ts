@@ -9,31 +9,44 @@
  * itself and stays pure. It runs the same known-answer test before it is accepted.
  */
 
-/** A synchronous SHA-256 of bytes: a fresh 32-byte digest per call. */
+/**
+ * A synchronous SHA-256 of bytes. It may return a view of its own memory, valid until its next
+ * call: callers here copy it unless they only read it at once (`sha256Utf8View`).
+ */
 export type Sha256 = (bytes: Uint8Array) => Uint8Array;
+/** The same of a string's UTF-8 bytes, for an implementation that encodes straight into its own memory. */
+export type Sha256Utf8 = (text: string) => Uint8Array;
 
 let installed: Sha256 | undefined;
+let installedUtf8: Sha256Utf8 | undefined;
 
 /**
- * Use `impl` from now on (undefined: the JavaScript one). Refused, with the JavaScript one kept, if it
- * does not give this module's digests for a few inputs around the block boundaries.
+ * Use `impl` (and `utf8`, if given) from now on (undefined: the JavaScript one). Refused, with the
+ * JavaScript one kept, if either does not give this module's digests for a few inputs around the
+ * block boundaries.
  */
-export function useSha256(impl: Sha256 | undefined): boolean {
+export function useSha256(impl: Sha256 | undefined, utf8?: Sha256Utf8): boolean {
 	if (impl) {
-		for (const n of [0, 3, 55, 56, 64, 119, 1000]) {
+		for (const n of [0, 3, 55, 56, 64, 119, 1000, 20_000]) {
 			const bytes = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
 			const want = javascriptBytes(bytes);
-			let got: Uint8Array;
+			const text = String.fromCharCode(...bytes.subarray(0, Math.min(n, 1000)).map((b) => 0x20 + (b % 0x5e))) + (n > 1000 ? '\u00e9\u4e2d'.repeat(n >> 3) : '');
+			const wantText = javascriptBytes(encoder.encode(text));
 			try {
-				got = impl(bytes.slice());
+				if (!same(impl(bytes.slice()), want)) return false;
+				if (utf8 && !same(utf8(text), wantText)) return false;
 			} catch {
 				return false;
 			}
-			if (got.length !== 32 || got.some((b, i) => b !== want[i])) return false;
 		}
 	}
 	installed = impl;
+	installedUtf8 = impl && utf8;
 	return true;
+}
+
+function same(got: Uint8Array, want: Uint8Array): boolean {
+	return got.length === 32 && got.every((b, i) => b === want[i]);
 }
 
 /** Which implementation hashes now (for the benchmark's figures). */
@@ -57,6 +70,12 @@ const encoder = new TextEncoder();
 let scratch = new Uint8Array(4096);
 
 export function sha256Utf8(text: string): Uint8Array {
+	return sha256Utf8View(text).slice();
+}
+
+/** `sha256Utf8` without the copy: the digest may be overwritten by the next hash, so read it at once. */
+export function sha256Utf8View(text: string): Uint8Array {
+	if (installedUtf8) return installedUtf8(text);
 	// UTF-8 needs at most 3 bytes per UTF-16 unit; +72 leaves room for padding and length.
 	const need = text.length * 3 + 72;
 	if (scratch.length < need) scratch = new Uint8Array(need * 2);
@@ -65,7 +84,7 @@ export function sha256Utf8(text: string): Uint8Array {
 }
 
 export function sha256Bytes(bytes: Uint8Array): Uint8Array {
-	return installed ? installed(bytes) : javascriptBytes(bytes);
+	return installed ? installed(bytes).slice() : javascriptBytes(bytes);
 }
 
 function javascriptBytes(bytes: Uint8Array): Uint8Array {

@@ -2,8 +2,10 @@
  * The derived state of one contract: what the fold of its verified events produces.
  * Nothing here is stored or synced; every replica recomputes it from the event log.
  */
-import type { AttestedKind, DisputeReason, EventBody, EventType, MilestoneChange, SettleBasis, Terms } from './schema';
+import type { AttestedKind, DisputeReason, EventBody, EventType, SettleBasis, SignedMilestoneChange, SignedTerms } from './schema';
 import type { Rejection } from './rejections';
+import type { Minor } from '../money/minor';
+import type { EventId, PublicKey } from './ids';
 import { Ledger } from './ledger';
 import type { Bonus, HourlyState } from './timesheet';
 import type { DeviceState } from './devices';
@@ -17,9 +19,9 @@ export type ContractStatus = 'empty' | 'proposed' | 'active' | 'withdrawn' | 'en
  * with `author` = the identity the certificate names, `device` = the key that signed it and
  * `certificate` = the certificate it named.
  */
-export type Ev = EventBody & { id: string } & Attribution;
-export type EvOf<T extends EventType> = Extract<EventBody, { type: T }> & { id: string } & Attribution;
-type Attribution = { device?: string; certificate?: string };
+export type Ev = EventBody & { id: EventId } & Attribution;
+export type EvOf<T extends EventType> = Extract<EventBody, { type: T }> & { id: EventId } & Attribution;
+type Attribution = { device?: PublicKey; certificate?: EventId };
 
 /** Where a milestone's work stands; money is tracked separately in amounts and the ledger. */
 export type WorkPhase = 'in_progress' | 'submitted' | 'changes_requested' | 'disputed';
@@ -36,15 +38,15 @@ export interface Submission {
 export interface MilestoneState {
 	id: string;
 	title: string;
-	amount: number;
+	amount: Minor;
 	due?: string;
 	description?: string;
 	revisionCap?: number;
 	removed: boolean;
 	/** Settled by receipts, minor units. */
-	funded: number;
-	released: number;
-	refunded: number;
+	funded: Minor;
+	released: Minor;
+	refunded: Minor;
 	phase: WorkPhase;
 	submission?: Submission;
 	/** True from a submission until the client acts on it: the auto-release clock runs only then. */
@@ -53,11 +55,11 @@ export interface MilestoneState {
 	/** The latest change request, and when the provider timestamped it (a provider needs it to judge auto-release). */
 	lastChangeRequest?: { id: string; at: number; attestedAt?: number };
 	/** Paid out of its escrow to mediators of its disputes (dispute.ts); absent while none was. */
-	mediationFees?: number;
+	mediationFees?: Minor;
 }
 
 export interface Intent {
-	id: string;
+	id: EventId;
 	type:
 		| 'milestone.fund'
 		| 'milestone.release'
@@ -72,20 +74,20 @@ export interface Intent {
 		| 'dispute.acceptMidpoint'
 		| 'dispute.settle'
 		| 'dispute.rule';
-	author: string;
+	author: PublicKey;
 	at: number;
 	milestone?: string;
 	/** Absent for auto-release, whose amount is whatever escrow holds when the provider executes it. */
-	amount?: number;
+	amount?: Minor;
 	method?: string;
 	/** For auto-release: the submission whose review window it claims has passed. */
 	submission?: string;
 	/** For refunds: on what basis, and which request. */
 	refund?: { basis: 'freelancer' | 'approved-request' | 'unanswered-request' | 'ended-by-agreement'; request?: string };
 	/** The receipt that settled it. */
-	settledBy?: string;
+	settledBy?: EventId;
 	/** The certified device that signed it, when not the identity key itself (devices.ts). */
-	device?: string;
+	device?: PublicKey;
 	/** Hourly intents: the week they fund, release or reclaim. */
 	week?: string;
 	/** Dispute intents (dispute.ts): the dispute they settle, and what they name. */
@@ -95,9 +97,9 @@ export interface Intent {
 }
 
 export interface RefundRequest {
-	id: string;
+	id: EventId;
 	milestone: string;
-	amount: number;
+	amount: Minor;
 	reason: string;
 	at: number;
 	attestedAt?: number;
@@ -114,7 +116,7 @@ export interface DisputeIntent {
 	midpoint?: { client: string; freelancer: string };
 	basis?: SettleBasis;
 	/** A deadline outcome: the freelancer's share (before any fee) the intent asks for. */
-	share?: number;
+	share?: Minor;
 }
 
 /** An offer in a dispute: how much of the disputed amount goes to the freelancer (the rest to the client). */
@@ -122,7 +124,7 @@ export interface DisputeOffer {
 	/** The event that made it: the opening, an offer, or a rejection naming the rejecting party's final offer. */
 	id: string;
 	by: Role;
-	amount: number;
+	amount: Minor;
 	/** Provider time it was recorded. */
 	at: number;
 }
@@ -135,11 +137,11 @@ export interface DisputeStep {
 	at: number;
 	recordedAt?: number;
 	/** An offer's amount, or a rejection's final offer. */
-	amount?: number;
+	amount?: Minor;
 	/** A rejection: the offer it rejects. */
 	offer?: string;
 	/** A mediator acceptance: the mediator and its fee. */
-	mediator?: { publicKey: string; name: string; feeBps: number; fee: number };
+	mediator?: { publicKey: PublicKey; name: string; feeBps: number; fee: Minor };
 }
 
 /**
@@ -148,7 +150,7 @@ export interface DisputeStep {
  * provider's record.
  */
 export interface Dispute {
-	id: string;
+	id: EventId;
 	/** What it is on: a milestone's escrow, or (hourly) the segments of a declined segment dispute, held in their week's escrow. */
 	milestone?: string;
 	segments?: { week: string; dispute: string; ids: string[] };
@@ -156,7 +158,7 @@ export interface Dispute {
 	reason: DisputeReason;
 	details: string;
 	/** The amount in dispute (minor units). */
-	amount: number;
+	amount: Minor;
 	/** The opener's claimed time; `openedAt` is the provider's. */
 	at: number;
 	openedAt?: number;
@@ -168,29 +170,29 @@ export interface Dispute {
 	last?: Role;
 	rejection?: { id: string; by: Role; at: number };
 	/** The mediator both parties accepted, and the provider time the second acceptance was recorded. */
-	mediator?: { publicKey: string; name: string; feeBps: number; fee: number; acceptedAt: number };
-	settlement?: { intent: string; receipt: string; basis: SettleBasis | 'accepted' | 'midpoint' | 'ruling'; freelancer: number; client: number; fee: number; at: number };
+	mediator?: { publicKey: PublicKey; name: string; feeBps: number; fee: Minor; acceptedAt: number };
+	settlement?: { intent: string; receipt: string; basis: SettleBasis | 'accepted' | 'midpoint' | 'ruling'; freelancer: Minor; client: Minor; fee: Minor; at: number };
 	/** TEST MODE: receipts of a second mock that executed the same outcome again; they settle their intents and move nothing (dispute.ts). */
 	duplicates?: { intent: string; receipt: string }[];
 }
 
 /** Someone holding the link accepted the proposal: a candidate until the proposer countersigns it. */
 export interface Acceptance {
-	id: string;
-	author: string;
+	id: EventId;
+	author: PublicKey;
 	name: string;
 	at: number;
 }
 
 export interface Countersign {
-	id: string;
-	acceptance: string;
+	id: EventId;
+	acceptance: EventId;
 	at: number;
 }
 
 export interface Decline {
-	id: string;
-	author: string;
+	id: EventId;
+	author: PublicKey;
 	at: number;
 	reason?: string;
 }
@@ -209,14 +211,14 @@ export interface ChangeProposal {
 	id: string;
 	author: string;
 	at: number;
-	change: MilestoneChange;
+	change: SignedMilestoneChange;
 	status: 'open' | 'accepted' | 'declined';
 }
 
 export interface ReleaseLot {
 	receipt: string;
 	milestone: string;
-	amount: number;
+	amount: Minor;
 	releasedAt: number;
 	maturesAt: number;
 	matured: boolean;
@@ -227,10 +229,10 @@ export interface ReleaseLot {
 }
 
 export interface Payout {
-	receipt: string;
-	intent: string;
-	amount: number;
-	fee: number;
+	receipt: EventId;
+	intent: EventId;
+	amount: Minor;
+	fee: Minor;
 	method: string;
 	at: number;
 	arrivesAt: number;
@@ -269,9 +271,9 @@ export interface TestClock {
 export interface ContractState {
 	contract: string;
 	status: ContractStatus;
-	terms?: Terms;
-	proposal?: { id: string; author: string; role: Role; at: number };
-	parties: { client?: string; freelancer?: string };
+	terms?: SignedTerms;
+	proposal?: { id: EventId; author: PublicKey; role: Role; at: number };
+	parties: { client?: PublicKey; freelancer?: PublicKey };
 	names: Record<string, string>;
 	acceptances: Map<string, Acceptance>;
 	countersigns: Map<string, Countersign>;
@@ -377,13 +379,13 @@ export function milestone(s: ContractState, id: string): MilestoneState | undefi
 }
 
 /** Money currently held in escrow for a milestone. */
-export function escrowOf(m: MilestoneState): number {
-	return m.funded - m.released - m.refunded - (m.mediationFees ?? 0);
+export function escrowOf(m: MilestoneState): Minor {
+	return (m.funded - m.released - m.refunded - (m.mediationFees ?? 0)) as Minor;
 }
 
 /** What the client still has to pay in to cover the milestone's amount. */
-export function outstandingOf(m: MilestoneState): number {
-	return Math.max(0, m.amount - (m.funded - m.refunded));
+export function outstandingOf(m: MilestoneState): Minor {
+	return Math.max(0, m.amount - (m.funded - m.refunded)) as Minor;
 }
 
 /** Money went in and all of it came out again: nothing more can happen to this milestone's escrow. */

@@ -13,11 +13,13 @@
  * the recorded timesheet's named segments bill.
  */
 import { moneyText } from './rejections';
-import type { HourlyTerms } from './schema';
+import { ZERO_MINOR, addMinor, type Minor } from '../money/minor';
+import type { SignedTerms } from './schema';
 import { DAY_MS, type ContractState } from './state';
 import { HOUR_MS, SEGMENT_MINUTES, SEGMENT_MS, SLOTS_PER_HOUR, nextWeek, slotOf, weekEnd, weekOf, weekStart } from './weeks';
 
-export type HourlyRules = HourlyTerms['hourly'];
+/** As the verified proposal carries them: `rate` is Minor. */
+export type HourlyRules = Extract<SignedTerms, { kind: 'hourly' }>['hourly'];
 
 /** One logged 10-minute segment, as the freelancer wrote it. */
 export interface Segment {
@@ -48,7 +50,7 @@ export interface Timesheet {
 	week: string;
 	segments: string[];
 	minutes: number;
-	amount: number;
+	amount: Minor;
 	at: number;
 }
 
@@ -86,13 +88,13 @@ export interface LimitStep {
 /** Money per week, settled by receipts only. Its escrow account holds funded + carriedIn − released − carriedOut − refunded − settled. */
 export interface WeekBook {
 	week: string;
-	funded: number;
-	carriedIn: number;
-	released: number;
-	carriedOut: number;
-	refunded: number;
+	funded: Minor;
+	carriedIn: Minor;
+	released: Minor;
+	carriedOut: Minor;
+	refunded: Minor;
 	/** Paid out by Resolution Center splits of its disputed segments (dispute.ts): to the freelancer, the client and a mediator. */
-	settled?: number;
+	settled?: Minor;
 	/** The timesheet the provider recorded for this week, and when. */
 	timesheet?: string;
 	recordedAt?: number;
@@ -117,12 +119,12 @@ export interface HourlyState {
 /** A one-off payment with a note (either kind of contract). */
 export interface Bonus {
 	intent: string;
-	amount: number;
+	amount: Minor;
 	note: string;
 	at: number;
 	/** Set when the provider paid it. */
 	receipt?: string;
-	fee?: number;
+	fee?: Minor;
 	paidAt?: number;
 }
 
@@ -140,25 +142,25 @@ export function hourlyTermsOf(s: ContractState): HourlyRules {
 }
 
 /** floor(minutes × rate / 60): what `minutes` of work cost, in minor units, rounded down once. */
-export function amountFor(minutes: number, rate: number): number {
-	return Math.floor((minutes * rate) / 60);
+export function amountFor(minutes: number, rate: Minor): Minor {
+	return Math.floor((minutes * rate) / 60) as Minor;
 }
 
 /** The week's money book (zeros for a week nothing happened in yet; not stored by this call). */
 export function weekBook(s: ContractState, week: string): WeekBook {
-	return s.hourly?.weeks.get(week) ?? { week, funded: 0, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0, settled: 0 };
+	return s.hourly?.weeks.get(week) ?? { week, funded: ZERO_MINOR, carriedIn: ZERO_MINOR, released: ZERO_MINOR, carriedOut: ZERO_MINOR, refunded: ZERO_MINOR, settled: ZERO_MINOR };
 }
 
 /** The stored book, created on first use (rules that post money call this). */
 export function openWeekBook(s: ContractState, week: string): WeekBook {
 	const weeks = s.hourly!.weeks;
 	let b = weeks.get(week);
-	if (!b) weeks.set(week, (b = { week, funded: 0, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0, settled: 0 }));
+	if (!b) weeks.set(week, (b = { week, funded: ZERO_MINOR, carriedIn: ZERO_MINOR, released: ZERO_MINOR, carriedOut: ZERO_MINOR, refunded: ZERO_MINOR, settled: ZERO_MINOR }));
 	return b;
 }
 
-export function heldIn(b: WeekBook): number {
-	return b.funded + b.carriedIn - b.released - b.carriedOut - b.refunded - (b.settled ?? 0);
+export function heldIn(b: WeekBook): Minor {
+	return (b.funded + b.carriedIn - b.released - b.carriedOut - b.refunded - (b.settled ?? 0)) as Minor;
 }
 
 // —— the provider's record: pauses, the end, and the clocks they move ————————————————————————
@@ -323,7 +325,7 @@ export interface WeekFigures {
 	/** Minutes in the recorded timesheet (0 without one). */
 	minutes: number;
 	/** What the recorded timesheet bills: floor(minutes × rate / 60). */
-	billed: number;
+	billed: Minor;
 	/** Minutes in disputes accepted or lapsed: not paid (the client keeps that escrow). */
 	refundedMinutes: number;
 	/** Minutes in disputes still open or declined, or in a Resolution Center dispute still open: they wait for their outcome. */
@@ -331,20 +333,21 @@ export interface WeekFigures {
 	/** Minutes a Resolution Center split paid (dispute.ts): no longer owed by the week's release. */
 	settledMinutes: number;
 	/** What the week owes the freelancer now. */
-	payable: number;
+	payable: Minor;
 	/** The most it may still come to owe: payable plus whatever open or declined disputes hold back. */
+	/** Minor units, or Infinity (a week without a limit or a timesheet yet). */
 	owed: number;
-	released: number;
+	released: Minor;
 	/** In this week's escrow. */
-	held: number;
+	held: Minor;
 	/** What a release pays now: what is owed and not released, up to what escrow holds. */
-	releasable: number;
+	releasable: Minor;
 	/** Owed and not released, beyond what escrow holds ("owed, not in escrow"). */
-	owedNotInEscrow: number;
+	owedNotInEscrow: Minor;
 	/** Escrow beyond anything the week may still owe: carried over, or refunded once paused or ended. */
-	unused: number;
+	unused: Minor;
 	/** What the client still pays in for the week: its limit × rate before the timesheet, what it owes after. */
-	due: number;
+	due: Minor;
 }
 
 /** The week's figures at provider time `at` (see WeekFigures). */
@@ -392,15 +395,15 @@ export function weekFigures(s: ContractState, week: string, at: number): WeekFig
 		owedMinutes = minutes - refundedMinutes - settledMinutes;
 	}
 	const billed = amountFor(minutes, r.rate);
-	const payable = sheet ? amountFor(minutes - refundedMinutes - disputedMinutes - settledMinutes, r.rate) : 0;
+	const payable = sheet ? amountFor(minutes - refundedMinutes - disputedMinutes - settledMinutes, r.rate) : ZERO_MINOR;
 	const owed = sheet ? amountFor(owedMinutes!, r.rate) : potentialOwed(s, week, at);
 	const stillOwed = Math.max(0, owed - b.released);
-	const releasable = Math.max(0, Math.min(held, payable - b.released));
-	const owedNotInEscrow = Math.max(0, payable - b.released - held);
-	const unused = Math.max(0, held - stillOwed);
+	const releasable = Math.max(0, Math.min(held, payable - b.released)) as Minor;
+	const owedNotInEscrow = Math.max(0, payable - b.released - held) as Minor;
+	const unused = Math.max(0, held - stillOwed) as Minor;
 	// Before its timesheet a week needs its cap in escrow; after, what it may still owe.
 	const need = sheet ? stillOwed : Number.isFinite(owed) ? owed : 0;
-	const due = Math.max(0, need - held);
+	const due = Math.max(0, need - held) as Minor;
 	return { week, minutes, billed, refundedMinutes, disputedMinutes, settledMinutes, payable, owed, released: b.released, held, releasable, owedNotInEscrow, unused, due };
 }
 
@@ -424,9 +427,9 @@ export function carryTarget(week: string, at: number): string {
 }
 
 /** All weekly escrow held now, across weeks. */
-export function hourlyEscrow(s: ContractState): number {
-	let sum = 0;
-	if (s.hourly) for (const b of s.hourly.weeks.values()) sum += heldIn(b);
+export function hourlyEscrow(s: ContractState): Minor {
+	let sum = ZERO_MINOR;
+	if (s.hourly) for (const b of s.hourly.weeks.values()) sum = addMinor(sum, heldIn(b));
 	return sum;
 }
 

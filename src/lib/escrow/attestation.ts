@@ -39,7 +39,7 @@ export const CompletionBody = z
 		signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/)
 	})
 	.strict();
-export type CompletionBody = z.infer<typeof CompletionBody>;
+export type CompletionBody = z.input<typeof CompletionBody>;
 
 /** The mock has no store of its own across reloads: it is also sent the requester's log. */
 export type CompletionRequest = CompletionBody & { log?: string[] };
@@ -62,7 +62,7 @@ export const AttestationBody = z
 		at: z.number().int().nonnegative()
 	})
 	.strict();
-export type AttestationBody = z.infer<typeof AttestationBody> & { outcome: Outcome };
+export type AttestationBody = z.input<typeof AttestationBody> & { outcome: Outcome };
 
 /** A party's request, signed by its key (an identity key or a device it certified) and fresh on the provider's clock. */
 export function checkCompletionRequest(s: ContractState, req: CompletionBody, now: number): void {

@@ -20,6 +20,7 @@ import { publicKeyFromSeed, verifySync, type DeviceKey } from '../identity/ed255
 import { recordRequestMessage } from './protocol';
 import type { CurrencyCode } from '../money/currency';
 import { quoteFunding, quoteWithdrawal, type FundingMethod, type PayoutMethod } from '../money/fees';
+import { ZERO_MINOR, addMinor, type Minor } from '../money/minor';
 import {
 	EscrowError,
 	type EscrowAdapter,
@@ -56,21 +57,22 @@ export interface MockOptions {
 
 type Failure = { code: Extract<EscrowErrorCode, 'declined' | 'unavailable' | 'timeout'>; message?: string; afterExecuting?: boolean };
 
+/** Minor units, like the ledger the receipts post to. */
 interface MilestoneBook {
-	funded: number;
-	released: number;
-	refunded: number;
+	funded: Minor;
+	released: Minor;
+	refunded: Minor;
 }
 
 /** An hourly week's escrow in the mock's books: in (funded, carried in) and out (released, carried out, refunded). */
 export interface WeekCounters {
-	funded: number;
-	carriedIn: number;
-	released: number;
-	carriedOut: number;
-	refunded: number;
+	funded: Minor;
+	carriedIn: Minor;
+	released: Minor;
+	carriedOut: Minor;
+	refunded: Minor;
 	/** Paid out by Resolution Center splits of the week's disputed segments. */
-	settled: number;
+	settled: Minor;
 }
 
 interface ContractBook {
@@ -84,7 +86,7 @@ interface ContractBook {
 	mediationFees: Map<string, number>;
 	mediators: Map<string, number>;
 	/** Released money by receipt id, held until the security period has passed on this provider's clock. */
-	lots: Map<string, { amount: number; availableAt: number }>;
+	lots: Map<string, { amount: Minor; availableAt: number }>;
 	paidOut: number;
 	/** intent or attested event id → the receipt issued for it: retries get the same receipt. */
 	issued: Map<string, Receipt>;
@@ -201,7 +203,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			// Its own books, not only the log: never hold more than the milestone is worth.
 			if (mb.funded - mb.refunded + intent.amount! > m.amount)
 				throw new EscrowError('already-settled', 'This milestone is already funded.');
-			mb.funded += intent.amount!;
+			mb.funded = addMinor(mb.funded, intent.amount!);
 			const issue = () =>
 				this.receipt(s, book, intent.id, 'receipt.funded', {
 					intent: intent.id,
@@ -234,7 +236,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			disputeHold(s, m.id, auto ? Infinity : amount);
 			// Judged on this provider's record (every log it was ever sent) and clock, as every replica judges the receipt.
 			if (auto) clockRefusal(s, intent, this.clock());
-			mb.released += amount;
+			mb.released = addMinor(mb.released, amount);
 			const receipt = this.receipt(s, book, intent.id, 'receipt.released', { intent: intent.id, milestone: m.id, amount, currency: s.terms!.currency, auto });
 			book.lots.set(receipt.id, { amount, availableAt: this.clock() + s.terms!.securityPeriodDays * DAY_MS });
 			return receipt;
@@ -251,7 +253,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 			if (intent.amount! > held) throw overRelease(s, held, intent.amount!, 'refund');
 			disputeHold(s, m.id, intent.amount!);
 			if (isClockJudged(intent)) clockRefusal(s, intent, this.clock());
-			mb.refunded += intent.amount!;
+			mb.refunded = addMinor(mb.refunded, intent.amount!);
 			return this.receipt(s, book, intent.id, 'receipt.refunded', { intent: intent.id, milestone: m.id, amount: intent.amount!, currency: s.terms!.currency });
 		});
 	}
@@ -372,9 +374,9 @@ export class MockEscrowProvider implements EscrowAdapter {
 	private reconcile(book: ContractBook, s: ContractState): void {
 		for (const m of s.milestones) {
 			const mb = this.milestoneBook(book, m.id);
-			mb.funded = Math.max(mb.funded, m.funded);
-			mb.released = Math.max(mb.released, m.released);
-			mb.refunded = Math.max(mb.refunded, m.refunded);
+			mb.funded = Math.max(mb.funded, m.funded) as Minor;
+			mb.released = Math.max(mb.released, m.released) as Minor;
+			mb.refunded = Math.max(mb.refunded, m.refunded) as Minor;
 			book.mediationFees.set(m.id, Math.max(book.mediationFees.get(m.id) ?? 0, m.mediationFees ?? 0));
 		}
 		for (const [account, paid] of s.ledger.balances) {
@@ -386,8 +388,8 @@ export class MockEscrowProvider implements EscrowAdapter {
 		book.paidOut = Math.max(book.paidOut, s.payouts.reduce((sum, p) => sum + p.amount, 0));
 		for (const w of s.hourly?.weeks.values() ?? []) {
 			const wb = this.weekBook(book, w.week);
-			for (const k of ['funded', 'carriedIn', 'released', 'carriedOut', 'refunded'] as const) wb[k] = Math.max(wb[k], w[k]);
-			wb.settled = Math.max(wb.settled, w.settled ?? 0);
+			for (const k of ['funded', 'carriedIn', 'released', 'carriedOut', 'refunded'] as const) wb[k] = Math.max(wb[k], w[k]) as Minor;
+			wb.settled = Math.max(wb.settled, w.settled ?? 0) as Minor;
 		}
 		book.bonuses = Math.max(book.bonuses, s.bonuses.reduce((sum, b) => sum + (b.receipt ? b.amount : 0), 0));
 	}
@@ -408,13 +410,13 @@ export class MockEscrowProvider implements EscrowAdapter {
 			const wb = this.weekBook(book, d.segments.week);
 			const held = weekHeld(wb);
 			if (d.amount > held) throw weekOverRelease(s, held, d.amount, 'release');
-			wb.settled += d.amount;
+			wb.settled = addMinor(wb.settled, d.amount);
 		} else {
 			const mb = this.milestoneBook(book, d.milestone!);
 			const held = heldIn(book, d.milestone!);
 			if (d.amount > held) throw overRelease(s, held, d.amount, 'release');
-			mb.released += x.freelancer;
-			mb.refunded += x.client;
+			mb.released = addMinor(mb.released, x.freelancer);
+			mb.refunded = addMinor(mb.refunded, x.client);
 			if (x.fee > 0) book.mediationFees.set(d.milestone!, (book.mediationFees.get(d.milestone!) ?? 0) + x.fee);
 		}
 		if (x.fee > 0) book.mediators.set(x.mediator!, (book.mediators.get(x.mediator!) ?? 0) + x.fee);
@@ -448,7 +450,8 @@ export class MockEscrowProvider implements EscrowAdapter {
 		const week = intent.week!;
 		// Never hold more for a week than it may need (its own books agree with the log after reconcile).
 		weekFundingCheck(s, intent, this.clock());
-		this.weekBook(book, week).funded += intent.amount!;
+		const fb = this.weekBook(book, week);
+		fb.funded = addMinor(fb.funded, intent.amount!);
 		return this.receipt(s, book, intent.id, 'receipt.weekFunded', {
 			intent: intent.id,
 			week,
@@ -468,7 +471,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 		const wb = this.weekBook(book, week);
 		const held = weekHeld(wb);
 		if (t.amount + t.carried > held) throw weekOverRelease(s, held, t.amount + t.carried, 'release');
-		wb.released += t.amount;
+		wb.released = addMinor(wb.released, t.amount);
 		if (t.carried > 0) this.carry(book, week, t.carriedTo!, t.carried);
 		const receipt = this.receipt(s, book, intent.id, 'receipt.weekReleased', { intent: intent.id, week, ...t, currency: s.terms!.currency });
 		if (t.amount > 0) book.lots.set(receipt.id, { amount: t.amount, availableAt: now + s.terms!.securityPeriodDays * DAY_MS });
@@ -482,25 +485,27 @@ export class MockEscrowProvider implements EscrowAdapter {
 		const t = weekReclaim(s, intent, now);
 		const wb = this.weekBook(book, week);
 		if (t.amount > weekHeld(wb)) throw weekOverRelease(s, weekHeld(wb), t.amount, 'reclaim');
-		if (t.to === 'client') wb.refunded += t.amount;
+		if (t.to === 'client') wb.refunded = addMinor(wb.refunded, t.amount);
 		else this.carry(book, week, t.carriedTo!, t.amount);
 		return this.receipt(s, book, intent.id, 'receipt.weekReclaimed', { intent: intent.id, week, ...t, currency: s.terms!.currency });
 	}
 
-	private carry(book: ContractBook, from: string, to: string, amount: number): void {
-		this.weekBook(book, from).carriedOut += amount;
-		this.weekBook(book, to).carriedIn += amount;
+	private carry(book: ContractBook, from: string, to: string, amount: Minor): void {
+		const out = this.weekBook(book, from);
+		out.carriedOut = addMinor(out.carriedOut, amount);
+		const into = this.weekBook(book, to);
+		into.carriedIn = addMinor(into.carriedIn, amount);
 	}
 
 	private weekBook(book: ContractBook, week: string): WeekCounters {
 		let wb = book.weeks.get(week);
-		if (!wb) book.weeks.set(week, (wb = { funded: 0, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0, settled: 0 }));
+		if (!wb) book.weeks.set(week, (wb = { funded: ZERO_MINOR, carriedIn: ZERO_MINOR, released: ZERO_MINOR, carriedOut: ZERO_MINOR, refunded: ZERO_MINOR, settled: ZERO_MINOR }));
 		return wb;
 	}
 
 	private milestoneBook(book: ContractBook, id: string): MilestoneBook {
 		let mb = book.milestones.get(id);
-		if (!mb) book.milestones.set(id, (mb = { funded: 0, released: 0, refunded: 0 }));
+		if (!mb) book.milestones.set(id, (mb = { funded: ZERO_MINOR, released: ZERO_MINOR, refunded: ZERO_MINOR }));
 		return mb;
 	}
 
@@ -533,13 +538,13 @@ function issue(book: ContractBook, event: string, receipt: Receipt): void {
 }
 
 /** What a milestone's escrow holds in these books: in, less released, refunded and mediators' fees. */
-function heldIn(book: ContractBook, milestone: string): number {
+function heldIn(book: ContractBook, milestone: string): Minor {
 	const mb = book.milestones.get(milestone);
-	return mb ? mb.funded - mb.released - mb.refunded - (book.mediationFees.get(milestone) ?? 0) : 0;
+	return (mb ? mb.funded - mb.released - mb.refunded - (book.mediationFees.get(milestone) ?? 0) : 0) as Minor;
 }
 
-function weekHeld(w: WeekCounters): number {
-	return w.funded + w.carriedIn - w.released - w.carriedOut - w.refunded - w.settled;
+function weekHeld(w: WeekCounters): Minor {
+	return (w.funded + w.carriedIn - w.released - w.carriedOut - w.refunded - w.settled) as Minor;
 }
 
 /** The receipt, or — when its answer was to be lost — the error the caller sees instead. */

@@ -38,7 +38,7 @@ export const EscrowRequestBody = z
 		paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,200}$/).optional()
 	})
 	.strict();
-export type EscrowRequestBody = z.infer<typeof EscrowRequestBody>;
+export type EscrowRequestBody = z.input<typeof EscrowRequestBody>;
 
 const QuoteAmount = z.number().int().positive().max(MAX_AMOUNT_MINOR);
 export const FundingQuoteBody = z.object({ amount: QuoteAmount, currency: Currency, method: FundingMethod }).strict();
@@ -47,14 +47,12 @@ export const WithdrawalQuoteBody = z.object({ amount: QuoteAmount, currency: Cur
 /**
  * The onboarding message a freelancer's device signs: proves the caller holds the party key (or a
  * device key that party certified), and binds where Stripe's hosted onboarding sends the browser
- * back (so a relayed proof cannot send the freelancer's onboarding to someone else's page). With a
- * nonce the function takes the proof once; without one (an older app) it is replayable within the
- * proof window, and only the identity key itself may sign it.
+ * back (so a relayed proof cannot send the freelancer's onboarding to someone else's page). Its
+ * nonce makes it one-time: the function takes each nonce once. (An older, nonce-less form, first line
+ * `milestone-escrow-onboarding`, was replayable within the proof window and is refused now; the
+ * one-time form has its own first line so that no old proof can pass for it.)
  */
-export function onboardingMessage(publicKey: string, at: number, returnUrl: string, refreshUrl: string, nonce?: string): string {
-	// The one-time form has its own first line: a URL may hold a newline, so a nonce appended to the old
-	// form could be passed off as part of the refresh URL of a nonce-less, replayable proof.
-	if (nonce === undefined) return `milestone-escrow-onboarding\n${publicKey}\n${at}\n${returnUrl}\n${refreshUrl}`;
+export function onboardingMessage(publicKey: string, at: number, returnUrl: string, refreshUrl: string, nonce: string): string {
 	return `milestone-escrow-onboarding-once\n${nonce}\n${publicKey}\n${at}\n${returnUrl}\n${refreshUrl}`;
 }
 
@@ -76,11 +74,10 @@ export const OnboardingBody = z
 		certificate: ProofCertificate.optional()
 	})
 	.strict();
-export type OnboardingBody = z.infer<typeof OnboardingBody>;
+export type OnboardingBody = z.input<typeof OnboardingBody>;
 
 /** What a freelancer's device signs to read its own onboarding status (the nonce as in `onboardingMessage`). */
-export function onboardingStatusMessage(publicKey: string, at: number, nonce?: string): string {
-	if (nonce === undefined) return `milestone-escrow-onboarding-status\n${publicKey}\n${at}`;
+export function onboardingStatusMessage(publicKey: string, at: number, nonce: string): string {
 	return `milestone-escrow-onboarding-status-once\n${nonce}\n${publicKey}\n${at}`;
 }
 
@@ -93,7 +90,7 @@ export const OnboardingStatusBody = z
 		certificate: ProofCertificate.optional()
 	})
 	.strict();
-export type OnboardingStatusBody = z.infer<typeof OnboardingStatusBody>;
+export type OnboardingStatusBody = z.input<typeof OnboardingStatusBody>;
 
 /**
  * What a party signs to read the provider's record of a contract: the contract, a fresh time and a
@@ -114,7 +111,7 @@ export const RecordBody = z
 		certificate: z.string().max(4 * 1024).optional()
 	})
 	.strict();
-export type RecordBody = z.infer<typeof RecordBody>;
+export type RecordBody = z.input<typeof RecordBody>;
 
 /** The answer to POST /record: every envelope the provider recorded for the contract. */
 export interface RecordAnswer {

@@ -6,7 +6,7 @@
  */
 import { formatAmount } from '../money/amount';
 import { ContractLog } from '../contract/log';
-import type { Draft } from '../contract/envelope';
+import { idOf, type Draft } from '../contract/envelope';
 import { hourlyClockRefusal, hourlyRecordRefusal, isHourlyClockJudged, isHourlyKind, weekReclaimTerms, weekReleaseTerms } from '../contract/hourly';
 import { weekFigures } from '../contract/timesheet';
 import { recordSubject } from '../contract/record';
@@ -221,14 +221,7 @@ export function quoted<Q>(quote: () => Q): Q {
 	}
 }
 
-export function idOf(envelope: string): string | undefined {
-	try {
-		const id = (JSON.parse(envelope) as { id?: unknown }).id;
-		return typeof id === 'string' ? id : undefined;
-	} catch {
-		return undefined;
-	}
-}
+export { idOf };
 
 /** A release or refund asking for more than the escrow holds, in words with money formatted. */
 export function overRelease(s: ContractState, held: number, asked: number, what: 'release' | 'refund'): EscrowError {

@@ -266,7 +266,7 @@ function workDiary(s: ContractState, input: EvidenceInput, money: (m: number | u
 	const e = escapeHtml;
 	const weeks = new Set<string>([...h.weeks.keys(), ...[...h.segments.values()].map((x) => x.week), ...[...h.timesheets.values()].map((t) => t.week)]);
 	if (!weeks.size) return '<p class="muted">No time logged.</p>';
-	const eventIds = new Set(s.applied.map((x) => x.id));
+	const eventIds = new Set<string>(s.applied.map((x) => x.id));
 	return [...weeks]
 		.sort()
 		.map((week) => {

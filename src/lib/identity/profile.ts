@@ -61,7 +61,7 @@ const CardBody = z
 		at: z.number().int().nonnegative()
 	})
 	.strict();
-export type CardBody = z.infer<typeof CardBody>;
+export type CardBody = z.input<typeof CardBody>;
 
 /** Every field problem at once, in words, keyed by field (`links` covers the list). */
 export function fieldErrors(f: ProfileFields): Record<string, string> {

@@ -39,7 +39,7 @@ export const ReferenceBody = z
 		at: z.number().int().nonnegative()
 	})
 	.strict();
-export type ReferenceBody = z.infer<typeof ReferenceBody> & { outcome: Outcome };
+export type ReferenceBody = z.input<typeof ReferenceBody> & { outcome: Outcome };
 
 /** A reference as a profile carries it: with the provider's attestation of the same contract, when asked for. */
 export interface ReferenceEntry {

@@ -4,12 +4,15 @@
  * total × weight, so no intermediate can overflow or round.
  */
 import { MoneyError } from './errors';
+import type { Minor } from './minor';
 
 /**
  * Each part is floor(total × w / Σw) or one more; the leftover units go to the largest remainders,
  * ties to the lower index, so the same input always gives the same split and the parts sum to
  * `total` exactly. A zero weight always gets 0.
  */
+export function allocateByWeights(total: Minor, weights: readonly number[]): Minor[];
+export function allocateByWeights(total: number, weights: readonly number[]): number[];
 export function allocateByWeights(total: number, weights: readonly number[]): number[] {
 	if (!Number.isSafeInteger(total) || total < 0)
 		throw new MoneyError('invalid-amount', `Total must be a whole, non-negative number of minor units (got ${String(total)}).`);

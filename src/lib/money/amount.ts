@@ -5,6 +5,7 @@
  */
 import { exponentOf, type CurrencyCode } from './currency';
 import { MoneyError } from './errors';
+import type { Minor } from './minor';
 
 /**
  * The largest amount the app accepts, in minor units of the contract's currency: 10 billion, i.e.
@@ -65,7 +66,7 @@ export function formatAmount(minor: number, currency: CurrencyCode, locale = 'en
 
 export type ParseErrorCode = 'empty' | 'not-a-number' | 'negative' | 'too-many-decimals' | 'too-large';
 
-export type ParseResult = { ok: true; minor: number } | { ok: false; code: ParseErrorCode; message: string };
+export type ParseResult = { ok: true; minor: Minor } | { ok: false; code: ParseErrorCode; message: string };
 
 // Thousands separators people type or paste: comma, space, no-break space, narrow no-break space, thin space.
 const SEP = '[, \\u00a0\\u202f\\u2009]';
@@ -158,5 +159,5 @@ export function parseAmount(text: string, currency: CurrencyCode): ParseResult {
 	const minor = BigInt(digits === '' ? '0' : digits);
 	if (minor > BigInt(MAX_AMOUNT_MINOR))
 		return { ok: false, code: 'too-large', message: `Amount must be at most ${formatAmount(MAX_AMOUNT_MINOR, currency)}.` };
-	return { ok: true, minor: Number(minor) };
+	return { ok: true, minor: Number(minor) as Minor };
 }

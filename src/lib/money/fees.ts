@@ -27,6 +27,7 @@
 import { formatAmount, MAX_AMOUNT_MINOR } from './amount';
 import { isCurrencyCode, type CurrencyCode } from './currency';
 import { MoneyError } from './errors';
+import { addMinor, subMinor, type Minor } from './minor';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -89,25 +90,25 @@ export const PAYOUT_FEES: Readonly<Record<PayoutMethod, FeeRule>> = {
 };
 
 /** amount × bps / 10 000, rounded half-up to the minor unit, in BigInt so nothing is ever fractional. */
-export function basisPointsOf(amount: number, bps: number): number {
+export function basisPointsOf(amount: number, bps: number): Minor {
 	if (!Number.isSafeInteger(amount) || amount < 0) throw new MoneyError('invalid-amount', `Not a valid amount: ${String(amount)}.`);
 	if (!Number.isSafeInteger(bps) || bps < 0) throw new MoneyError('invalid-amount', `Not a valid basis-point rate: ${String(bps)}.`);
-	return Number((BigInt(amount) * BigInt(bps) + 5_000n) / 10_000n);
+	return Number((BigInt(amount) * BigInt(bps) + 5_000n) / 10_000n) as Minor;
 }
 
 /** The fee one rule charges on `amount`: percentage + fixed, then the cap if there is one. */
-export function feeFor(rule: FeeRule, amount: number, currency: CurrencyCode): number {
+export function feeFor(rule: FeeRule, amount: number, currency: CurrencyCode): Minor {
 	const fee = basisPointsOf(amount, rule.bps) + rule.fixed[currency];
-	return rule.cap ? Math.min(fee, rule.cap[currency]) : fee;
+	return (rule.cap ? Math.min(fee, rule.cap[currency]) : fee) as Minor;
 }
 
 export interface FundingFeeQuote {
-	amount: number;
-	fee: number;
+	amount: Minor;
+	fee: Minor;
 	/** What the client pays: amount + fee. */
-	total: number;
+	total: Minor;
 	/** What reaches escrow: the whole amount (the client bears the fee). */
-	net: number;
+	net: Minor;
 	processingMs: number;
 	availableAt: number;
 	method: FundingMethod;
@@ -115,10 +116,10 @@ export interface FundingFeeQuote {
 }
 
 export interface WithdrawalFeeQuote {
-	amount: number;
-	fee: number;
+	amount: Minor;
+	fee: Minor;
 	/** What reaches the freelancer: amount − fee (the freelancer bears the fee). */
-	net: number;
+	net: Minor;
 	processingMs: number;
 	availableAt: number;
 	method: PayoutMethod;
@@ -145,7 +146,9 @@ export function quoteFunding(amount: number, method: FundingMethod, currency: Cu
 	const rule = ruleOf(FUNDING_FEES, method, 'funding');
 	const fee = feeFor(rule, amount, currency);
 	const processingMs = rule.processing.typicalMs;
-	return { amount, fee, total: amount + fee, net: amount, processingMs, availableAt: nowMs + processingMs, method, currency };
+	// checkInputs established `amount` is a positive whole number of minor units.
+	const a = amount as Minor;
+	return { amount: a, fee, total: addMinor(a, fee), net: a, processingMs, availableAt: nowMs + processingMs, method, currency };
 }
 
 /** What withdrawing `amount` by `method` leaves the freelancer, and when it arrives. */
@@ -160,7 +163,8 @@ export function quoteWithdrawal(amount: number, method: PayoutMethod, currency: 
 			`The ${method} withdrawal fee (${formatAmount(fee, currency)}) is not less than the amount (${formatAmount(amount, currency)}): withdraw more than the fee.`
 		);
 	const processingMs = rule.processing.typicalMs;
-	return { amount, fee, net: amount - fee, processingMs, availableAt: nowMs + processingMs, method, currency };
+	const a = amount as Minor;
+	return { amount: a, fee, net: subMinor(a, fee), processingMs, availableAt: nowMs + processingMs, method, currency };
 }
 
 /** What each method is called on buttons and receipts. */

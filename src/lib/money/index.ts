@@ -10,6 +10,7 @@ export {
 	type ParseErrorCode,
 	type ParseResult
 } from './amount';
+export { ZERO_MINOR, addMinor, isMinor, minor, subMinor, sumMinor, type Minor } from './minor';
 export {
 	FULL_BASIS_POINTS,
 	allocateByWeights,

@@ -12,6 +12,7 @@
 import { basisPointsOf } from './fees';
 import type { CurrencyCode } from './currency';
 import { MoneyError } from './errors';
+import type { Minor } from './minor';
 
 /** The mediator's fee unless the terms or the acceptance name another: 5 % of the disputed amount. */
 export const DEFAULT_MEDIATION_FEE_BPS = 500;
@@ -48,11 +49,11 @@ export const SMALL_DISPUTE_LIMIT: Readonly<Record<CurrencyCode, number>> = {
  * The mediator's fee on a disputed amount: `bps` of it (rounded half-up), at least the currency's
  * minimum, and never more than the disputed amount itself (the fee is paid out of it).
  */
-export function mediationFee(disputed: number, bps: number, currency: CurrencyCode): number {
+export function mediationFee(disputed: number, bps: number, currency: CurrencyCode): Minor {
 	if (!Number.isSafeInteger(disputed) || disputed < 0) throw new MoneyError('invalid-amount', `Not a valid amount: ${String(disputed)}.`);
 	const minimum = MEDIATION_FEE_MINIMUM[currency];
 	if (minimum === undefined) throw new MoneyError('unknown-currency', `Unsupported currency: ${String(currency)}.`);
-	return Math.min(disputed, Math.max(minimum, basisPointsOf(disputed, bps)));
+	return Math.min(disputed, Math.max(minimum, basisPointsOf(disputed, bps))) as Minor;
 }
 
 /**
@@ -60,15 +61,15 @@ export function mediationFee(disputed: number, bps: number, currency: CurrencyCo
  * the odd unit, as the freelancer gets the odd unit of a midpoint), and when one share is too small
  * for its half, the other share pays the rest. Throws if both shares together cannot pay it.
  */
-export function feeShares(freelancerShare: number, clientShare: number, fee: number): { freelancer: number; client: number } {
+export function feeShares(freelancerShare: number, clientShare: number, fee: number): { freelancer: Minor; client: Minor } {
 	if (fee > freelancerShare + clientShare) throw new MoneyError('fee-exceeds-amount', 'The fee is larger than the disputed amount.');
 	let freelancer = Math.min(freelancerShare, Math.floor(fee / 2));
 	const client = Math.min(clientShare, fee - freelancer);
 	freelancer = fee - client;
-	return { freelancer, client };
+	return { freelancer: freelancer as Minor, client: client as Minor };
 }
 
 /** The midpoint of two offers, rounded to the minor unit: the odd unit goes to the freelancer. */
-export function midpoint(a: number, b: number): number {
-	return Math.ceil((a + b) / 2);
+export function midpoint(a: number, b: number): Minor {
+	return Math.ceil((a + b) / 2) as Minor;
 }

@@ -8,11 +8,12 @@
 import { allocateByWeights, FULL_BASIS_POINTS, percentToBasisPoints } from './allocate';
 import { formatAmount, parseAmount } from './amount';
 import type { CurrencyCode } from './currency';
+import { ZERO_MINOR, sumMinor, type Minor } from './minor';
 
 /** Errors by milestone index, and `total` for what is wrong with the contract total or the shares together. */
 export type SplitErrors = { [milestone: number]: string; total?: string };
 
-export type SplitResult = { ok: true; amounts: number[] } | { ok: false; errors: SplitErrors };
+export type SplitResult = { ok: true; amounts: Minor[] } | { ok: false; errors: SplitErrors };
 
 /** "33.33" for 3333 basis points, "110" for 11000. */
 function percentText(bps: number): string {
@@ -35,10 +36,10 @@ export function milestoneAmounts(entries: readonly string[], currency: CurrencyC
 		return p.ok ? p.bps : 0;
 	});
 	const amounts = entries.map((e, i) => {
-		if (isShare[i]) return 0;
+		if (isShare[i]) return ZERO_MINOR;
 		const a = parseAmount(e, currency);
 		if (!a.ok) errors[i] = a.message;
-		return a.ok ? a.minor : 0;
+		return a.ok ? a.minor : ZERO_MINOR;
 	});
 
 	if (shares > 0 && errors.total === undefined) {
@@ -51,13 +52,13 @@ export function milestoneAmounts(entries: readonly string[], currency: CurrencyC
 	}
 	if (Object.keys(errors).length) return { ok: false, errors };
 
-	if (shares > 0) allocateByWeights(total!.ok ? total!.minor : 0, bps).forEach((a, i) => (amounts[i] = a));
+	if (shares > 0) allocateByWeights(total!.ok ? total!.minor : ZERO_MINOR, bps).forEach((a, i) => (amounts[i] = a));
 	amounts.forEach((a, i) => a <= 0 && (errors[i] = 'The amount must be above zero.'));
 	if (Object.keys(errors).length) return { ok: false, errors };
 
 	// A total typed next to plain amounts is a check the person made: say when the amounts disagree with it.
 	if (shares === 0 && total?.ok) {
-		const sum = amounts.reduce((a, b) => a + b, 0);
+		const sum = sumMinor(amounts);
 		if (sum !== total.minor)
 			return {
 				ok: false,

@@ -23,9 +23,12 @@ class AppState {
 
 export const app = new AppState();
 
+/** How many of the newest notices the list of news keeps. */
+export const NOTICES_KEPT = 100;
+
 /** Into the list of news, and through the browser's notifications when the person allowed them. */
 export function notify(news: Notice[]): void {
-	app.notices = [...news.reverse(), ...app.notices].slice(0, 100);
+	app.notices = [...news.reverse(), ...app.notices].slice(0, NOTICES_KEPT);
 	if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
 	for (const n of news) new Notification('Milestone', { body: n.text, tag: n.id });
 }

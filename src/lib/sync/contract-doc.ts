@@ -17,19 +17,26 @@ import * as Y from 'yjs';
 import { ContractLog, type DerivedContract } from '../contract/log';
 import { authenticate } from '../identity/authenticate';
 import { CheckpointUnsupported, checkpointStoreOf, encodeCheckpoint, type CheckpointStore } from './checkpoint';
+import type { ContractStore } from './contract-store';
+import type { SignedEvent } from '../identity/sign-event';
 
 /** Quiet time before the idle work (snapshot, checkpoint): after a burst of changes, not during it. */
 const IDLE_MS = 1500;
 
 export type Listener = (derived: DerivedContract) => void;
 
-export class ContractDoc {
+/** Transaction origin of this device's own writes (`write`): local, so peers and relays take them on. */
+export const LOCAL_WRITE = Symbol('local write');
+
+export class ContractDoc implements ContractStore {
 	readonly events: Y.Map<string>;
 	readonly log: ContractLog;
 	derived: DerivedContract;
 	private readonly listeners = new Set<Listener>();
 	private refreshing: Promise<void> | null = null;
 	private dirty = false;
+	/** Ids a peer overwrote or deleted in the map: written back with the log's envelope after the next verification. */
+	private readonly overwritten = new Set<string>();
 	private readonly store: CheckpointStore | undefined;
 	/** Events folded when the last checkpoint was written (or restored). */
 	private checkpointed = 0;
@@ -61,10 +68,26 @@ export class ContractDoc {
 		void this.refresh();
 	}
 
-	/** Where a Party writes: into the shared map, once per id. */
-	readonly sink = (id: string, envelope: string): void => {
-		if (this.events.get(id) !== envelope) this.events.set(id, envelope);
-	};
+	/**
+	 * Where a Party writes (contract-store.ts): one transaction into the shared map, and the observer
+	 * takes the events into the log like any peer's, so each is verified and folded once. Resolves
+	 * once they are; a peer overwriting them meanwhile changes nothing (`take` writes them back).
+	 */
+	write(events: readonly SignedEvent[]): Promise<DerivedContract> {
+		this.put(events.map((e): [string, string] => [e.id, e.envelope]), LOCAL_WRITE);
+		return this.settled();
+	}
+
+	/** Events from elsewhere into the document (marked as the document's own, like a restore: not queued for relays as this device's writes). */
+	receive(entries: Iterable<[string, string]>): Promise<DerivedContract> {
+		this.put([...entries], this);
+		return this.settled();
+	}
+
+	private put(entries: [string, string][], origin: unknown): void {
+		const fresh = entries.filter(([id, envelope]) => this.events.get(id) !== envelope);
+		if (fresh.length) this.doc.transact(() => fresh.forEach(([id, envelope]) => this.events.set(id, envelope)), origin);
+	}
 
 	subscribe(fn: Listener): () => void {
 		this.listeners.add(fn);
@@ -79,15 +102,28 @@ export class ContractDoc {
 	}
 
 	private take(keys: Set<string>): void {
-		const restore: [string, string][] = [];
 		for (const id of keys) {
 			const value = this.events.get(id);
+			// Every value goes to the log, which keeps a decoded event over junk and a second signature
+			// for the same body until one verifies (log.ts). Restoring what the log held first without
+			// asking it would let a forged copy that came first keep the real envelope out for good.
+			if (value !== undefined) this.log.add(id, value);
 			const kept = this.log.envelope(id);
-			if (kept !== undefined && value !== kept) restore.push([id, kept]);
-			else if (value !== undefined) this.log.add(id, value);
+			if (kept !== undefined && value !== kept) this.overwritten.add(id);
 		}
-		if (restore.length) this.doc.transact(() => restore.forEach(([id, env]) => this.events.set(id, env)), this);
 		void this.refresh();
+	}
+
+	/** Write back, over what a peer overwrote or deleted, the envelope the log keeps once verified. */
+	private restoreOverwritten(): void {
+		if (!this.overwritten.size) return;
+		const restore: [string, string][] = [];
+		for (const id of this.overwritten) {
+			const kept = this.log.envelope(id);
+			if (kept !== undefined && this.events.get(id) !== kept) restore.push([id, kept]);
+		}
+		this.overwritten.clear();
+		if (restore.length) this.doc.transact(() => restore.forEach(([id, env]) => this.events.set(id, env)), this);
 	}
 
 	private refresh(): Promise<void> {
@@ -100,6 +136,8 @@ export class ContractDoc {
 				this.dirty = false;
 				await authenticate(this.log);
 				this.derived = this.log.derive();
+				// After verifying, so the envelope written back is the one that verified.
+				this.restoreOverwritten();
 			} while (this.dirty);
 			this.refreshing = null;
 			for (const fn of this.listeners) fn(this.derived);

@@ -7,12 +7,12 @@
 import type { IndexeddbPersistence } from 'y-indexeddb';
 import { nextDisputeDeadline } from '../contract/dispute-affordances';
 import type { DerivedContract } from '../contract/log';
-import { noticesFor } from '../contract/notices';
+import { noticesFor, type Notice } from '../contract/notices';
 import { snapshot } from '../contract/snapshot';
 import { isTestModeContract, testClockOffset, testModeNow } from '../contract/testclock';
-import { DAY_MS } from '../contract/state';
+import { DAY_MS, type ContractState } from '../contract/state';
 import type { EscrowAdapter } from '../escrow/adapter';
-import { app, notify, remember, unlist } from './app-state.svelte';
+import { app, notify, NOTICES_KEPT, remember, unlist } from './app-state.svelte';
 import type { ContractDoc } from './contract-doc';
 import { AUTO_SETTLE_RETRY_MS, settleDueDisputes } from './dispute-actions';
 import { getContract, identityKeyOf, listContracts, loadDevice, outboxStorage, relayCursorStorage, relayQueue, saveContract, type ContractEntry, type Device } from './device-db';
@@ -36,6 +36,26 @@ function notFoundAfterMs(): number {
 		return Number.isInteger(ms) && ms > 0 ? ms : NOT_FOUND_AFTER_MS;
 	} catch {
 		return NOT_FOUND_AFTER_MS;
+	}
+}
+
+/** A relay catch-up held back for a peer's first sync waits at most this long for the page to show what came (see `shown`). */
+const SHOWN_MAX_MS = 2000;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Once the page has painted what changed and the thread is free (at most a second later). */
+const afterPaint = (): Promise<void> =>
+	new Promise((resolve) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(() => resolve(), { timeout: 1000 }) : setTimeout(resolve, 0)));
+
+/**
+ * The other party's news in the events from `from` on, as far back as the list of news keeps: a
+ * first sync of a long history (thousands of events at once) reads its end, not all of it.
+ */
+function newsSince(s: ContractState, me: string, from: number): Notice[] {
+	for (let back = NOTICES_KEPT; ; back *= 4) {
+		const start = Math.max(from, s.applied.length - back);
+		const news = noticesFor(s, me, start);
+		if (start === from || news.length >= NOTICES_KEPT) return news;
 	}
 }
 
@@ -71,6 +91,9 @@ export class ContractSession {
 	private readonly me: string | undefined;
 	private notFound: ReturnType<typeof setTimeout> | undefined;
 	private readonly onOnline = () => void this.resumePending();
+	private showing?: () => void;
+	/** Resolves once a page has drawn this contract (`shown`). */
+	private readonly onPage = new Promise<void>((resolve) => (this.showing = resolve));
 
 	constructor(
 		readonly entry: ContractEntry,
@@ -103,7 +126,8 @@ export class ContractSession {
 		this.relaySync.subscribe((s) => (this.relay = s));
 		void this.relaySync.start();
 		this.me = identityKeyOf(device);
-		this.party = new Party(device.key, cdoc.log, this.escrow, cdoc.sink, undefined, outboxStorage);
+		// The document is the one place it writes; its outbox stays on this device.
+		this.party = new Party(device.key, cdoc, this.escrow, undefined, outboxStorage);
 		// A device added to an identity (Settings → Devices) signs as that identity's certified device.
 		if (device.acting) void this.party.actAs(device.acting.certificate).catch((e) => (app.error = e instanceof Error ? e.message : String(e)));
 		this.party.outbox.subscribe((entries) => {
@@ -124,7 +148,7 @@ export class ContractSession {
 			this.derived = snapshot(d);
 			// A dispute step or a clock step may have made a dispute's outcome due (or moved its deadline).
 			if (this.party && changed && [...d.state.disputes.values()].some((x) => !x.settlement)) void this.settleDue();
-			const news = noticesFor(d.state, identityKeyOf(device)!, seen);
+			const news = newsSince(d.state, identityKeyOf(device)!, seen);
 			seen = d.state.applied.length;
 			if (news.length) notify(news);
 			if (d.state.status !== 'empty') {
@@ -136,13 +160,23 @@ export class ContractSession {
 		});
 		if (cdoc.derived.state.status === 'empty') this.notFound = setTimeout(() => (this.missing = this.derived.state.status === 'empty'), notFoundAfterMs());
 		this.peers = new Peers(cdoc.doc, entry.secret, loadSettings());
-		// A relay catch-up waits while a peer's first sync brings the same events.
-		this.relaySync.deferTo(() => this.peers.settled());
+		// A relay catch-up waits while a peer's first sync brings the same events, and then until
+		// they are verified, folded and on the page: its own work on them (tagging what is held)
+		// would otherwise come first, on the same thread.
+		this.relaySync.deferTo(() => {
+			const peer = this.peers.settled();
+			return peer && peer.then(() => cdoc.settled()).then(() => Promise.race([this.onPage, delay(SHOWN_MAX_MS)])).then(afterPaint);
+		});
 		this.peers.subscribe((s) => (this.peer = s));
 		// Opening the contract resumes what this device left pending; so does coming back online.
 		// Then (the provider's record taken in) a dispute outcome a deadline made due is paid out.
 		void this.resumePending().then(() => this.settleDue());
 		if (typeof window !== 'undefined') window.addEventListener('online', this.onOnline);
+	}
+
+	/** A page has drawn this contract with its terms: a relay catch-up held back for a peer's first sync may go on (see the constructor). */
+	shown(): void {
+		this.showing?.();
 	}
 
 	/**

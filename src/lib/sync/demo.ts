@@ -6,11 +6,12 @@
  * It stands in for the real pages until they exist, and doubles as an end-to-end fixture.
  */
 import { encodeBody, encodeEnvelope, signingBytes } from '../contract/envelope';
-import { ContractLog, type DerivedContract } from '../contract/log';
+import type { DerivedContract } from '../contract/log';
 import { DAY_MS } from '../contract/state';
 import { DEFAULT_CLOCKS } from '../contract/schema';
 import { MockEscrowProvider } from '../escrow/mock';
 import { generateKey, signSync, type DeviceKey } from '../identity/ed25519';
+import { link, MemoryContract } from './memory-contract';
 import { Party } from './party';
 
 export interface Demo {
@@ -28,8 +29,8 @@ export async function runDemo(start = Date.UTC(2026, 10, 2, 9, 0)): Promise<Demo
 	const provider = new MockEscrowProvider({ now: clock });
 	const info = await provider.info();
 	const [client, freelancer] = await Promise.all([generateKey(), generateKey()]);
-	// Two devices, each with its own log; writes are delivered to the other at once.
-	let f: Party | undefined;
+	// Two devices, each with its own store; writes are delivered to the other at once.
+	let clientStore!: MemoryContract;
 	const { party: c, proposal } = await Party.propose(client, provider, {
 		role: 'client',
 		name: 'Ada (client)',
@@ -45,13 +46,15 @@ export async function runDemo(start = Date.UTC(2026, 10, 2, 9, 0)): Promise<Demo
 			provider: { id: info.id, publicKey: info.publicKey, testMode: info.testMode },
 			...DEFAULT_CLOCKS
 		}
-	}, (id, e) => void f?.receive([[id, e]]), clock);
+	}, { clock, store: (id) => (clientStore = new MemoryContract(id)) });
 	const contract = c.log.contract;
-	const logs = { c: c.log, f: new ContractLog(contract) };
-	f = new Party(freelancer, logs.f, provider, (id, e) => void c.receive([[id, e]]), clock);
+	const freelancerStore = new MemoryContract(contract);
+	const f = new Party(freelancer, freelancerStore, provider, clock);
+	link(clientStore, freelancerStore);
+	const logs = { c: c.log, f: f.log };
 	const sync = async () => {
 		await c.receive(logs.f.envelopes());
-		await f!.receive(logs.c.envelopes());
+		await f.receive(logs.c.envelopes());
 	};
 	await sync();
 	tick();

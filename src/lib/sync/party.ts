@@ -11,17 +11,21 @@
  * provider's idempotency key — until the receipt is in hand (`resume`, which the app runs when it
  * opens a contract). So a device that dies after the provider moved money still writes the receipt,
  * and asking again never moves the money twice.
+ *
+ * Everything it signs goes through its contract store (contract-store.ts: the contract's document in
+ * the app), the one place it writes: the store verifies and folds the events once, by the path a
+ * peer's events take. The outbox is device-local and never part of that document.
  */
 import { compose } from '../contract/compose';
 import { toBase64url, utf8 } from '../contract/encoding';
 import { recordRequestMessage } from '../escrow/protocol';
-import { idOf } from '../escrow/provider-core';
 import { sign } from '../identity/ed25519';
-import { encodeBody, withDerivedContract, type Draft } from '../contract/envelope';
+import { encodeBody, idOf, withDerivedContract, type Draft } from '../contract/envelope';
 import { check } from '../contract/fold';
 import { ContractLog, type DerivedContract } from '../contract/log';
 import { needsRecord, unrecordedOf } from '../contract/record';
-import { reject, type Rejection } from '../contract/rejections';
+import { reasonOf, reject, type Rejection } from '../contract/rejections';
+import { longestTextPath, sizeRefusal } from '../contract/size';
 import { PAYLOADS, type EventType, type Payload } from '../contract/schema';
 import type { Ev } from '../contract/state';
 import { EscrowError, isTransient, type EscrowAdapter, type EscrowErrorCode, type Receipt } from '../escrow/adapter';
@@ -29,6 +33,8 @@ import { authenticate } from '../identity/authenticate';
 import type { DeviceKey } from '../identity/ed25519';
 import { signEvent, type SignedEvent } from '../identity/sign-event';
 import { readCertificate, type CertificateInfo } from '../identity/certificate';
+import type { ContractStore } from './contract-store';
+import { MemoryContract } from './memory-contract';
 import { MemoryOutboxStorage, Outbox, executedElsewhere, type OutboxEntry, type OutboxStorage, type ProviderCall } from './outbox';
 import { fieldErrors, type FieldContext, type SchemaIssue } from '../ui/field-errors';
 
@@ -68,8 +74,13 @@ export interface Resumed {
 	refused: { entry: OutboxEntry; error: EscrowError }[];
 }
 
-/** Where written events go besides the local log: the Yjs map in the app, a test network in simulations. */
-export type Sink = (id: string, envelope: string) => void;
+/** How `Party.propose` makes the store for the contract its proposal creates (in memory by default). */
+export interface ProposeOptions {
+	clock?: () => number;
+	/** Propose for the identity that certified this device. */
+	certificate?: CertificateInfo;
+	store?: (contract: string) => ContractStore;
+}
 
 const CALL_FOR: Partial<Record<EventType, ProviderCall>> = {
 	'milestone.fund': 'fund',
@@ -112,14 +123,19 @@ export class Party {
 
 	constructor(
 		readonly key: DeviceKey,
-		readonly log: ContractLog,
+		/** The one place this device writes the contract: its document in the app (contract-store.ts). */
+		readonly store: ContractStore,
 		readonly escrow: EscrowAdapter,
-		private readonly sink: Sink = () => {},
 		private readonly clock: () => number = () => Date.now(),
 		/** Device-local storage for the outbox: IndexedDB in the app; in memory by default (tests). */
 		outboxStorage: OutboxStorage = new MemoryOutboxStorage()
 	) {
-		this.outbox = new Outbox(outboxStorage, log.contract);
+		this.outbox = new Outbox(outboxStorage, store.contract);
+	}
+
+	/** The store's log, to read (what this device composes on and asks the rules about). */
+	get log(): ContractLog {
+		return this.store.log;
 	}
 
 	/**
@@ -131,12 +147,10 @@ export class Party {
 		key: DeviceKey,
 		escrow: EscrowAdapter,
 		payload: Omit<Payload<'contract.proposed'>, 'nonce'>,
-		sink: Sink = () => {},
-		clock: () => number = () => Date.now(),
-		certificate?: CertificateInfo
+		{ clock = () => Date.now(), certificate, store = (c) => new MemoryContract(c) }: ProposeOptions = {}
 	): Promise<{ party: Party; proposal: SignedEvent }> {
 		const proposal = await Party.signProposal(key, payload, clock(), certificate);
-		const party = new Party(key, new ContractLog(proposal.contract), escrow, sink, clock);
+		const party = new Party(key, store(proposal.contract), escrow, clock);
 		if (certificate) await party.actAs(certificate);
 		await party.write([proposal]);
 		return { party, proposal };
@@ -161,7 +175,7 @@ export class Party {
 		}
 		const rejection = check(before.derive().state, { ...draft, id: encodeBody(draft).id } as unknown as Ev);
 		if (rejection) throw new ActionRefused(rejection);
-		return { ...(await signEvent(key, draft)), contract: draft.contract };
+		return { ...(await signWithinLimit(key, draft)), contract: draft.contract };
 	}
 
 	/**
@@ -208,7 +222,7 @@ export class Party {
 	/**
 	 * Take in the provider's record of this contract: an event the other party recorded with the
 	 * provider but never shared (a submission, a change request, an answer) reaches this side here,
-	 * and goes out to the peers through the sink. Returns how many events were new.
+	 * and goes out to the peers through the store. Returns how many events were new.
 	 */
 	async fetchRecord(): Promise<number> {
 		const s = this.log.derive().state;
@@ -240,20 +254,17 @@ export class Party {
 	}
 
 	/** Write events this device signed before the log existed (a proposal from `signProposal`). */
-	async publish(events: SignedEvent[]): Promise<DerivedContract> {
-		await this.write(events);
-		return this.log.derive();
+	publish(events: SignedEvent[]): Promise<DerivedContract> {
+		return this.write(events);
 	}
 
 	derived(): DerivedContract {
 		return this.log.derive();
 	}
 
-	/** Take events from elsewhere (a peer, storage), verify and fold them. */
-	async receive(entries: Iterable<[string, string]>): Promise<DerivedContract> {
-		for (const [id, envelope] of entries) this.log.add(id, envelope);
-		await authenticate(this.log);
-		return this.log.derive();
+	/** Take events from elsewhere (a peer, storage) into the store, which verifies and folds them. */
+	receive(entries: Iterable<[string, string]>): Promise<DerivedContract> {
+		return this.store.receive(entries);
 	}
 
 	/** This device's clock: what the events it signs are dated with, unless a call names its own time. */
@@ -485,18 +496,27 @@ export class Party {
 	private async prepare<T extends EventType>(type: T, payload: Payload<T>, at?: number): Promise<SignedEvent> {
 		const { draft, refused } = this.draft(type, payload, at);
 		if (refused) throw refused;
-		return signEvent(this.key, draft);
+		return signWithinLimit(this.key, draft);
 	}
 
-	/** Add signed events to the log and pass them to the sink. */
-	private async write(events: SignedEvent[]): Promise<void> {
-		for (const e of events) {
-			this.log.add(e.id, e.envelope);
-			this.sink(e.id, e.envelope);
-		}
-		await authenticate(this.log);
-		this.log.derive();
+	/** Write through the store only: it verifies and folds the events once, as it does a peer's. */
+	private write(events: SignedEvent[]): Promise<DerivedContract> {
+		return this.store.write(events);
 	}
+}
+
+/**
+ * Sign a draft, refused before anything is written if the signed event is over the size limit that
+ * every peer (this device included) enforces on intake: a person learns which text to shorten, and no
+ * event is written that its own contract would refuse. The limit is on the signed bytes, which the
+ * schema's character limits cannot bound (escaping, multi-byte letters, an attached profile).
+ */
+async function signWithinLimit(key: DeviceKey, draft: Draft): Promise<SignedEvent> {
+	const signed = await signEvent(key, draft);
+	const tooLarge = sizeRefusal(signed.envelope);
+	if (!tooLarge) return signed;
+	const field = longestTextPath(draft.payload);
+	throw new ActionRefused(tooLarge, field ? { [field]: reasonOf(tooLarge) } : {});
 }
 
 /** Equal as JSON values, whatever the key order. */

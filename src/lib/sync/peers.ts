@@ -5,8 +5,9 @@
  * drops the peers (an established loopback data channel would otherwise keep flowing), online
  * reconnects; "Pause sync" does the same by hand. y-webrtc's signaling client retries with backoff.
  */
+import * as bc from 'lib0/broadcastchannel';
 import Peer from 'simple-peer/simplepeer.min.js';
-import { WebrtcProvider } from 'y-webrtc';
+import { WebrtcProvider, type Room } from 'y-webrtc';
 import type * as Y from 'yjs';
 import { installChunking } from './chunking';
 import { roomName } from './links';
@@ -16,6 +17,46 @@ installChunking(Peer);
 
 /** A relay catch-up waits at most this long for a peer's first sync (see `settled`). */
 const SETTLE_MAX_MS = 5000;
+
+/**
+ * y-webrtc as it stands does the work of a big first sync three times over. It sends every
+ * document update to all peers and to the other tabs, the ones that came from a peer too: the
+ * megabytes a joining device has just received go straight back to the peer that sent them, and
+ * are encrypted for the tabs. And lib0 hands a tab's own broadcast-channel messages back to the
+ * tab itself, which decrypts them and applies them again (its own full state on every open).
+ *
+ * The room is patched once it exists (y-webrtc opens it when the room key is derived; this runs
+ * right after, before any message has left): updates that arrived from a peer or a tab (origin:
+ * the room) are not sent on, as every peer syncs with every other itself (peers find each other
+ * through signaling, tabs through the channel); and the tab ignores its own channel messages.
+ * The room's connect and disconnect read both handlers from the room, so pause and resume keep them.
+ */
+function passNothingBack(room: Room, doc: Y.Doc): void {
+	const r = room as unknown as {
+		_docUpdateHandler: (update: Uint8Array, origin: unknown) => void;
+		_bcSubscriber: (data: ArrayBuffer, origin?: unknown) => void;
+		bcconnected: boolean;
+		name: string;
+	};
+	if ((r as { __passNothingBack?: boolean }).__passNothingBack) return;
+	(r as { __passNothingBack?: boolean }).__passNothingBack = true;
+	const send = r._docUpdateHandler;
+	const hear = r._bcSubscriber;
+	const onUpdate = (update: Uint8Array, origin: unknown) => void (origin === room || send(update, origin));
+	// lib0 delivers another tab's message with the origin 'broadcastchannel', this tab's own with none.
+	const onChannel = (data: ArrayBuffer, origin?: unknown) => void (origin === 'broadcastchannel' && hear(data));
+	r._docUpdateHandler = onUpdate;
+	r._bcSubscriber = onChannel;
+	if (!r.bcconnected) return;
+	doc.off('update', send);
+	doc.on('update', onUpdate);
+	// The new subscriber first: a channel left without subscribers is closed.
+	bc.subscribe(r.name, onChannel);
+	if (bc.unsubscribe(r.name, hear)) return;
+	// Another copy of lib0 (not the room's channel): leave the room as it was.
+	bc.unsubscribe(r.name, onChannel);
+	r._bcSubscriber = hear;
+}
 
 export type PeerStatus = 'connecting' | 'connected' | 'offline' | 'paused';
 
@@ -40,6 +81,7 @@ export class PeerSync {
 			password: secret,
 			peerOpts: { config: { iceServers: settings.iceServers } }
 		});
+		void this.provider.key.then(() => this.provider.room && passNothingBack(this.provider.room, doc));
 		this.provider.on('peers', (e: { webrtcPeers: string[]; bcPeers: string[] }) => {
 			this.state = { ...this.state, peers: e.webrtcPeers.length + e.bcPeers.length };
 			this.update();

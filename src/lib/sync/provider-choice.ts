@@ -52,7 +52,7 @@ export const ProviderSettings = z.discriminatedUnion('kind', [
 		})
 		.strict()
 ]);
-export type ProviderSettings = z.infer<typeof ProviderSettings>;
+export type ProviderSettings = z.input<typeof ProviderSettings>;
 
 export function loadProviderSettings(): ProviderSettings {
 	try {

@@ -17,7 +17,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64url, toBase64url, utf8 } from '../contract/encoding';
 import { publicKeyFromSeed, sign, type DeviceKey } from '../identity/ed25519';
 import { thumbnailContentRefusal } from '../contract/thumbnail';
-import { base64urlBytes, BUNDLE_OVERHEAD, MAX_ITEM_BYTES, openProof, PROTOCOL, pushProof, RelayError, roomIdOf, type BundleItem, type ErrorCode, type RelayMessage, type SingleItem, type StoredItem, type WireItem } from '../../relay/protocol';
+import { sha256Bytes, sha256Implementation } from '../contract/sha256';
+import { base64urlBytes, BUNDLE_OVERHEAD, compactProof, decodeItemsFrame, FRAME_VERSION, MAX_ITEM_BYTES, openProof, PROTOCOL, pushProof, RelayError, roomIdOf, type BundleItem, type ErrorCode, type FramedItem, type RelayMessage, type SingleItem, type StoredItem, type WireItem } from '../../relay/protocol';
 import type { UploadQueue } from './relay-queue';
 
 export { RelayError };
@@ -58,9 +59,36 @@ export function deriveRelayKeys(secret: string): RelayKeys {
 
 /** The HMAC keyed once per tag key: each tag then costs a clone, not two more hashes of the key. */
 const tagMacs = new WeakMap<Uint8Array, ReturnType<typeof hmac.create>>();
+/** The tag key XOR ipad and XOR opad (RFC 2104), each a 64-byte block, for `sha256Bytes` below. */
+const tagPads = new WeakMap<Uint8Array, { inner: Uint8Array; outer: Uint8Array }>();
+
+/**
+ * HMAC-SHA256 over the installed SHA-256 (WebAssembly, sync/wasm-sha256.ts): the same value as
+ * noble's HMAC, at a fraction of its cost for the 10,000 tags a compacted catch-up recomputes.
+ * Event ids are base64url (ASCII); anything else takes noble's path.
+ */
+function fastTag(key: Uint8Array, eventId: string): Uint8Array | undefined {
+	if (sha256Implementation() !== 'installed' || eventId.length > 256 || !/^[A-Za-z0-9_-]*$/.test(eventId)) return undefined;
+	let pads = tagPads.get(key);
+	if (!pads) {
+		const inner = new Uint8Array(64 + 256);
+		const outer = new Uint8Array(64 + 32);
+		for (let i = 0; i < 64; i++) {
+			const k = key[i] ?? 0;
+			inner[i] = k ^ 0x36;
+			outer[i] = k ^ 0x5c;
+		}
+		tagPads.set(key, (pads = { inner, outer }));
+	}
+	for (let i = 0; i < eventId.length; i++) pads.inner[64 + i] = eventId.charCodeAt(i);
+	pads.outer.set(sha256Bytes(pads.inner.subarray(0, 64 + eventId.length)), 64);
+	return sha256Bytes(pads.outer);
+}
 
 /** The dedup tag of an event: HMAC-SHA256(tag key, event id). */
 export function itemTag(keys: RelayKeys, eventId: string): string {
+	const fast = keys.tagKey.length <= 64 ? fastTag(keys.tagKey, eventId) : undefined;
+	if (fast) return toBase64url(fast);
 	let mac = tagMacs.get(keys.tagKey);
 	if (!mac) tagMacs.set(keys.tagKey, (mac = hmac.create(sha256, keys.tagKey)));
 	return toBase64url(mac.clone().update(utf8.encode(eventId)).digest());
@@ -92,6 +120,9 @@ export function encryptItem(keys: RelayKeys, eventId: string, envelope: string):
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** An item's ciphertext: as it came in a binary frame, or decoded from JSON's base64url. */
+const itemBytes = (item: WireItem, decode: (text: string) => Uint8Array): Uint8Array => (item as FramedItem).bytes ?? decode(item.data);
 
 /** "expand 32-byte k" */
 const SIGMA = /* @__PURE__ */ new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
@@ -138,7 +169,7 @@ function open(key: Uint8Array, data: Uint8Array, ad: Uint8Array): Uint8Array {
  * or carries an envelope whose id does not match its tag (an item stored under another event's tag).
  */
 export function decryptItem(keys: RelayKeys, item: SingleItem): { id: string; envelope: string } {
-	const data = fromBase64url(item.data);
+	const data = itemBytes(item, fromBase64url);
 	if (data.length <= 40) throw new Error('This relay item is too short to be an encrypted envelope.');
 	const plain = open(keys.encryptionKey, data, aad(keys, item.tag));
 	const envelope = decoder.decode(plain);
@@ -207,7 +238,7 @@ export function encryptThumbnail(keys: RelayKeys, hash: string, bytes: Uint8Arra
  * its bytes are not the thumbnail its hash names.
  */
 export function decryptThumbnail(keys: RelayKeys, item: SingleItem): Omit<ReceivedThumbnail, 'seq'> {
-	const data = fromBase64url(item.data);
+	const data = itemBytes(item, fromBase64url);
 	if (data.length <= 40) throw new Error('This relay item is too short to be an encrypted thumbnail.');
 	const plain = open(keys.encryptionKey, data, thumbnailAad(keys, item.tag));
 	const marker = utf8.encode(THUMBNAIL_MARKER);
@@ -404,7 +435,7 @@ export function decodeBase64url(text: string): Uint8Array {
  * verification and fold as any other, and a bundle's tag list is only a claim (see store.ts).
  */
 export async function decryptBundle(keys: RelayKeys, item: BundleItem): Promise<{ id: string; envelope: string }[]> {
-	const data = decodeBase64url(item.data);
+	const data = itemBytes(item, decodeBase64url);
 	if (data.length <= BUNDLE_OVERHEAD) throw new Error('This relay bundle is too short to be encrypted envelopes.');
 	let sealed: ArrayBuffer;
 	try {
@@ -431,6 +462,8 @@ export async function decryptBundle(keys: RelayKeys, item: BundleItem): Promise<
 /** The parts of WebSocket this client uses: the browser's, or `ws` in Node. */
 export interface SocketLike {
 	readonly readyState: number;
+	/** Set to 'arraybuffer' so binary frames arrive as bytes (a browser's default is Blob). */
+	binaryType?: string;
 	send(data: string): void;
 	close(code?: number, reason?: string): void;
 	onopen: ((ev: unknown) => void) | null;
@@ -451,6 +484,8 @@ export interface RelayClientOptions {
 	onError?: (error: Error, room?: string) => void;
 	/** This device's push subscription endpoint (push.ts `ownPushEndpoint`): the relay does not wake it for its own uploads. */
 	ownPushEndpoint?: () => string | undefined;
+	/** Ask for pull pages as binary frames when the relay offers them (default true; false: JSON, as an old client). */
+	frames?: boolean;
 }
 
 export interface ReceivedEnvelope {
@@ -485,6 +520,19 @@ export interface RoomOptions {
 	 * peer delivers the same events (what arrives meanwhile is then passed over, see `holds`).
 	 */
 	ready?: () => Promise<void> | void;
+	/**
+	 * Which of these events (handed over already) does the owner now hold authentically (hash and
+	 * signature checked)? With it, the room reads compactions (see `compact`): a compaction's items
+	 * count as read only once every event it claims is confirmed here, so a compaction carrying a
+	 * forged copy of an event cannot stand in for the real one. Without it, no compactions are read.
+	 */
+	confirm?: (ids: readonly string[]) => Promise<boolean[]>;
+}
+
+/** A compaction opened and checked: the ids of the events it claims, and the items it stands in for. */
+interface OpenedCompaction {
+	ids: string[];
+	seqs: number[];
 }
 
 type Hello = Extract<RelayMessage, { t: 'hello' }>;
@@ -530,12 +578,19 @@ class Channel {
 		this.ready ??= new Promise<Hello>((resolve, reject) => {
 			const ws = this.factory(this.url);
 			this.socket = ws;
+			try {
+				ws.binaryType = 'arraybuffer';
+			} catch {
+				// a socket without binary support: it is never asked for frames that need it
+			}
 			let greeted = false;
 			ws.onmessage = (ev) => {
-				const text = typeof ev.data === 'string' ? ev.data : String(ev.data);
+				const bytes = ev.data instanceof ArrayBuffer ? new Uint8Array(ev.data) : ArrayBuffer.isView(ev.data) ? new Uint8Array(ev.data.buffer, ev.data.byteOffset, ev.data.byteLength) : undefined;
+				const text = bytes ? '' : typeof ev.data === 'string' ? ev.data : String(ev.data);
 				let m: RelayMessage;
 				try {
-					m = JSON.parse(text);
+					// A binary frame is a pull page (protocol.ts, "binary frames"); everything else is JSON.
+					m = bytes ? decodeItemsFrame(bytes) : JSON.parse(text);
 				} catch {
 					return;
 				}
@@ -545,7 +600,7 @@ class Channel {
 					resolve(m);
 					return;
 				}
-				if (m.t === 'item' || m.t === 'items') this.count(text.length);
+				if (m.t === 'item' || m.t === 'items') this.count(bytes ? bytes.byteLength : text.length);
 				if (m.t === 'item') return this.onLive(m);
 				const id = 'id' in m ? m.id : undefined;
 				const p = id !== undefined ? this.pending.get(id) : undefined;
@@ -753,6 +808,11 @@ export class RelayClient {
 		this.rooms.clear();
 	}
 
+	/** @internal may pulls be answered in binary frames? */
+	get frames(): boolean {
+		return this.opts.frames !== false;
+	}
+
 	/** @internal */
 	ownPushEndpoint(): string | undefined {
 		return this.opts.ownPushEndpoint?.();
@@ -780,6 +840,10 @@ export class RelayRoom {
 	private pullAgain = false;
 	/** The relay's head as last seen. */
 	head = 0;
+	/** Single items on the relay past its last compaction, as last seen (see `compact`). */
+	loose = 0;
+	/** Pulls that start below this read no compactions (one failed to account for its items). */
+	private plainUntil = 0;
 
 	constructor(
 		private readonly client: RelayClient,
@@ -806,6 +870,7 @@ export class RelayRoom {
 			live: this.options.live !== false
 		});
 		this.head = opened.head;
+		this.loose = opened.loose ?? 0;
 		if (opened.head < this.cursorValue) {
 			// The relay lost or expired this room: read it all again, and let the owner upload again.
 			this.known.clear();
@@ -874,6 +939,51 @@ export class RelayRoom {
 		const opened = new Map<number, { id: string; envelope: string }[] | Error>();
 		for (const [seq, p] of bundles) opened.set(seq, await p);
 		return this.decryptSingles(items, after, out, opened, held);
+	}
+
+	/**
+	 * A page with compactions: its plain items as usual, and each compaction opened and checked
+	 * against its claim: every tag it claims must be the tag of an event inside it. One that fails
+	 * (not sealed with this room's key, altered, or claiming an event it does not carry) is set aside
+	 * whole: its items are then not accounted for, and the pull reads them one by one.
+	 */
+	private async decryptCompacted(items: readonly FramedItem[], after: number, out: ReceivedEnvelope[]): Promise<{ passed: number; delivered: Set<number>; units: OpenedCompaction[] }> {
+		const plain = items.filter((i) => !i.covers && i.seq > after);
+		const opening = items.filter((i) => i.covers).map((u) => decryptBundle(this.keys, u as BundleItem).then((events) => ({ u, events }), (e: Error) => e));
+		const passed = await this.decrypt(plain, after, out);
+		const units: OpenedCompaction[] = [];
+		for (const p of opening) {
+			const r = await p;
+			if (r instanceof Error) {
+				this.client.reportError(r, this.keys.room);
+				continue;
+			}
+			const claimed = new Set(r.u.tags);
+			const inside = new Map(r.events.map((e) => [itemTag(this.keys, e.id), e]));
+			if (![...claimed].every((t) => inside.has(t))) {
+				this.client.reportError(new Error('A relay compaction does not carry every event it claims; its items are read one by one instead.'), this.keys.room);
+				continue;
+			}
+			for (const e of r.events) out.push({ seq: r.u.seq, id: e.id, envelope: e.envelope });
+			units.push({ ids: [...claimed].map((t) => inside.get(t)!.id), seqs: r.u.covers!.filter((c) => c > after) });
+		}
+		return { passed, delivered: new Set(plain.map((i) => i.seq)), units };
+	}
+
+	/**
+	 * The cursor a compacted page moves to: the last sequence number before which every item was
+	 * delivered, or stood in for by a compaction whose every claimed event the owner now holds
+	 * authentically (`confirm`).
+	 */
+	private async account(after: number, end: number, delivered: Set<number>, units: readonly OpenedCompaction[]): Promise<number> {
+		const accounted = new Set(delivered);
+		const ids = units.flatMap((u) => u.ids);
+		const ok = ids.length ? await this.options.confirm!(ids) : [];
+		const held = new Set(ids.filter((_, i) => ok[i]));
+		for (const u of units) if (u.ids.every((id) => held.has(id))) for (const s of u.seqs) accounted.add(s);
+		let c = after;
+		while (c < end && accounted.has(c + 1)) c++;
+		return c;
 	}
 
 	private decryptSingles(
@@ -955,10 +1065,16 @@ export class RelayRoom {
 
 	/** Ask for the page after `after`: sent at once when the channel is open. */
 	private page(after: number): Promise<Extract<RelayMessage, { t: 'items' }>> {
-		const body = { t: 'pull', room: this.keys.room, after };
+		// Binary frames when the relay speaks them (its hello says so): no base64, no JSON of ciphertext.
+		const body = (channel: Channel) => {
+			const bin = this.client.frames && channel.hello?.frames?.includes(FRAME_VERSION);
+			// Compactions only with a way to confirm what they carry, and not where one just failed.
+			const compact = bin && channel.hello?.compaction === 1 && this.options.confirm && after >= this.plainUntil;
+			return { t: 'pull', room: this.keys.room, after, ...(bin ? { bin: FRAME_VERSION } : {}), ...(compact ? { compact: true } : {}) };
+		};
 		const open = this.client.openChannelOf(this);
-		if (open) return open.request<Extract<RelayMessage, { t: 'items' }>>(body);
-		return this.client.channelFor(this).then((channel) => channel.request<Extract<RelayMessage, { t: 'items' }>>(body));
+		if (open) return open.request<Extract<RelayMessage, { t: 'items' }>>(body(open));
+		return this.client.channelFor(this).then((channel) => channel.request<Extract<RelayMessage, { t: 'items' }>>(body(channel)));
 	}
 
 	/**
@@ -981,10 +1097,14 @@ export class RelayRoom {
 					let every = 0;
 					let handing: Promise<void> = Promise.resolve();
 					const behind: Promise<void>[] = [];
+					/** A compaction of this round did not account for its items: later pages move no cursor. */
+					let broken = false;
+					/** Cursor moves, in page order: a compacted page's wait for its confirmation. */
+					let counting: Promise<void> = Promise.resolve();
 					for (;;) {
-						const r = await next;
+						const r = (await next) as Extract<RelayMessage, { t: 'items' }> & { end?: number };
 						this.head = Math.max(this.head, r.head);
-						const last = r.items[r.items.length - 1]?.seq;
+						const last = r.end ?? r.items[r.items.length - 1]?.seq;
 						if (r.more && last !== undefined) {
 							next = this.page(last);
 							// Awaited on the next turn; a failure meanwhile must not go unhandled.
@@ -1003,17 +1123,43 @@ export class RelayRoom {
 						// handed over; hand-overs stay in order, at most READ_AHEAD pages behind the reading.
 						const after = Math.max(upTo, this.cursorValue);
 						const page: ReceivedEnvelope[] = [];
-						const opened = this.decrypt(r.items, after, page);
+						const compacted = r.end !== undefined && r.items.some((i) => (i as FramedItem).covers);
+						const opened = compacted ? this.decryptCompacted(r.items as FramedItem[], after, page) : this.decrypt(r.items, after, page).then((passed) => ({ passed, delivered: undefined, units: [] }));
 						upTo = Math.max(after, last ?? after);
 						const more = r.more;
+						const end = r.end;
 						const before = handing;
 						handing = before.then(async () => {
-							const passed = await opened;
+							const { passed, delivered, units } = await opened;
 							for (const e of page) batch.push(e);
+							if (delivered) {
+								// A page with compactions: hand everything over now; what it covers counts once
+								// confirmed, in order, while later pages are handed over.
+								const out = batch;
+								batch = [];
+								this.handOver(out, this.cursorValue);
+								counting = counting.then(async () => {
+									const c = await this.account(after, end!, delivered, units);
+									if (broken) return;
+									if (c < end!) {
+										broken = true;
+										this.plainUntil = Math.max(this.plainUntil, end!);
+										this.pullAgain = true;
+									}
+									this.setCursor(Math.max(this.cursorValue, c));
+								});
+								counting.catch(() => {});
+								return;
+							}
 							if (!more || batch.length >= every) {
 								const out = batch;
 								batch = [];
-								this.handOver(out, passed);
+								this.handOver(out, this.cursorValue);
+								// The cursor passes this page only after every compaction before it counted.
+								counting = counting.then(() => {
+									if (!broken) this.setCursor(Math.max(this.cursorValue, passed));
+								});
+								counting.catch(() => {});
 							}
 						});
 						// Awaited later or after the loop; a failure meanwhile must not go unhandled.
@@ -1024,6 +1170,7 @@ export class RelayRoom {
 						if (last === undefined) next = this.page(this.cursorValue);
 					}
 					await handing;
+					await counting;
 				} while (this.pullAgain);
 				this.pulling = undefined;
 				this.drain();
@@ -1127,6 +1274,42 @@ export class RelayRoom {
 			size += chars;
 		}
 		await send();
+	}
+
+	/**
+	 * Compaction: upload the contract's events (what this device holds, in order) sealed in bundles
+	 * that the relay keeps beside the room's single items and serves in their place to a reader
+	 * starting below them (store.ts `compact`). For a room whose events went up one by one; worth it
+	 * when `loose` is large. Resolves with how many single items the relay now covers, and what is left.
+	 */
+	async compact(envelopes: readonly { id: string; envelope: string }[]): Promise<{ covered: number; loose: number }> {
+		const channel = await this.client.channelFor(this);
+		const hello = channel.hello ?? (await channel.open());
+		const { maxBundleBytes, maxTagsPerBundle, maxItemsPerPush, maxMessageBytes } = hello.limits;
+		if (hello.compaction !== 1 || !maxBundleBytes || !maxTagsPerBundle || !envelopes.length) return { covered: 0, loose: this.loose };
+		const { bundles } = await sealBundles(this.keys, envelopes, { maxBundleBytes, maxTagsPerBundle });
+		let covered = 0;
+		let batch: BundleItem[] = [];
+		let size = 0;
+		const send = async () => {
+			if (!batch.length) return;
+			const items = batch;
+			batch = [];
+			size = 0;
+			const ch = await this.client.channelFor(this);
+			const sig = await sign(this.keys.roomKey, compactProof(ch.hello!.challenge, this.keys.room, items));
+			const r = await ch.request<Extract<RelayMessage, { t: 'compacted' }>>({ t: 'compact', room: this.keys.room, items, sig });
+			for (const n of r.covered) covered += n;
+			this.loose = r.loose;
+		};
+		for (const { item } of bundles) {
+			const chars = item.tags.length * 46 + item.data.length + 32;
+			if (batch.length >= maxItemsPerPush || (batch.length && size + chars > maxMessageBytes - 2048)) await send();
+			batch.push(item);
+			size += chars;
+		}
+		await send();
+		return { covered, loose: this.loose };
 	}
 
 	/** Upload what the queue holds for this room, removing each batch once acknowledged. Returns how many. */

@@ -3,7 +3,7 @@
  * mock itself. Each contract gets its own mock whose clock is real time plus the contract's shared
  * test clock offset (contract/testclock.ts), so both parties' mocks sign on the same provider date.
  */
-import { MockEscrowProvider } from '../escrow/mock';
+import type { MockEscrowProvider } from '../escrow/mock';
 import type { EscrowAdapter } from '../escrow/adapter';
 import { forwardEscrow } from './forward-escrow';
 
@@ -24,16 +24,18 @@ function takeArmedFailure(): 'declined' | 'unavailable' | undefined {
 
 /** A mock escrow provider whose clock runs `offsetMs()` ahead of real time. */
 export function testModeEscrow(offsetMs: () => number = () => 0): EscrowAdapter {
-	// Bank debits take the days the quote says, on the mock's clock, as they would with a real provider.
-	const mock = new MockEscrowProvider({ latencyMs: 250, now: () => Date.now() + offsetMs(), bankDebitsProcess: true });
-	return forwardEscrow(
-		() => mock,
-		(call) => {
-			const code = takeArmedFailure();
-			if (code) mock.failNext(code);
-			return call();
-		}
-	);
+	// Loaded when first asked: the mock (with the provider's rules) is not needed on the first page.
+	let mock: Promise<MockEscrowProvider> | undefined;
+	const load = () =>
+		(mock ??= import('../escrow/mock').then(
+			// Bank debits take the days the quote says, on the mock's clock, as they would with a real provider.
+			({ MockEscrowProvider }) => new MockEscrowProvider({ latencyMs: 250, now: () => Date.now() + offsetMs(), bankDebitsProcess: true })
+		));
+	return forwardEscrow(load, async (call) => {
+		const code = takeArmedFailure();
+		if (code) (await load()).failNext(code);
+		return call();
+	});
 }
 
 /** The mock on real time: what Settings and new contracts ask who it is (no contract, no offset). */

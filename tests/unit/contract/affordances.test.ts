@@ -4,6 +4,7 @@ import { autoReleaseDecision, releaseAmount } from '../../../src/lib/contract/re
 import { milestoneStatus, STATUS_LABEL } from '../../../src/lib/contract/status';
 import { DAY_MS, milestone, type Role } from '../../../src/lib/contract/state';
 import { MockEscrowProvider } from '../../../src/lib/escrow/mock';
+import { minor } from '../../../src/lib/money/minor';
 import { activePair } from '../../support/parties';
 import { CLIENT, FREELANCER, PROVIDER, STRANGER, T0, World, terms } from '../../support/world';
 
@@ -226,8 +227,8 @@ describe('the auto-release decision lives in one place', () => {
 		const { w, sub } = await submitted();
 		expect(autoReleaseDecision(w.state, 'design', T0 + 14 * DAY_MS - 1)).toMatchObject({ due: false, refusal: { code: 'too-early' } });
 		expect(autoReleaseDecision(w.state, 'design', T0 + 14 * DAY_MS)).toEqual({ due: true, submission: sub, deadline: T0 + 14 * DAY_MS, amount: 100_000 });
-		expect(releaseAmount({ type: 'milestone.autoRelease' }, 70_000)).toBe(70_000);
-		expect(releaseAmount({ type: 'milestone.release', amount: 30_000 }, 70_000)).toBe(30_000);
+		expect(releaseAmount({ type: 'milestone.autoRelease' }, minor(70_000))).toBe(70_000);
+		expect(releaseAmount({ type: 'milestone.release', amount: minor(30_000) }, minor(70_000))).toBe(30_000);
 		w.now = T0 + 14 * DAY_MS;
 		const intent = await w.emit(FREELANCER, 'milestone.autoRelease', { milestone: 'design', submission: sub });
 		const receipt = await w.emit(PROVIDER, 'receipt.released', { intent, milestone: 'design', amount: 100_000, currency: 'USD', auto: true });

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { assert, InvariantError, present } from '../../../src/lib/contract/assert';
 import { applyEvent } from '../../../src/lib/contract/fold';
 import type { Ev } from '../../../src/lib/contract/state';
+import { eventId } from '../../../src/lib/contract/ids';
+import { minor } from '../../../src/lib/money/minor';
 import { World } from '../../support/world';
 
 describe('invariants', () => {
@@ -24,8 +26,8 @@ describe('invariants', () => {
 		const funded = s.applied.find((e) => e.id === receipt)!;
 		// A state whose books disagree (as only a bug could make them), then a receipt that is refused
 		// (it settles the same intent twice): the fold notices on the refused receipt.
-		s.ledger.balances.set('freelancer:pending', 1);
-		const again: Ev = { ...funded, id: 'X'.repeat(43), at: funded.at + 1 };
+		s.ledger.balances.set('freelancer:pending', minor(1));
+		const again: Ev = { ...funded, id: eventId('X'.repeat(43)), at: funded.at + 1 };
 		expect(() => applyEvent(s, again)).toThrow(InvariantError);
 	});
 });

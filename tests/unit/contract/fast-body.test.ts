@@ -1,7 +1,8 @@
 /**
  * fast-body.ts checks the common event types by hand on the open path. It must give zod's answer:
  * for those types, accept exactly what `Body` + `PAYLOADS` accept and return the same value (same
- * keys in the same order, trimmed text, a fresh deps array); for any other type, defer to zod.
+ * keys in the same order, trimmed text), the parsed body itself when it already is that value and
+ * otherwise a copy that shares no array with it; for any other type, defer to zod.
  * Inputs are JSON texts (what a body is), valid, mutated and hostile.
  */
 import fc from 'fast-check';
@@ -38,7 +39,9 @@ function agrees(text: string): boolean {
 		expect(fast === undefined, `acceptance differs for ${text}`).toBe(zod === undefined);
 		if (fast) {
 			expect(shape(fast), text).toBe(shape(zod));
-			expect((fast as { deps: unknown }).deps).not.toBe((json as { deps: unknown }).deps);
+			// In place only when the parsed body is already exactly zod's value; a copy is fresh.
+			if (fast === json) expect(shape(json), text).toBe(shape(zod));
+			else expect((fast as { deps: unknown }).deps).not.toBe((json as { deps: unknown }).deps);
 		}
 	} else expect(fast, text).toBeUndefined();
 	return fast !== undefined;
@@ -148,6 +151,26 @@ describe('fast body check', () => {
 		])
 			agrees(t);
 		expect(agrees(g)).toBe(true);
+	});
+
+	it('returns a body that is already zod’s value itself, and copies one that is not (key order, untrimmed text)', () => {
+		const good = { v: 1, contract: 'c'.repeat(43), author: 'A'.repeat(43), prev: null, deps: ['B'.repeat(43)], at: 1, type: 'message.posted', payload: { text: 'hi' } };
+		const exact = JSON.parse(JSON.stringify(good));
+		expect(fastBody(exact)).toBe(exact);
+		const segment = JSON.parse(JSON.stringify({ ...good, type: 'hourly.segment', payload: { start: 5, source: 'manual', memo: 'm', activity: 1, screenshot: 'D'.repeat(43) } }));
+		expect(fastBody(segment)).toBe(segment);
+		for (const copied of [
+			{ ...good, payload: { text: ' hi ' } },
+			{ v: 1, author: good.author, contract: good.contract, prev: null, deps: good.deps, at: 1, type: 'message.posted', payload: { text: 'hi' } },
+			{ ...good, type: 'hourly.segment', payload: { source: 'manual', start: 5, memo: 'm', activity: 1 } },
+			{ ...good, type: 'receipt.attested', payload: { kind: 'submission', event: 'B'.repeat(43) } }
+		]) {
+			const json = JSON.parse(JSON.stringify(copied));
+			const fast = fastBody(json);
+			expect(fast, JSON.stringify(copied)).toBeDefined();
+			expect(fast).not.toBe(json);
+			expect(shape(fast)).toBe(shape(zodBody(json)));
+		}
 	});
 
 	it('is what opening a contract uses: a message decodes to zod’s value, and a refused one keeps zod’s words', () => {

@@ -10,6 +10,7 @@ import { Ledger } from '../../../src/lib/contract/ledger';
 import { ContractLog, type DerivedContract } from '../../../src/lib/contract/log';
 import { authenticate } from '../../../src/lib/identity/authenticate';
 import { signSync, type DeviceKey } from '../../../src/lib/identity/ed25519';
+import { minor } from '../../../src/lib/money/minor';
 import { CLIENT, FREELANCER, World } from '../../support/world';
 
 /** Everything derived, in one comparable string (Maps and Sets by their entries, in order). */
@@ -200,7 +201,7 @@ describe('cloneState: the copy a snapshot holds', () => {
 		const shared = { id: 'event', payload: { text: 'hi' } };
 		const lot = { amount: 5, matured: false };
 		const ledger = new Ledger();
-		ledger.post([{ receipt: 'r', kind: 'fund', from: 'client:source', to: 'escrow:m', amount: 5, at: 1 }]);
+		ledger.post([{ receipt: 'r', kind: 'fund', from: 'client:source', to: 'escrow:m', amount: minor(5), at: 1 }]);
 		const state = {
 			lots: [lot],
 			byId: new Map([['lot', lot]]),
@@ -222,7 +223,7 @@ describe('cloneState: the copy a snapshot holds', () => {
 		expect(copy.added.nested.deep[2]).not.toBe(state.added.nested.deep[2]);
 		// Folding on changes the original only.
 		lot.matured = true;
-		ledger.post([{ receipt: 's', kind: 'release', from: 'escrow:m', to: 'freelancer:pending', amount: 5, at: 2 }]);
+		ledger.post([{ receipt: 's', kind: 'release', from: 'escrow:m', to: 'freelancer:pending', amount: minor(5), at: 2 }]);
 		state.tags.add('b');
 		expect(copy.lots[0]!.matured).toBe(false);
 		expect(copy.ledger.balance('escrow:m')).toBe(5);

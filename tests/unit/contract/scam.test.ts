@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PAY_SCOPE_THRESHOLDS, SCAM_PATTERNS, payAboveScope, proposalWarnings, scamContext, warningsFor, type ProposalText } from '../../../src/lib/contract/scam';
 import { emptyState, type ContractState } from '../../../src/lib/contract/state';
+import { minor } from '../../../src/lib/money/minor';
 
 const UNFUNDED = { funded: false };
 const FUNDED = { funded: true };
@@ -194,14 +195,14 @@ describe('contact details: flagged only before any milestone is funded', () => {
 		const s: ContractState = emptyState('c1');
 		expect(scamContext(s)).toEqual({ funded: false });
 		expect(scamContext(undefined)).toEqual({ funded: false });
-		s.milestones.push({ id: 'm1', title: 'Design', amount: 100_00, removed: false, funded: 0, released: 0, refunded: 0, phase: 'in_progress', reviewOpen: false, changeRequests: 0 });
+		s.milestones.push({ id: 'm1', title: 'Design', amount: minor(100_00), removed: false, funded: minor(0), released: minor(0), refunded: minor(0), phase: 'in_progress', reviewOpen: false, changeRequests: 0 });
 		expect(scamContext(s).funded).toBe(false);
-		s.milestones[0]!.funded = 100_00;
+		s.milestones[0]!.funded = minor(100_00);
 		expect(scamContext(s).funded).toBe(true);
 		const h: ContractState = emptyState('c2');
 		h.hourly = { segments: new Map(), slots: new Map(), timesheets: new Map(), disputes: new Map(), answers: new Map(), limitChanges: new Map(), limits: [], pauses: new Map(), weeks: new Map() };
 		expect(scamContext(h).funded).toBe(false);
-		h.hourly.weeks.set('2025-01-06', { week: '2025-01-06', funded: 600_00, carriedIn: 0, released: 0, carriedOut: 0, refunded: 0 });
+		h.hourly.weeks.set('2025-01-06', { week: '2025-01-06', funded: minor(600_00), carriedIn: minor(0), released: minor(0), carriedOut: minor(0), refunded: minor(0) });
 		expect(scamContext(h).funded).toBe(true);
 	});
 });
@@ -255,7 +256,7 @@ describe('proposals', () => {
 		};
 		expect(proposalWarnings(terms).map((w) => w.id)).toEqual(['friends-and-family', 'payment-app', 'contact-details']);
 		const s = emptyState('c');
-		s.milestones.push({ id: 'm1', title: 'Logo', amount: 300_00, removed: false, funded: 300_00, released: 0, refunded: 0, phase: 'in_progress', reviewOpen: false, changeRequests: 0 });
+		s.milestones.push({ id: 'm1', title: 'Logo', amount: minor(300_00), removed: false, funded: minor(300_00), released: minor(0), refunded: minor(0), phase: 'in_progress', reviewOpen: false, changeRequests: 0 });
 		expect(proposalWarnings(terms, s).map((w) => w.id)).toEqual(['friends-and-family', 'payment-app']);
 	});
 });

@@ -5,11 +5,11 @@
  * person would see: money moves only on receipts that verify, refusals are clear and change nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { ContractLog } from '../../../src/lib/contract/log';
 import { DEFAULT_CLOCKS } from '../../../src/lib/contract/schema';
 import { DAY_MS, milestone } from '../../../src/lib/contract/state';
 import { balances } from '../../../src/lib/contract/balances';
 import { EscrowError, type EscrowAdapter } from '../../../src/lib/escrow/adapter';
+import { MemoryContract } from '../../../src/lib/sync/memory-contract';
 import { Party, PendingIntent } from '../../../src/lib/sync/party';
 import { activePair } from '../../support/parties';
 import { CLIENT, FREELANCER, STRANGER } from '../../support/world';
@@ -173,7 +173,7 @@ export function escrowAdapterSuite(name: string, make: () => Promise<AdapterHarn
 			const c = await contract(h);
 			await fund(c.client);
 			// A second device of the client, offline, that has not seen the first release.
-			const other = new Party(CLIENT, new ContractLog(c.client.log.contract), h.adapter);
+			const other = new Party(CLIENT, new MemoryContract(c.client.log.contract), h.adapter);
 			await other.receive(c.client.log.envelopes());
 			await c.client.settle('milestone.release', { milestone: 'a', amount: 60_000, currency: 'USD', method: 'card' });
 			await expect(other.settle('milestone.release', { milestone: 'a', amount: 60_000, currency: 'USD', method: 'card' })).rejects.toMatchObject({

@@ -99,15 +99,15 @@ describe('mock provider: answers that are lost, debits that take days', () => {
 
 describe('one mock per browser', () => {
 	it('a second instance takes in the receipts the first one issued, from the log', async () => {
-		const { ContractLog } = await import('../../../src/lib/contract/log');
+		const { MemoryContract } = await import('../../../src/lib/sync/memory-contract');
 		const { Party } = await import('../../../src/lib/sync/party');
 		const { CLIENT, FREELANCER, terms } = await import('../../support/world');
 		let now = Date.UTC(2026, 10, 2);
 		const clientSide = new MockEscrowProvider({ now: () => now });
 		const freelancerSide = new MockEscrowProvider({ now: () => now });
 		const info = await clientSide.info();
-		const { party: client, proposal } = await Party.propose(CLIENT, clientSide, { role: 'client', name: 'Ada', terms: terms({ provider: { id: 'mock', publicKey: info.publicKey, testMode: true } }) }, undefined, () => now);
-		const freelancer = new Party(FREELANCER, new ContractLog(client.log.contract), freelancerSide, undefined, () => now);
+		const { party: client, proposal } = await Party.propose(CLIENT, clientSide, { role: 'client', name: 'Ada', terms: terms({ provider: { id: 'mock', publicKey: info.publicKey, testMode: true } }) }, { clock: () => now });
+		const freelancer = new Party(FREELANCER, new MemoryContract(client.log.contract), freelancerSide, () => now);
 		await freelancer.receive(client.log.envelopes());
 		const acceptance = await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
 		await client.receive(freelancer.log.envelopes());

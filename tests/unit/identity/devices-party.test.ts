@@ -5,11 +5,11 @@
  * device on its own clock and record.
  */
 import { describe, expect, it } from 'vitest';
-import { ContractLog } from '../../../src/lib/contract/log';
 import { DAY_MS, milestone } from '../../../src/lib/contract/state';
 import { EscrowError } from '../../../src/lib/escrow/adapter';
 import { MockEscrowProvider } from '../../../src/lib/escrow/mock';
 import { certifyDeviceSync, readCertificate, revokeDevice } from '../../../src/lib/identity/certificate';
+import { MemoryContract } from '../../../src/lib/sync/memory-contract';
 import { Party } from '../../../src/lib/sync/party';
 import { CLIENT, CLIENT_LAPTOP, CLIENT_PHONE, FREELANCER, STRANGER, T0, terms } from '../../support/world';
 
@@ -23,15 +23,15 @@ async function onDevices() {
 	const laptopCert = certifyDeviceSync(CLIENT, { device: CLIENT_LAPTOP.publicKey, name: 'Laptop', created: T0, expires: T0 + 10 * DAY_MS });
 	const phoneCert = certifyDeviceSync(CLIENT, { device: CLIENT_PHONE.publicKey, name: 'Phone', created: T0 });
 	const t = terms({ provider: { id: 'mock', publicKey: info.publicKey, testMode: true } });
-	const { party: laptop, proposal } = await Party.propose(CLIENT_LAPTOP, provider, { role: 'client', name: 'Ada', terms: t }, undefined, clock, laptopCert);
+	const { party: laptop, proposal } = await Party.propose(CLIENT_LAPTOP, provider, { role: 'client', name: 'Ada', terms: t }, { clock, certificate: laptopCert });
 	const contract = laptop.log.contract;
-	const freelancer = new Party(FREELANCER, new ContractLog(contract), provider, undefined, clock);
+	const freelancer = new Party(FREELANCER, new MemoryContract(contract), provider, clock);
 	await freelancer.receive(laptop.log.envelopes());
 	const acceptance = await freelancer.act('contract.accepted', { proposal: proposal.id, name: 'Grace' });
 	await laptop.receive(freelancer.log.envelopes());
 	const { recorded } = await laptop.countersign(acceptance.id);
 	expect(recorded).toBe(true);
-	const phone = await new Party(CLIENT_PHONE, new ContractLog(contract), provider, undefined, clock).actAs(phoneCert);
+	const phone = await new Party(CLIENT_PHONE, new MemoryContract(contract), provider, clock).actAs(phoneCert);
 	await phone.receive(laptop.log.envelopes());
 	return { provider, laptop, phone, freelancer, laptopCert, phoneCert, advance: (days: number) => (now += days * DAY_MS), clock };
 }

@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { affordances } from '../../../src/lib/contract/affordances';
 import { milestoneDisputes, nextDisputeDeadline } from '../../../src/lib/contract/dispute-affordances';
-import { ContractLog } from '../../../src/lib/contract/log';
 import { MockEscrowProvider } from '../../../src/lib/escrow/mock';
 import * as actions from '../../../src/lib/sync/actions';
 import * as disputes from '../../../src/lib/sync/dispute-actions';
+import { MemoryContract } from '../../../src/lib/sync/memory-contract';
 import { Party } from '../../../src/lib/sync/party';
 import { activePair } from '../../support/parties';
 import { FREELANCER, T0, terms } from '../../support/world';
@@ -22,7 +22,7 @@ async function twoMocks(latencyB = 0) {
 	const info = await mockA.info();
 	const pair = await activePair({ escrow: mockA, clock: () => clock.now, terms: terms({ provider: { id: 'mock', publicKey: info.publicKey, testMode: true } }) });
 	const client = pair.client;
-	const freelancer = new Party(FREELANCER, new ContractLog(pair.contract), mockB, undefined, () => clock.now);
+	const freelancer = new Party(FREELANCER, new MemoryContract(pair.contract), mockB, () => clock.now);
 	const sync = async () => {
 		await freelancer.receive(client.log.envelopes());
 		await client.receive(freelancer.log.envelopes());

@@ -5,11 +5,11 @@
  * provider refuses it.
  */
 import { describe, expect, it } from 'vitest';
-import { ContractLog } from '../../../src/lib/contract/log';
 import { DAY_MS, milestone } from '../../../src/lib/contract/state';
 import { EscrowError, type EscrowAdapter, type EscrowRequest, type Receipt } from '../../../src/lib/escrow/adapter';
 import { MockEscrowProvider } from '../../../src/lib/escrow/mock';
 import { actionKey, MemoryOutboxStorage, retryDelay, type OutboxStorage } from '../../../src/lib/sync/outbox';
+import { MemoryContract } from '../../../src/lib/sync/memory-contract';
 import { ActionRefused, Party, PendingIntent } from '../../../src/lib/sync/party';
 import { failureMessages, pendingMessage } from '../../../src/lib/ui/failure';
 import { CLIENT, PROVIDER, T0, World, terms } from '../../support/world';
@@ -28,7 +28,7 @@ async function setup(o: { bankDebitsProcess?: boolean } = {}) {
 	const persisted = new Map<string, string>(world.written);
 	const storage = new MemoryOutboxStorage();
 	const device = async (escrow: EscrowAdapter = provider, outbox: OutboxStorage = storage) => {
-		const p = new Party(CLIENT, new ContractLog(contract), escrow, (id, env) => persisted.set(id, env), () => clock.now, outbox);
+		const p = new Party(CLIENT, new MemoryContract(contract, (id, env) => persisted.set(id, env)), escrow, () => clock.now, outbox);
 		await p.receive(persisted);
 		return p;
 	};
@@ -158,12 +158,11 @@ describe('the outbox: a signed intent is kept until its receipt is written', () 
 		// Dies halfway through the write: the intent reached its storage, the receipt did not.
 		const dying = new Party(
 			CLIENT,
-			new ContractLog(s.contract),
-			s.provider,
-			(id, env) => {
+			new MemoryContract(s.contract, (id, env) => {
 				if (env.includes('receipt.')) return die();
 				s.persisted.set(id, env);
-			},
+			}),
+			s.provider,
 			() => s.clock.now,
 			{ get: (id) => s.storage.get(id), list: (c) => s.storage.list(c), put: (e) => s.storage.put(e), delete: () => new Promise<void>(() => {}) }
 		);
@@ -189,9 +188,8 @@ describe('the outbox: a signed intent is kept until its receipt is written', () 
 		const died = new Promise<void>((r) => (die = r));
 		const dying = new Party(
 			CLIENT,
-			new ContractLog(s.contract),
+			new MemoryContract(s.contract, (id, env) => (env.includes('receipt.') ? die() : void s.persisted.set(id, env))),
 			s.provider,
-			(id, env) => (env.includes('receipt.') ? die() : void s.persisted.set(id, env)),
 			() => s.clock.now,
 			{ get: (id) => s.storage.get(id), list: (c) => s.storage.list(c), put: (e) => s.storage.put(e), delete: () => new Promise<void>(() => {}) }
 		);

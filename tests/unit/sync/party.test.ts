@@ -53,4 +53,31 @@ describe('a device acting on a contract', () => {
 		await expect(client.settle('hourly.fund', next)).rejects.toMatchObject({ name: 'PendingIntent' });
 		await expect(client.settle('hourly.fund', { ...next, amount: 40_000 })).rejects.toBeInstanceOf(ActionRefused);
 	});
+
+	it('refuses before signing what every peer would refuse as too large, next to the longest text, and writes nothing', async () => {
+		const { client, freelancer } = await pair();
+		const before = client.log.size;
+		// 9,000 characters fit the schema (10,000), but quotes are escaped twice once signed: about 36 KB.
+		const err = await client.act('message.posted', { text: '"'.repeat(9_000) }).catch((e: unknown) => e);
+		expect(err).toBeInstanceOf(ActionRefused);
+		expect((err as ActionRefused).rejection.code).toBe('oversized');
+		expect((err as ActionRefused).fields.text).toMatch(/^This is \d+ KB once signed, and one event can hold 32 KB/);
+		expect(client.log.size).toBe(before);
+		expect(freelancer.log.size).toBe(before);
+		// A proposal: a long scope plus an attached profile (a JSON file, escaped twice too).
+		const provider = new MockEscrowProvider();
+		const info = await provider.info();
+		const proposal = {
+			role: 'client' as const,
+			name: 'Ada',
+			terms: terms({ scope: 'Scope line.\n'.repeat(1_600), provider: { id: 'mock', publicKey: info.publicKey, testMode: true } }),
+			profile: JSON.stringify({ references: Array.from({ length: 300 }, (_, i) => ({ n: i, note: 'ok' })) })
+		};
+		const refused = await Party.signProposal(CLIENT, proposal, Date.now()).catch((e: unknown) => e);
+		expect(refused).toMatchObject({ rejection: { code: 'oversized' } });
+		expect(Object.keys((refused as ActionRefused).fields)).toEqual(['terms.scope']);
+		// Without the profile it fits.
+		const { profile: _, ...bare } = proposal;
+		expect((await Party.signProposal(CLIENT, bare, Date.now())).envelope.length).toBeLessThan(32 * 1024);
+	});
 });

@@ -14,18 +14,20 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { nameOf } from '../../../src/lib/contract/proposal';
 import { MockEscrowProvider } from '../../../src/lib/escrow/mock';
-import type { DeviceKey } from '../../../src/lib/identity/ed25519';
+import { signSync, type DeviceKey } from '../../../src/lib/identity/ed25519';
 import { ContractDoc } from '../../../src/lib/sync/contract-doc';
 import { parseJoinLink, randomId, shareLink } from '../../../src/lib/sync/links';
 import { contractRelays } from '../../../src/lib/sync/settings';
 import { Party } from '../../../src/lib/sync/party';
-import { deriveRelayKeys, encryptBundle, itemTag, RelayClient, type SocketFactory } from '../../../src/lib/sync/relay-client';
+import { deriveRelayKeys, encryptBundle, itemTag, RelayClient, type SocketFactory, type SocketLike } from '../../../src/lib/sync/relay-client';
 import { hashBody } from '../../../src/lib/contract/envelope';
 import { MemoryUploadQueue } from '../../../src/lib/sync/relay-queue';
 import { MemoryCursorStore, missingEarlier, RELAY_ORIGIN, RelayPool, RelaySync, type RelaySyncState } from '../../../src/lib/sync/relay-sync';
-import { DEFAULT_LIMITS, type RelayLimits } from '../../../src/relay/protocol';
+import { decodeItemsFrame, DEFAULT_LIMITS, encodeItemsFrame, openProof, type FramedItem, type RelayLimits, type RelayMessage } from '../../../src/relay/protocol';
+import { fromBase64url } from '../../../src/lib/contract/encoding';
+import { concatBytes } from '@noble/hashes/utils.js';
 import { startRelay, type RunningRelay } from '../../../src/relay/node';
-import { envelope as junkEnvelope } from '../../relay/harness';
+import { envelope as junkEnvelope, RawConnection, type RelayTarget } from '../../relay/harness';
 import { CLIENT, FREELANCER, terms } from '../../support/world';
 
 /** A relay on its own port and data folder, which a test can stop and start again. */
@@ -59,6 +61,29 @@ function socketFrom(): SocketFactory {
 	return (url) => new WebSocket(url, { headers: { 'x-forwarded-for': address } }) as unknown as ReturnType<SocketFactory>;
 }
 
+/** A socket whose binary frames pass through `lie` first: a relay that rewrites what it serves. */
+function lyingSocket(inner: SocketLike, lie: (bytes: Uint8Array) => Uint8Array): SocketLike {
+	const outer: SocketLike = {
+		get readyState() {
+			return inner.readyState;
+		},
+		set binaryType(v: string) {
+			inner.binaryType = v;
+		},
+		send: (d) => inner.send(d),
+		close: (code, reason) => inner.close(code, reason),
+		onopen: null,
+		onmessage: null,
+		onclose: null,
+		onerror: null
+	};
+	inner.onopen = (e) => outer.onopen?.(e);
+	inner.onclose = (e) => outer.onclose?.(e);
+	inner.onerror = (e) => outer.onerror?.(e);
+	inner.onmessage = (e) => outer.onmessage?.({ data: e.data instanceof ArrayBuffer ? lie(new Uint8Array(e.data)) : e.data });
+	return outer;
+}
+
 async function until(what: string, ok: () => boolean, timeoutMs = 8000): Promise<void> {
 	const end = Date.now() + timeoutMs;
 	while (!ok()) {
@@ -90,7 +115,7 @@ class Device {
 		const doc = new Y.Doc();
 		if (stored) Y.applyUpdate(doc, stored, 'storage');
 		this.cdoc = new ContractDoc(contract, doc);
-		this.party = new Party(this.key, this.cdoc.log, this.escrow, this.cdoc.sink);
+		this.party = new Party(this.key, this.cdoc, this.escrow);
 	}
 
 	stored(): Uint8Array {
@@ -98,13 +123,13 @@ class Device {
 	}
 
 	/** Open the app: sync with these relays. */
-	async open(secret: string, relays: string[], options: { pullEveryMs?: number; seedAfterMs?: number } = {}): Promise<RelaySync> {
+	async open(secret: string, relays: string[], options: { pullEveryMs?: number; seedAfterMs?: number; compactFrom?: number; socket?: SocketFactory } = {}): Promise<RelaySync> {
 		this.states = [];
 		this.sync = new RelaySync({
 			cdoc: this.cdoc,
 			secret,
 			relays,
-			pool: new RelayPool({ socket: socketFrom(), requestTimeoutMs: 5000 }),
+			pool: new RelayPool({ socket: options.socket ?? socketFrom(), requestTimeoutMs: 5000 }),
 			queue: (url) => {
 				let q = this.queues.get(url);
 				if (!q) this.queues.set(url, (q = new MemoryUploadQueue()));
@@ -115,7 +140,8 @@ class Device {
 			offline: false,
 			retryMaxMs: 500,
 			pullEveryMs: options.pullEveryMs ?? 60_000,
-			seedAfterMs: options.seedAfterMs
+			seedAfterMs: options.seedAfterMs,
+			compactFrom: options.compactFrom
 		});
 		this.sync.subscribe((s) => this.states.push(s));
 		await this.sync.start();
@@ -569,6 +595,99 @@ describe('bundles: a contract’s past in a few items', () => {
 		await grace.open(secret, [r.url]);
 		await grace.has('all of Ada’s events', () => grace.applied().length === 122);
 		expect(grace.applied()).toEqual(ada.applied());
+	});
+});
+
+describe('compaction: a room whose events went up one by one', () => {
+	/** Ada proposes and writes `n` messages, each acknowledged as a single item before the next. */
+	async function oneByOne(r: Relay[], n: number): Promise<{ ada: Device; contract: string; secret: string }> {
+		const secret = randomId(24);
+		const ada = device(CLIENT);
+		const contract = await propose(ada, secret, r.map((x) => x.url));
+		await ada.saved();
+		for (let i = 0; i < n; i++) {
+			await ada.party.act('message.posted', { text: `one by one ${i}` });
+			await ada.saved();
+		}
+		await until('every event acknowledged one by one', () => ada.sync!.state.relays.every((x) => x.head === n + 1));
+		return { ada, contract, secret };
+	}
+	/** What the relay serves a reader that takes compactions, by hand. */
+	async function compactedPage(r: Relay, secret: string, after: number): Promise<FramedItem[]> {
+		const keys = deriveRelayKeys(secret);
+		const conn = new RawConnection({ url: r.url, addressHeader: 'x-forwarded-for' } as RelayTarget, keys.room, `198.18.250.${++addresses % 250}`);
+		const { challenge } = await conn.hello;
+		await conn.request({ t: 'open', room: keys.room, key: keys.roomKey.publicKey, sig: signSync(keys.roomKey, openProof(challenge, keys.room)) });
+		const page = (await conn.request({ t: 'pull', room: keys.room, after, bin: 1, compact: true })) as Extract<RelayMessage, { t: 'items' }>;
+		conn.close();
+		return page.items as FramedItem[];
+	}
+
+	it('a device that read it compacts it; a new device catches up from the compaction, whole and in order', async () => {
+		const r = await relay();
+		const { ada, contract, secret } = await oneByOne([r], 24);
+		await ada.close();
+		expect((await compactedPage(r, secret, 0)).some((i) => i.covers)).toBe(false);
+		// Grace reads the 25 single items, holds them all, and compacts (here from 20 single items on).
+		const grace = device(FREELANCER);
+		grace.load(contract);
+		await grace.open(secret, [r.url], { compactFrom: 20 });
+		await grace.has('Ada’s 25 events', () => grace.applied().length === 25);
+		await until('the room compacted', () => grace.sync!.state.relays[0]!.cursor === 25);
+		await grace.sync!.syncNow();
+		const units = (await compactedPage(r, secret, 0)).filter((i) => i.covers);
+		expect(units.flatMap((u) => u.covers!).sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+		await grace.close();
+		// A new device of Ada's reads the compaction instead of 25 single items.
+		const fresh = device(CLIENT);
+		fresh.load(contract);
+		await fresh.open(secret, [r.url]);
+		await fresh.has('all 25 events', () => fresh.applied().length === 25);
+		expect(fresh.applied()).toEqual(grace.applied());
+		await until('the cursor at the head', () => fresh.sync!.state.relays[0]!.cursor === 25);
+	});
+
+	it('attack: a relay that withholds through a compaction (claiming it stands in for a later item) is caught by the other relay', async () => {
+		const [r1, r2] = [await relay(), await relay()];
+		const { ada, contract, secret } = await oneByOne([r1, r2], 5);
+		const held = ada.cdoc.log.authenticEnvelopes().map(([id, envelope]) => ({ id, envelope }));
+		const compacting = new RelayClient({ url: r1.url, socket: socketFrom(), reconnect: false });
+		expect(await (await compacting.room(secret)).compact(held)).toMatchObject({ covered: 6 });
+		compacting.close();
+		await ada.party.act('message.posted', { text: 'the one r1 keeps back' });
+		await ada.saved();
+		const withheld = ada.applied().at(-1)!;
+		await ada.close();
+
+		// r1 lies in its compacted page: the compaction's last item is said to be the new event's (it
+		// sends junk in the old one's place), and the page to end at the head.
+		const lie = (bytes: Uint8Array): Uint8Array => {
+			const m = decodeItemsFrame(bytes);
+			const unit = m.items.find((i) => i.covers);
+			if (!unit) return bytes;
+			const top = Math.max(...unit.covers!);
+			unit.covers![unit.covers!.indexOf(top)] = m.head;
+			const raw = (i: (typeof m.items)[number]) =>
+				i.tags ? { seq: i.seq, tags: concatBytes(...i.tags.map((t) => fromBase64url(t))), covers: i.covers, data: i.bytes! } : { seq: i.seq, tag: fromBase64url(i.tag), data: i.bytes! };
+			const junk = { seq: top, tag: crypto.getRandomValues(new Uint8Array(32)), data: crypto.getRandomValues(new Uint8Array(80)) };
+			return encodeItemsFrame({ id: m.id, room: m.room, head: m.head, more: false, end: m.head }, [...m.items.map(raw), junk]);
+		};
+		const honest = socketFrom();
+		const socket: SocketFactory = (url) => (url.startsWith(r1.url) ? lyingSocket(honest(url), lie) : honest(url));
+		const grace = device(FREELANCER);
+		grace.load(contract);
+		await grace.open(secret, [r1.url, r2.url], { socket });
+		await grace.has('every event, the withheld one from the second relay', () => grace.applied().length === 7);
+		expect(grace.applied()).toContain(withheld);
+		await until('both cursors at the head', () => grace.sync!.state.relays.every((x) => x.cursor === 7));
+
+		// With r1 alone, the lie would have kept it back: that is what a second relay is for.
+		const alone = device(FREELANCER);
+		alone.load(contract);
+		await alone.open(secret, [r1.url], { socket });
+		await until('the lying relay’s cursor at the head', () => alone.sync!.state.relays[0]!.cursor === 7);
+		await alone.cdoc.settled();
+		expect(alone.applied()).not.toContain(withheld);
 	});
 });
 

@@ -27,12 +27,30 @@ describe('WebAssembly SHA-256', () => {
 			const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff);
 			expect(hex(sha256Bytes(bytes))).toBe(hex(sha256(bytes)));
 		}
+		// Around the module's 16 KiB input buffer: longer input is fed in chunks.
+		for (const n of [5461, 5462, 16_383, 16_384, 16_385, 40_000]) {
+			const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 13 + n) & 0xff);
+			expect(hex(sha256Bytes(bytes))).toBe(hex(sha256(bytes)));
+			const text = 'é'.repeat(n >> 2) + 'x'.repeat(n & 3);
+			expect(hex(sha256Utf8(text))).toBe(hex(sha256(new TextEncoder().encode(text))));
+		}
+	});
+
+	it('hands out digests that the next hash does not overwrite', async () => {
+		expect(await loadWasmSha256()).toBe(true);
+		const a = sha256Utf8('a');
+		const b = sha256Bytes(new Uint8Array([1]));
+		sha256Utf8('c');
+		expect(hex(a)).toBe(hex(sha256(new TextEncoder().encode('a'))));
+		expect(hex(b)).toBe(hex(sha256(new Uint8Array([1]))));
 	});
 
 	it('refuses an implementation that gives other digests, and keeps the one in use', () => {
 		const before = sha256Implementation();
 		expect(useSha256((b) => sha256(b).map((x, i) => (i === 0 ? x ^ 1 : x)))).toBe(false);
 		expect(useSha256(() => new Uint8Array(31))).toBe(false);
+		// A text entry point that disagrees (here: on non-ASCII text) is refused with the rest.
+		expect(useSha256(sha256, (t) => sha256(new TextEncoder().encode(t.replace(/[^\x00-\x7f]/g, '?'))))).toBe(false);
 		expect(
 			useSha256(() => {
 				throw new Error('broken');
