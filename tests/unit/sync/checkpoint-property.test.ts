@@ -156,7 +156,12 @@ describe('checkpoint (property)', () => {
 				if (reopened.refolds > 0 && cp!.events.length > 10) refolded++;
 				if (first.derive().waiting.some((id) => !all.derive().waiting.includes(id))) waitedAcross++;
 			}),
-			{ numRuns: 60 }
+			{
+				numRuns: 60,
+				// Always among the runs: an event that waits for a held one at the checkpoint, resolved after
+				// it (random runs reach this case only now and then, and the check below would then fail).
+				examples: [[[{ kind: 'post', who: 0 }, { kind: 'wait' }, { kind: 'post', who: 1 }, { kind: 'post', who: 0 }, { kind: 'deliver' }, { kind: 'post', who: 1 }], 80]]
+			}
 		);
 		expect(refolded).toBeGreaterThan(0);
 		expect(waitedAcross).toBeGreaterThan(0);
