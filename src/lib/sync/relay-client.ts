@@ -825,6 +825,27 @@ export class RelayClient {
 }
 
 /** One contract's room on one relay: push, pull after the cursor, live items. */
+/**
+ * Send `items` in as few messages as the relay's limits allow (items per message, and the message
+ * size with room for the envelope around them), one `send` at a time, in order.
+ */
+async function inMessages<T extends WireItem>(items: readonly T[], limits: { maxItemsPerPush: number; maxMessageBytes: number }, send: (batch: T[]) => Promise<void>): Promise<void> {
+	const budget = limits.maxMessageBytes - 2048;
+	let batch: T[] = [];
+	let size = 0;
+	for (const item of items) {
+		const chars = (item.tags ? item.tags.length * 46 : 45) + item.data.length + 32;
+		if (batch.length >= limits.maxItemsPerPush || (batch.length && size + chars > budget)) {
+			await send(batch);
+			batch = [];
+			size = 0;
+		}
+		batch.push(item);
+		size += chars;
+	}
+	if (batch.length) await send(batch);
+}
+
 export class RelayRoom {
 	/** @internal own channel on a relay without mux */
 	channel?: Channel;
@@ -1244,15 +1265,8 @@ export class RelayRoom {
 	private async send(all: readonly WireItem[], onAck: (index: number, seq: number) => void): Promise<void> {
 		const channel = await this.client.channelFor(this);
 		const hello = channel.hello ?? (await channel.open());
-		const budget = hello.limits.maxMessageBytes - 2048;
-		let batch: WireItem[] = [];
-		let size = 0;
 		let index = 0;
-		const send = async () => {
-			if (!batch.length) return;
-			const items = batch;
-			batch = [];
-			size = 0;
+		await inMessages(all, hello.limits, async (items) => {
 			const ch = await this.client.channelFor(this);
 			const sig = await sign(this.keys.roomKey, pushProof(ch.hello!.challenge, this.keys.room, items));
 			this.inFlight += items.length;
@@ -1266,14 +1280,7 @@ export class RelayRoom {
 			for (const s of acked.seqs) if (s > this.cursorValue) this.known.add(s);
 			for (const s of acked.seqs) onAck(index++, s);
 			this.drain();
-		};
-		for (const item of all) {
-			const chars = (item.tags ? item.tags.length * 46 : 45) + item.data.length + 32;
-			if (batch.length >= hello.limits.maxItemsPerPush || (batch.length && size + chars > budget)) await send();
-			batch.push(item);
-			size += chars;
-		}
-		await send();
+		});
 	}
 
 	/**
@@ -1285,30 +1292,21 @@ export class RelayRoom {
 	async compact(envelopes: readonly { id: string; envelope: string }[]): Promise<{ covered: number; loose: number }> {
 		const channel = await this.client.channelFor(this);
 		const hello = channel.hello ?? (await channel.open());
-		const { maxBundleBytes, maxTagsPerBundle, maxItemsPerPush, maxMessageBytes } = hello.limits;
+		const { maxBundleBytes, maxTagsPerBundle } = hello.limits;
 		if (hello.compaction !== 1 || !maxBundleBytes || !maxTagsPerBundle || !envelopes.length) return { covered: 0, loose: this.loose };
 		const { bundles } = await sealBundles(this.keys, envelopes, { maxBundleBytes, maxTagsPerBundle });
 		let covered = 0;
-		let batch: BundleItem[] = [];
-		let size = 0;
-		const send = async () => {
-			if (!batch.length) return;
-			const items = batch;
-			batch = [];
-			size = 0;
-			const ch = await this.client.channelFor(this);
-			const sig = await sign(this.keys.roomKey, compactProof(ch.hello!.challenge, this.keys.room, items));
-			const r = await ch.request<Extract<RelayMessage, { t: 'compacted' }>>({ t: 'compact', room: this.keys.room, items, sig });
-			for (const n of r.covered) covered += n;
-			this.loose = r.loose;
-		};
-		for (const { item } of bundles) {
-			const chars = item.tags.length * 46 + item.data.length + 32;
-			if (batch.length >= maxItemsPerPush || (batch.length && size + chars > maxMessageBytes - 2048)) await send();
-			batch.push(item);
-			size += chars;
-		}
-		await send();
+		await inMessages(
+			bundles.map((b) => b.item),
+			hello.limits,
+			async (items) => {
+				const ch = await this.client.channelFor(this);
+				const sig = await sign(this.keys.roomKey, compactProof(ch.hello!.challenge, this.keys.room, items));
+				const r = await ch.request<Extract<RelayMessage, { t: 'compacted' }>>({ t: 'compact', room: this.keys.room, items, sig });
+				for (const n of r.covered) covered += n;
+				this.loose = r.loose;
+			}
+		);
 		return { covered, loose: this.loose };
 	}
 

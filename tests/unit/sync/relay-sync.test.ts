@@ -6,6 +6,7 @@
  * offline stop the flow; a long catch-up reports progress; a second relay covers for a missing one;
  * a gap in an author's chain is named.
  */
+import type { SignedEvent } from '../../../src/lib/identity/sign-event';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,6 +200,14 @@ afterAll(async () => {
 	for (const r of relays.splice(0)) await r.dispose();
 });
 
+/** The client proposes on its device with no relay open yet (the document starts empty, as in the app). */
+async function proposeOffline(ada: Device): Promise<SignedEvent & { contract: string }> {
+	const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
+	ada.load(proposal.contract);
+	await ada.party.publish([proposal]);
+	return proposal;
+}
+
 /** The client proposes on its device (the document starts empty, as in the app), with the app running. */
 async function propose(ada: Device, secret: string, urls: string[]): Promise<string> {
 	const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
@@ -309,9 +318,7 @@ describe('what arrives from the relay', () => {
 		const r = await relay();
 		const secret = randomId(24);
 		const ada = device(CLIENT);
-		const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
-		ada.load(proposal.contract);
-		await ada.party.publish([proposal]);
+		const proposal = await proposeOffline(ada);
 		for (const text of ['one', 'two', 'three']) await ada.party.act('message.posted', { text });
 		await ada.open(secret, [r.url]);
 		await ada.saved();
@@ -326,9 +333,7 @@ describe('what arrives from the relay', () => {
 		const r = await relay();
 		const secret = randomId(24);
 		const ada = device(CLIENT);
-		const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
-		ada.load(proposal.contract);
-		await ada.party.publish([proposal]);
+		const proposal = await proposeOffline(ada);
 		await ada.party.act('message.posted', { text: 'before relays' });
 		const opened = Date.now();
 		await ada.open(secret, [r.url], { seedAfterMs: 1500 });
@@ -502,9 +507,7 @@ describe('bundles: a contract’s past in a few items', () => {
 		const r = await relay();
 		const secret = randomId(24);
 		const ada = device(CLIENT);
-		const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
-		ada.load(proposal.contract);
-		await ada.party.publish([proposal]);
+		const proposal = await proposeOffline(ada);
 		for (let i = 0; i < 119; i++) await ada.party.act('message.posted', { text: `before relays ${i}` });
 		await ada.open(secret, [r.url]);
 		await ada.saved();
@@ -533,9 +536,7 @@ describe('bundles: a contract’s past in a few items', () => {
 		const r = await relay();
 		const secret = randomId(24);
 		const ada = device(CLIENT);
-		const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
-		ada.load(proposal.contract);
-		await ada.party.publish([proposal]);
+		const proposal = await proposeOffline(ada);
 		await ada.party.act('message.posted', { text: 'first' });
 		await ada.party.act('message.posted', { text: 'second' });
 		const [p, m1, m2] = ada.applied().map((id) => envelopeOf(ada, id));
@@ -694,9 +695,7 @@ describe('compaction: a room whose events went up one by one', () => {
 describe('completeness', () => {
 	it('an author’s chain with a gap is named, not hidden; a missing dependency is reported too', async () => {
 		const ada = device(CLIENT);
-		const proposal = await Party.signProposal(ada.key, { role: 'client', name: 'Ada', terms: contractTerms }, Date.now());
-		ada.load(proposal.contract);
-		await ada.party.publish([proposal]);
+		const proposal = await proposeOffline(ada);
 		const one = await ada.party.act('message.posted', { text: 'one' });
 		const two = await ada.party.act('message.posted', { text: 'two' });
 		const grace = device(FREELANCER);
