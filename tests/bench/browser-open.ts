@@ -1,9 +1,10 @@
 /**
  * The open figures of open.ts inside Chromium, against Yjs in that Chromium: pages.ts bundles this
  * file and runs it in a page of the app's origin (a secure context, for WebCrypto). The checkpoint
- * is read back from IndexedDB, as the app reads it (persistence.ts).
+ * is read back from IndexedDB, as the app reads it (persistence.ts, checkpoint-records.ts).
  */
 import { openFigures, type CheckpointStorage } from './open';
+import { readCheckpoint, writeCheckpoint } from '../../src/lib/sync/checkpoint-records';
 
 function request<T>(r: IDBRequest<T>): Promise<T> {
 	return new Promise((resolve, reject) => {
@@ -17,11 +18,10 @@ async function indexedDbStorage(): Promise<CheckpointStorage> {
 	const open = indexedDB.open('bench-open-checkpoint', 1);
 	open.onupgradeneeded = () => open.result.createObjectStore('custom');
 	const db = await request(open);
-	const store = (mode: IDBTransactionMode) => db.transaction('custom', mode).objectStore('custom');
 	return {
 		name: 'indexeddb',
-		write: async (stored) => void (await request(store('readwrite').put(stored, 'checkpoint'))),
-		read: () => request(store('readonly').get('checkpoint'))
+		write: (stored) => writeCheckpoint(db, 'custom', stored),
+		read: () => readCheckpoint(db, 'custom')
 	};
 }
 

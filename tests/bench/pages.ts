@@ -151,6 +151,29 @@ export async function pageBench(bigUpdate: Uint8Array, events: number): Promise<
 		await page.goto('about:blank');
 		await page.goto(`${origin}/#/c/${BENCH_CONTRACT}`);
 		const contractMs = await mark(page, 'milestone:contract-ready');
+		// 3b. The same page again once the app wrote the contract's checkpoint (after 1.5 s idle):
+		// verified and folded before, so it opens from the checkpoint (persistence.ts).
+		const hasCheckpoint = (db: string) =>
+			new Promise<boolean>((resolve) => {
+				const r = indexedDB.open(db);
+				r.onsuccess = () => {
+					const tx = r.result.transaction('custom', 'readonly');
+					const get = tx.objectStore('custom').get('checkpoint'); // the header (checkpoint-records.ts)
+					get.onsuccess = () => resolve(get.result !== undefined);
+					get.onerror = () => resolve(false);
+					tx.oncomplete = () => r.result.close();
+				};
+				r.onerror = () => resolve(false);
+			});
+		for (let waited = 0; !(await page.evaluate(hasCheckpoint, `milestone-contract-${BENCH_CONTRACT}`)); waited += 250) {
+			if (waited > 60_000) throw new Error('the app wrote no checkpoint of the contract');
+			await new Promise((r) => setTimeout(r, 250));
+		}
+		await page.goto('about:blank');
+		await page.goto(`${origin}/#/c/${BENCH_CONTRACT}`);
+		const contractReopenMs = await mark(page, 'milestone:contract-ready');
+		const restored = await page.evaluate(() => (performance.getEntriesByName('sync:checkpoint-restored')[0] as PerformanceMark | undefined)?.detail?.events ?? 0);
+		if (restored < events) throw new Error(`the contract page reopened from ${restored} checkpointed events, not ${events}`);
 		// 4. Open figures inside Chromium (a fresh page of the same origin).
 		const bench = await browser.newPage();
 		await bench.goto(origin + '/');
@@ -165,6 +188,8 @@ export async function pageBench(bigUpdate: Uint8Array, events: number): Promise<
 			initialJsGzipKB: Math.round(gzipBytes / 102.4) / 10,
 			contractsPage50ContractsMs: contractsMs,
 			contractPage10kEventsMs: contractMs,
+			/** The same page again, once this device holds the contract's checkpoint. */
+			contractPage10kEventsReopenMs: contractReopenMs,
 			...Object.fromEntries(Object.entries(inBrowser).map(([k, v]) => [`inBrowser${k[0]!.toUpperCase()}${k.slice(1)}`, v])),
 			...hourlyYearFigures
 		};

@@ -574,45 +574,58 @@ export class ContractLog {
 	restoreCheckpoint(cp: LogCheckpoint): void {
 		if (this.entries.size || this.foldOrder.length) throw new Error('A checkpoint goes into an empty log.');
 		if (cp.contract !== this.contract || cp.state?.contract !== this.contract) throw new Error('The checkpoint is for another contract.');
-		const entries = new Map<string, Entry>();
-		const order: OkEntry[] = [];
-		for (const c of cp.events) {
-			const ev = c.ev;
-			const prev = ev.prev ? entries.get(ev.prev) : undefined;
-			let level = 0;
-			if (ev.prev) {
-				if (!prev || prev.ev!.author !== ev.author) throw new Error('The checkpoint names an event before it is folded.');
-				level = prev.level!;
+		const entries = this.entries;
+		const events = cp.events;
+		const order: OkEntry[] = new Array(events.length);
+		let last: OkEntry | undefined;
+		try {
+			for (let i = 0; i < events.length; i++) {
+				const c = events[i]!;
+				const ev = c.ev;
+				let level = 0;
+				const prev = ev.prev;
+				if (prev) {
+					const p = entries.get(prev);
+					if (!p || p.ev!.author !== ev.author) throw new Error('The checkpoint names an event before it is folded.');
+					level = p.level!;
+				}
+				const deps = ev.deps;
+				for (let j = 0; j < deps.length; j++) {
+					const dep = entries.get(deps[j]!);
+					if (!dep) throw new Error('The checkpoint names an event before it is folded.');
+					if (dep.level! > level) level = dep.level!;
+				}
+				if (ev.id !== c.id || (ev.contract !== this.contract && !isCertificate(ev)) || c.level !== level + 1 || (c.authentic !== 'valid' && c.authentic !== 'chained'))
+					throw new Error('The checkpoint is not well formed.');
+				// The shape `add` gives an entry (same fields, same order), so both kinds share one hidden class.
+				const e: OkEntry = {
+					id: c.id,
+					decoded: { ok: true, id: c.id, body: ev, sig: c.sig, raw: c.raw },
+					sig: c.authentic,
+					rawVerified: c.rawVerified || undefined,
+					alternatives: undefined,
+					level: c.level,
+					broken: undefined,
+					folded: true,
+					ev
+				};
+				// Strictly increasing (level, id): fold order, and no id twice.
+				if (last && compare(last, e) >= 0) throw new Error('The checkpoint is not in fold order.');
+				entries.set(c.id, e);
+				if (prev) addChild(this.children, prev, e);
+				order[i] = last = e;
+				// What revocations the checkpointed fold applied (its state already reflects them).
+				this.noteLeveled(e);
 			}
-			for (const d of ev.deps) {
-				const dep = entries.get(d);
-				if (!dep) throw new Error('The checkpoint names an event before it is folded.');
-				if (dep.level! > level) level = dep.level!;
-			}
-			if (ev.id !== c.id || (ev.contract !== this.contract && !isCertificate(ev)) || c.level !== level + 1 || entries.has(c.id) || (c.authentic !== 'valid' && c.authentic !== 'chained'))
-				throw new Error('The checkpoint is not well formed.');
-			const e: OkEntry = {
-				id: c.id,
-				decoded: { ok: true, id: c.id, body: ev, sig: c.sig, raw: c.raw },
-				sig: c.authentic,
-				rawVerified: c.rawVerified || undefined,
-				level: c.level,
-				folded: true,
-				ev
-			};
-			const last = order[order.length - 1];
-			if (last && compare(last, e) >= 0) throw new Error('The checkpoint is not in fold order.');
-			entries.set(c.id, e);
-			order.push(e);
-		}
-		for (const e of order) {
-			this.entries.set(e.id, e);
-			if (e.ev.prev) addChild(this.children, e.ev.prev, e);
+		} catch (err) {
+			entries.clear();
+			this.children.clear();
+			this.revocationRecords = [];
+			this.provider = undefined;
+			throw err;
 		}
 		this.foldOrder = order;
 		this.state = cp.state;
-		// What revocations the checkpointed fold applied (its state already reflects them).
-		for (const e of order) this.noteLeveled(e);
 		if (this.revocationRecords.length) this.judgeRevocations();
 	}
 

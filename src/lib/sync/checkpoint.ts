@@ -3,27 +3,32 @@
  * order, and the state they derived, so that reopening the contract verifies and folds only what
  * is new (see `ContractLog.checkpoint` and `restoreCheckpoint`).
  *
- * Meant for the contract's own database (y-indexeddb's `custom` store, next to the document's
- * updates, so that removing the contract removes it too); `persist` does not attach it for now: see
- * persistence.ts for the measurement. It never lets anything unverified in:
+ * Kept in the contract's own database, next to the document's updates (persistence.ts reads it
+ * while the updates load; checkpoint-records.ts lays it out), so removing the contract removes it
+ * too. It never lets anything unverified in:
  *  - It holds only what the log had verified; whatever was waiting, unchecked or junk comes back
  *    from the document and is checked like anything new.
  *  - It vouches for the envelopes it verified without storing them (they are the document's values,
- *    and reading megabytes from IndexedDB costs more than verifying them again): it keeps a BLAKE3
- *    hash of them, and is used only if the document's values under those ids hash the same. Peers
- *    write the document, so this is the check that matters against them, and it is a cryptographic
- *    hash: a value that differs (another signature for the same body, junk) cannot hash the same.
- *    Then the checkpoint is ignored, and the contract is verified and folded from its events as on a
- *    first open.
+ *    and reading megabytes from IndexedDB costs more than verifying them again): it names the Yjs
+ *    item that held each one, and is used only if the document's value under each id is still held
+ *    by that very item. A Yjs item id (client, clock) names one content for good inside a document:
+ *    an update carrying an id the document already holds is skipped, whatever it carries, and what
+ *    y-indexeddb stores is what the document integrated. Peers write the document, so this is the
+ *    check that matters against them: a value a peer wrote since (another signature, junk, a
+ *    deletion) is another item, and then the checkpoint is ignored and the contract is verified and
+ *    folded from its events as on a first open. (It was a BLAKE3 hash of every envelope until
+ *    format 3: hashing 5.7 MB of envelopes cost a third of a reopen; comparing item ids costs a
+ *    map lookup each.)
  *  - A checkpoint of another contract, format or build of the app (whose rules might fold
- *    differently) is ignored, and so is one whose bytes changed since they were written: an XXH3-128
+ *    differently) is ignored, and so is one whose text changed since it was written: a 64-bit
  *    checksum over everything else it says detects corruption. A checksum, not a signature: the
  *    checkpoint lives in this device's own storage, which the threat model trusts (whoever can
  *    rewrite this origin's storage can rewrite the app's keys and data generally).
  *
- * What makes it fast to read back (tests/bench/open.ts, `reopen…`): one JSON text, stored as UTF-8
- * bytes, that does not repeat what the envelopes or the events already say (IndexedDB reads cost
- * about as much per megabyte in Chromium as applying the Yjs document). The events' ids, prevs,
+ * What makes it fast to read back (tests/bench/open.ts, `reopen…`): one JSON text, stored as a
+ * string (structured clone reads it back as it was: no UTF-8 decoding, which cost as much as
+ * parsing it), that does not repeat what the envelopes or the events already say (IndexedDB reads
+ * cost about as much per megabyte in Chromium as applying the Yjs document). The events' ids, prevs,
  * deps, authors and contract are written as positions and table indices; the state refers to events
  * by fold position (a list of events as runs of positions), and a message in the state that is
  * exactly what its event says is written as the event's position and the sender's role. The
@@ -36,21 +41,18 @@ import type { CheckpointEvent, LogCheckpoint } from '../contract/log';
 import { Ledger } from '../contract/ledger';
 import { toBase64url } from '../contract/encoding';
 import type * as Y from 'yjs';
-import type { IHasher } from 'hash-wasm';
 
 /** Bump when the encoding changes: older checkpoints are then ignored. */
-export const CHECKPOINT_FORMAT = 2;
+export const CHECKPOINT_FORMAT = 3;
 
 export interface StoredCheckpoint {
 	format: number;
 	contract: string;
 	/** The build of the app that wrote it: another build may fold differently. */
 	rules: string;
-	/** UTF-8 JSON of the events and the state (`Body`). */
-	body: Uint8Array;
-	/** BLAKE3 (base64url) of the UTF-8 bytes of the envelopes it vouches for, one after another in fold order. */
-	envelopes: string;
-	/** XXH3-128 (base64url) over format, contract, rules, body and `envelopes`. */
+	/** JSON of the events and the state (`Body`): a string, which IndexedDB reads back without decoding. */
+	body: string;
+	/** A 64-bit checksum (base64url; `checksumOf`) over format, contract, rules and body. */
 	checksum: string;
 }
 
@@ -59,8 +61,12 @@ interface Body {
 	ids: string;
 	/** Their kept envelopes' signatures, by position, where the envelope does not end with it (as every envelope `encodeEnvelope` writes does). */
 	sigs: Record<number, string>;
-	/** Per event: its envelope's length in UTF-8 bytes. */
+	/** Per event: its envelope's length (UTF-16 code units, as JavaScript counts). */
 	lengths: number[];
+	/** Per event: the Yjs item that held its envelope, as an index into `clients` and the item's clock. */
+	itemClients: number[];
+	itemClocks: number[];
+	clients: number[];
 	levels: number[];
 	/** Per event: 'v' own signature verified, 'c' vouched for; upper case if the kept envelope's signature verified. */
 	flags: string;
@@ -79,127 +85,173 @@ const SIG_LENGTH = 86;
 /** Classes the state may hold, by name. */
 const CLASSES: Record<string, { prototype: object }> = { Ledger };
 const TAG = '\u0000';
-const utf8 = new TextEncoder();
-const text = new TextDecoder();
 
 export class CheckpointUnsupported extends Error {}
 
-/** The stored form of `cp`, with its checksum. */
-export async function encodeCheckpoint(cp: LogCheckpoint, rules: string): Promise<StoredCheckpoint> {
-	// Everything is read synchronously first: the state is live.
-	const events = cp.events;
+/**
+ * The stored form of `cp`, with its checksum. `events` is the document's map: each event's envelope
+ * must be the value it holds now (the item holding it is what the checkpoint names); a log whose
+ * kept envelope the map does not hold (a peer overwrote it, and it is not written back yet) cannot
+ * be checkpointed now.
+ */
+export async function encodeCheckpoint(cp: LogCheckpoint, rules: string, events: Y.Map<string>): Promise<StoredCheckpoint> {
+	// Everything is read synchronously first: the state and the document are live.
+	const folded = cp.events;
 	const index = new Map<object, number>();
 	const position = new Map<string, number>();
-	events.forEach((e, i) => {
+	const clients = new Map<number, number>();
+	const itemClients: number[] = new Array(folded.length);
+	const itemClocks: number[] = new Array(folded.length);
+	folded.forEach((e, i) => {
 		if (e.id.length !== ID_LENGTH || e.sig.length !== SIG_LENGTH) throw new CheckpointUnsupported('an id or signature of another length');
+		const held = heldBy(events, e.id);
+		if (!held || held.value !== e.raw) throw new CheckpointUnsupported('an envelope the document does not hold now');
+		itemClients[i] = indexIn(clients, held.client);
+		itemClocks[i] = held.clock;
 		index.set(e.ev, i);
 		position.set(e.id, i);
 	});
-	const enc = new Encoder(index, events);
+	const enc = new Encoder(index, folded);
 	const tables: Tables = { authors: new Map(), types: new Map() };
-	const evs = events.map((e) => compactEvent(enc.plain(e.ev) as Record<string, unknown>, cp.contract, position, tables));
+	const evs = folded.map((e) => compactEvent(enc.plain(e.ev) as Record<string, unknown>, cp.contract, position, tables));
 	const evTags = enc.tagged;
-	const raws = events.map((e) => e.raw);
-	const lengths = raws.map((r) => utf8.encode(r).length);
 	const body: Body = {
-		ids: events.map((e) => e.id).join(''),
-		sigs: Object.fromEntries(events.flatMap((e, i) => (e.raw.endsWith(`"sig":"${e.sig}"}`) ? [] : [[i, e.sig]]))),
-		lengths,
-		levels: events.map((e) => e.level),
-		flags: events.map(flag).join(''),
+		ids: folded.map((e) => e.id).join(''),
+		sigs: Object.fromEntries(folded.flatMap((e, i) => (e.raw.endsWith(`"sig":"${e.sig}"}`) ? [] : [[i, e.sig]]))),
+		lengths: folded.map((e) => e.raw.length),
+		itemClients,
+		itemClocks,
+		clients: [...clients.keys()],
+		levels: folded.map((e) => e.level),
+		flags: folded.map(flag).join(''),
 		authors: [...tables.authors.keys()],
 		types: [...tables.types.keys()],
 		evs,
 		evTags,
 		state: enc.state(cp.state)
 	};
-	const bytes = utf8.encode(JSON.stringify(body));
-	const envelopes = await envelopesHash(raws, lengths);
-	if (!envelopes) throw new CheckpointUnsupported('an envelope of another length');
-	return { format: CHECKPOINT_FORMAT, contract: cp.contract, rules, body: bytes, envelopes, checksum: await checksumOf(CHECKPOINT_FORMAT, cp.contract, rules, bytes, envelopes) };
+	const json = JSON.stringify(body);
+	return { format: CHECKPOINT_FORMAT, contract: cp.contract, rules, body: json, checksum: checksumOf(CHECKPOINT_FORMAT, cp.contract, rules, json) };
 }
 
 /**
  * The checkpoint `stored` holds for `contract`, if it is intact, of this format and build, and the
- * document's values under the ids it vouches for (`envelope`) hash to the envelopes it verified;
+ * document's map `events` holds each envelope it verified in the very Yjs item it held it in then;
  * otherwise null.
  */
-export async function decodeCheckpoint(stored: unknown, contract: string, rules: string, envelope: (id: string) => unknown): Promise<LogCheckpoint | null> {
+export async function decodeCheckpoint(stored: unknown, contract: string, rules: string, events: Y.Map<string>): Promise<LogCheckpoint | null> {
 	try {
 		const s = stored as StoredCheckpoint;
 		if (!s || s.format !== CHECKPOINT_FORMAT || s.contract !== contract || s.rules !== rules) return null;
-		if (!(s.body instanceof Uint8Array) || typeof s.envelopes !== 'string' || typeof s.checksum !== 'string') return null;
-		if ((await checksumOf(s.format, s.contract, s.rules, s.body, s.envelopes)) !== s.checksum) return null;
-		const body = JSON.parse(text.decode(s.body)) as Body;
-		const { ids, lengths, evs } = body;
+		if (typeof s.body !== 'string' || typeof s.checksum !== 'string') return null;
+		if (checksumOf(s.format, s.contract, s.rules, s.body) !== s.checksum) return null;
+		const body = JSON.parse(s.body) as Body;
+		const { lengths, itemClients, itemClocks, clients, evs } = body;
 		const n = evs.length;
-		if (ids.length !== n * ID_LENGTH || typeof body.sigs !== 'object' || lengths.length !== n || body.levels.length !== n || body.flags.length !== n) return null;
+		if (body.ids.length !== n * ID_LENGTH || typeof body.sigs !== 'object' || lengths.length !== n || itemClients.length !== n || itemClocks.length !== n || body.levels.length !== n || body.flags.length !== n)
+			return null;
+		// Each id cut once: the same string serves the item lookup, the event and every reference to it.
+		const ids: string[] = new Array(n);
+		for (let i = 0; i < n; i++) ids[i] = body.ids.slice(i * ID_LENGTH, (i + 1) * ID_LENGTH);
+		const items = itemsOf(events);
 		const raws: string[] = new Array(n);
 		for (let i = 0; i < n; i++) {
-			const raw = envelope(ids.slice(i * ID_LENGTH, (i + 1) * ID_LENGTH));
-			if (typeof raw !== 'string') return null;
+			const item = items.get(ids[i]!);
+			if (!item || item.deleted || item.id.clock !== itemClocks[i] || item.id.client !== clients[itemClients[i]!]) return null;
+			const raw: unknown = item.content.getContent()[item.length - 1];
+			if (typeof raw !== 'string' || raw.length !== lengths[i]) return null;
 			raws[i] = raw;
 		}
-		if ((await envelopesHash(raws, lengths)) !== s.envelopes) return null;
 		const dec = new Decoder();
 		if (body.evTags) dec.value(evs);
-		const idAt = (i: number) => ids.slice(i * ID_LENGTH, (i + 1) * ID_LENGTH);
-		const events: CheckpointEvent[] = new Array(n);
+		const folded: CheckpointEvent[] = new Array(n);
 		for (let i = 0; i < n; i++) {
-			const ev = expandEvent(evs[i], idAt(i), contract, body.authors, body.types, idAt, i);
+			const ev = expandEvent(evs[i], ids, contract, body.authors, body.types, i);
 			evs[i] = ev;
 			const f = body.flags[i]!;
-			events[i] = { id: ev.id, raw: raws[i]!, sig: body.sigs[i] ?? raws[i]!.slice(-SIG_LENGTH - 2, -2), level: body.levels[i]!, authentic: f === 'v' || f === 'V' ? 'valid' : 'chained', rawVerified: f === 'V' || f === 'C', ev };
+			folded[i] = { id: ev.id, raw: raws[i]!, sig: body.sigs[i] ?? raws[i]!.slice(-SIG_LENGTH - 2, -2), level: body.levels[i]!, authentic: f === 'v' || f === 'V' ? 'valid' : 'chained', rawVerified: f === 'V' || f === 'C', ev };
 		}
 		dec.events = evs as Ev[];
 		const state = dec.value(body.state) as ContractState;
-		return { contract, events, state };
+		return { contract, events: folded, state };
 	} catch {
 		return null;
 	}
 }
 
 /**
- * BLAKE3 of `raws` as UTF-8, one after another, if each is `lengths[i]` bytes long (so the
- * concatenation is unambiguous); otherwise null.
+ * The items of a Y.Map by key: Yjs keeps them in `_map` (internal, unchanged since Yjs 13.0; the
+ * checkpoint tests fail if it changes). A key's value is the last element of its item's content,
+ * as `Y.Map.get` reads it.
  */
-async function envelopesHash(raws: string[], lengths: number[]): Promise<string | null> {
-	let max = 0;
-	for (const n of lengths) max += n;
-	const all = new Uint8Array(max);
-	let at = 0;
-	for (let i = 0; i < raws.length; i++) {
-		const raw = raws[i]!;
-		const n = lengths[i]!;
-		if (raw.length > n) return null;
-		const { read, written } = utf8.encodeInto(raw, all.subarray(at, at + n));
-		if (read !== raw.length || written !== n) return null;
-		at += n;
-	}
-	blake3 ??= import('hash-wasm').then((m) => m.createBLAKE3());
-	const hasher = await blake3;
-	hasher.init();
-	hasher.update(all);
-	return toBase64url(hasher.digest('binary'));
+function itemsOf(map: Y.Map<string>): Map<string, Y.Item> {
+	const items = (map as unknown as { _map?: unknown })._map;
+	if (!(items instanceof Map)) throw new Error('Yjs keeps a map\'s items elsewhere: checkpoints cannot name them.');
+	return items as Map<string, Y.Item>;
 }
 
-let blake3: Promise<IHasher> | undefined;
+/** The item holding the map's value under `key` now, with that value. */
+function heldBy(map: Y.Map<string>, key: string): { client: number; clock: number; value: unknown } | undefined {
+	const item = itemsOf(map).get(key);
+	if (!item || item.deleted) return undefined;
+	return { client: item.id.client, clock: item.id.clock, value: item.content.getContent()[item.length - 1] };
+}
 
 function flag(e: CheckpointEvent): string {
 	const f = e.authentic === 'valid' ? 'v' : 'c';
 	return e.rawVerified ? f.toUpperCase() : f;
 }
 
-let hashing: Promise<IHasher> | undefined;
+/**
+ * A 64-bit checksum over the header and the body (the header has the body's length, so nothing is
+ * ambiguous): two lanes of MurmurHash3's 32-bit mixing with different seeds, over the UTF-16 code
+ * units two at a time. It detects corruption, nothing more (see the top of this file). Written here
+ * rather than taken from hash-wasm: a wasm hash needs the string as bytes, and encoding 2 MB to UTF-8
+ * cost Chromium about 40 ms per reopen, against a few for this loop.
+ */
+function checksumOf(format: number, contract: string, rules: string, body: string): string {
+	const lanes = new Int32Array([0x9747b28c, 0x1b873593 ^ body.length]);
+	// Header and body apart: hashing one concatenated string would walk a rope, several times slower.
+	mix(JSON.stringify([format, contract, rules, body.length]), lanes);
+	mix(body, lanes);
+	const out = new Uint8Array(8);
+	const view = new DataView(out.buffer);
+	view.setUint32(0, finish(lanes[0]! ^ body.length));
+	view.setUint32(4, finish(lanes[1]! ^ lanes[0]!));
+	return toBase64url(out);
+}
 
-/** XXH3-128 over the header and the body: the header has the body's length, so nothing is ambiguous. */
-async function checksumOf(format: number, contract: string, rules: string, body: Uint8Array, envelopes: string): Promise<string> {
-	hashing ??= import('hash-wasm').then((m) => m.createXXHash128());
-	const hasher = await hashing;
-	hasher.init();
-	hasher.update(utf8.encode(JSON.stringify([format, contract, rules, envelopes, body.length])));
-	hasher.update(body);
-	return toBase64url(hasher.digest('binary'));
+function mix(text: string, lanes: Int32Array): void {
+	let a = lanes[0]!;
+	let b = lanes[1]!;
+	const n = text.length & ~1;
+	for (let i = 0; i < n; i += 2) {
+		let k = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
+		k = Math.imul(k, 0xcc9e2d51);
+		k = (k << 15) | (k >>> 17);
+		k = Math.imul(k, 0x1b873593);
+		a ^= k;
+		a = (a << 13) | (a >>> 19);
+		a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+		b ^= Math.imul(k, 0x85ebca6b);
+		b = (b << 17) | (b >>> 15);
+		b = (Math.imul(b, 9) + 0x7ff5cd3b) | 0;
+	}
+	if (text.length & 1) {
+		a = Math.imul(a ^ text.charCodeAt(n), 0xcc9e2d51);
+		b = Math.imul(b ^ text.charCodeAt(n), 0x85ebca6b);
+	}
+	lanes[0] = a;
+	lanes[1] = b;
+}
+
+/** MurmurHash3's final avalanche. */
+function finish(h: number): number {
+	h ^= h >>> 16;
+	h = Math.imul(h, 0x85ebca6b);
+	h ^= h >>> 13;
+	h = Math.imul(h, 0xc2b2ae35);
+	return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** An event's keys, in the order the log's decoded bodies have them (`[...]` form of `compactEvent`). */
@@ -224,14 +276,15 @@ function compactEvent(o: Record<string, unknown>, contract: string, position: Ma
 	return [o.v, o.contract === contract ? 0 : o.contract, indexIn(tables.authors, o.author), prev, deps, o.at, indexIn(tables.types, o.type), o.payload];
 }
 
-function indexIn(table: Map<string, number>, key: string): number {
+function indexIn<K>(table: Map<K, number>, key: K): number {
 	let i = table.get(key);
 	if (i === undefined) table.set(key, (i = table.size));
 	return i;
 }
 
 /** Back from `compactEvent`. Every position must be earlier than the event's own. */
-function expandEvent(x: unknown, id: string, contract: string, authors: string[], types: string[], idAt: (i: number) => string, self: number): Ev {
+function expandEvent(x: unknown, ids: string[], contract: string, authors: string[], types: string[], self: number): Ev {
+	const id = ids[self]!;
 	if (!Array.isArray(x)) {
 		const o = x as Record<string, unknown>;
 		if (o.id !== id) throw new Error('checkpoint: an event under another id');
@@ -242,14 +295,14 @@ function expandEvent(x: unknown, id: string, contract: string, authors: string[]
 	const author = authors[a];
 	const type = types[t];
 	if (author === undefined || type === undefined || !Array.isArray(deps)) throw new Error('checkpoint: unknown author or type');
-	for (let i = 0; i < deps.length; i++) if (typeof deps[i] === 'number') deps[i] = earlier(deps[i] as number, self, idAt);
-	const prev = typeof p === 'number' ? earlier(p, self, idAt) : p;
+	for (let i = 0; i < deps.length; i++) if (typeof deps[i] === 'number') deps[i] = earlier(deps[i] as number, self, ids);
+	const prev = typeof p === 'number' ? earlier(p, self, ids) : p;
 	return { v, contract: c === 0 ? contract : c, author, prev, deps, at, type, payload, id } as unknown as Ev;
 }
 
-function earlier(p: number, self: number, idAt: (i: number) => string): string {
+function earlier(p: number, self: number, ids: string[]): string {
 	if (!(p >= 0 && p < self)) throw new Error('checkpoint: a reference to a later event');
-	return idAt(p);
+	return ids[p]!;
 }
 
 /**

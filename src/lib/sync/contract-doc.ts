@@ -56,6 +56,7 @@ export class ContractDoc implements ContractStore {
 			try {
 				this.log.restoreCheckpoint(cp);
 				this.restored = this.checkpointed = cp.events.length;
+				performance.mark?.('sync:checkpoint-restored', { detail: { contract, events: this.restored } });
 			} catch {
 				// Not well formed: verify and fold everything, as on a first open.
 				this.log = new ContractLog(contract);
@@ -160,11 +161,11 @@ export class ContractDoc implements ContractStore {
 		if (!this.store || folded === this.checkpointed) return;
 		try {
 			// Encoded synchronously (the state is live), then hashed and written.
-			const stored = await encodeCheckpoint(this.log.checkpoint(), this.store.rules);
+			const stored = await encodeCheckpoint(this.log.checkpoint(), this.store.rules, this.events);
 			await this.store.save(stored);
 			this.checkpointed = folded;
 		} catch (e) {
-			// A state the encoding does not support, or storage failing: the next open verifies everything.
+			// A state the encoding does not support, an envelope not written back yet, or storage failing: the next open verifies everything.
 			if (!(e instanceof CheckpointUnsupported)) console.warn('Could not write the contract checkpoint:', e);
 		}
 	}

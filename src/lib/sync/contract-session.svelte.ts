@@ -312,7 +312,7 @@ export function openSession(contract: string): Promise<ContractSession> {
 			network.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
 			const [Y, { ContractDoc }, { persist }] = await Promise.all([import('yjs'), import('./contract-doc'), import('./persistence')]);
 			const doc = new Y.Doc();
-			const [[{ PeerSync: Peers }, Relay], persistence] = await Promise.all([network, persist(contractDb(contract), doc)]);
+			const [[{ PeerSync: Peers }, Relay], persistence] = await Promise.all([network, persist(contractDb(contract), doc, undefined, contract)]);
 			const cdoc = new ContractDoc(contract, doc);
 			await cdoc.settled();
 			const session = new ContractSession(entry, cdoc, app.device, Peers, Relay, persistence);

@@ -4,24 +4,28 @@
  * until the browser grants persistence, so we ask for it (the browser may say no; we only ask).
  * The WebAssembly SHA-256 loads meanwhile, so it is in use before the document's events are hashed.
  *
- * Checkpoints (checkpoint.ts) are not attached here: measured in Chromium on a 10,000-event
- * contract (tests/bench, `inBrowserReopen…`, the checkpoint read back from IndexedDB), reopening
- * from one still cost as much as verifying and folding the events again, or more. The checkpoint is
- * down to 2 MB (was 8 MB: it no longer stores the envelopes or repeats message texts), and in Node
- * a reopen from it takes about half of a cold open; but in Chromium reading those 2 MB from
- * IndexedDB alone took about as long as applying the whole Yjs document (`inBrowserCheckpointReadMs`),
- * and checking and decoding them (UTF-8 encoding every envelope for the hash, JSON.parse) about as
- * long again. Attaching a store (`attachCheckpointStore` with y-indexeddb's `custom` store, and
- * `decodeCheckpoint` after `whenSynced`) turns them on; do so once the in-browser figure beats a
- * cold open.
+ * With `contract`, the document's checkpoint (checkpoint.ts) lives in the same database (y-indexeddb's
+ * `custom` store, laid out by checkpoint-records.ts; removing the contract removes it too): it is read while the document's updates
+ * load (the IndexedDB read overlaps applying them), decoded against the loaded document, and handed
+ * to the ContractDoc through `attachCheckpointStore`; the ContractDoc writes a new one when idle.
+ * The build's version is the checkpoint's `rules`: a checkpoint another build wrote is ignored, as
+ * that build may fold differently.
  */
+import { version } from '$app/environment';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import type * as Y from 'yjs';
+import { attachCheckpointStore, decodeCheckpoint, type StoredCheckpoint } from './checkpoint';
+import { readCheckpoint, writeCheckpoint } from './checkpoint-records';
 import { StorageUnavailable } from './device-db';
 
-export async function persist(name: string, doc: Y.Doc, timeoutMs = 5000): Promise<IndexeddbPersistence> {
+/** y-indexeddb's store for what is not the document's updates. */
+const CUSTOM = 'custom';
+
+export async function persist(name: string, doc: Y.Doc, timeoutMs = 5000, contract?: string): Promise<IndexeddbPersistence> {
 	const persistence = new IndexeddbPersistence(name, doc);
 	const hashing = import('./wasm-sha256').then((m) => m.loadWasmSha256()).catch(() => false);
+	// Asked for now, so its read runs while the updates load; a failed read only costs a full open.
+	const checkpoint = contract ? persistence._db.then((db) => readCheckpoint(db, CUSTOM)).catch(() => undefined) : Promise.resolve(undefined);
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timeout = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => reject(new StorageUnavailable('the contract database did not open in time')), timeoutMs);
@@ -32,6 +36,12 @@ export async function persist(name: string, doc: Y.Doc, timeoutMs = 5000): Promi
 		clearTimeout(timer);
 	}
 	void navigator.storage?.persist?.().catch(() => false);
+	if (contract) {
+		const stored = await checkpoint;
+		const loaded = stored ? await decodeCheckpoint(stored, contract, version, doc.getMap<string>('events')) : null;
+		const save = async (s: StoredCheckpoint) => writeCheckpoint(await persistence._db, CUSTOM, s);
+		attachCheckpointStore(doc, { loaded, rules: version, save });
+	}
 	await hashing;
 	return persistence;
 }

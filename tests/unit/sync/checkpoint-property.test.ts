@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeEnvelope } from '../../../src/lib/contract/envelope';
 import { ContractLog, type DerivedContract } from '../../../src/lib/contract/log';
 import { authenticate } from '../../../src/lib/identity/authenticate';
+import * as Y from 'yjs';
 import { decodeCheckpoint, encodeCheckpoint } from '../../../src/lib/sync/checkpoint';
 import { CLIENT, FREELANCER, STRANGER, World } from '../../support/world';
 
@@ -139,14 +140,22 @@ describe('checkpoint (property)', () => {
 				const k = Math.floor((percent / 100) * arrivals.length);
 				const before = documentAfter(contract, arrivals.slice(0, k));
 				const first = await fromScratch(contract, arrivals.slice(0, k));
-				const stored = await encodeCheckpoint(first.checkpoint(), 'build');
-				const cp = await decodeCheckpoint(structuredClone(stored), contract, 'build', (id) => before.get(id));
+				// The document as a ContractDoc leaves it: the envelope the log verified written back over another value.
+				const written = new Y.Doc();
+				const map = written.getMap<string>('events');
+				written.transact(() => before.forEach((env, id) => map.set(id, env)));
+				written.transact(() => before.forEach((_, id) => first.envelope(id) !== undefined && first.envelope(id) !== map.get(id) && map.set(id, first.envelope(id)!)));
+				const stored = await encodeCheckpoint(first.checkpoint(), 'build', map);
+				// Reopen: the document loaded again from its update (the same items), the checkpoint checked against it.
+				const loaded = new Y.Doc();
+				Y.applyUpdate(loaded, Y.encodeStateAsUpdate(written));
+				const cp = await decodeCheckpoint(structuredClone(stored), contract, 'build', loaded.getMap<string>('events'));
 				expect(cp).not.toBeNull();
 
 				// Reopen: the checkpoint, the document's values, then what arrives afterwards.
 				const reopened = new ContractLog(contract);
 				reopened.restoreCheckpoint(cp!);
-				for (const [id, env] of before) reopened.add(id, env);
+				loaded.getMap<string>('events').forEach((env, id) => reopened.add(id, env));
 				for (const [id, env] of arrivals.slice(k)) reopened.add(id, env);
 				await authenticate(reopened);
 				const all = await fromScratch(contract, arrivals);
