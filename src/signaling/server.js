@@ -15,6 +15,15 @@
  * right-most address of that header used instead: that is the one the trusted proxy appended; the
  * entries left of it are whatever the client sent. Without `trustProxy` the header is ignored.
  * `GET /health` answers with JSON counters and the configured limits.
+ *
+ * One addition to the protocol: `{ type: 'presence', topics }` asks how many connections are
+ * subscribed to each of those topics (this one included) and is answered with
+ * `{ type: 'presence', topics: { [topic]: count } }`, only for topics the asking connection itself
+ * subscribed to. A device opening a contract learns at once whether the other party is in the room
+ * (and about to connect), so its relay catch-up can wait for that peer instead of doing the same
+ * work twice. The server tells nothing it was not told: a room's subscribers are the connections that
+ * hold its name, and a name is derived from the link secret. y-webrtc clients never ask, and ignore
+ * the answer's type.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -330,6 +339,15 @@ export function startSignaling(opts = {}) {
 						return;
 					}
 					for (const peer of peers) sendTo(peer, out, bytes);
+					break;
+				}
+				case 'presence': {
+					/** @type {Record<string, number>} */
+					const counts = Object.create(null);
+					for (const topic of Array.isArray(message.topics) ? message.topics : []) {
+						if (typeof topic === 'string' && subscribed.has(topic)) counts[topic] = topics.get(topic)?.size ?? 0;
+					}
+					send({ type: 'presence', topics: counts });
 					break;
 				}
 				case 'ping':

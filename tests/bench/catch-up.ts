@@ -53,7 +53,7 @@ const FRAMES = process.env.CATCH_UP_FRAMES !== 'json';
 /** The same socket the app gets from the browser: default options (permessage-deflate offered). */
 const socket: SocketFactory = (url) => new WebSocket(url) as unknown as ReturnType<SocketFactory>;
 
-function startRelay(data: string): Promise<{ child: ChildProcess; url: string }> {
+export function startRelay(data: string): Promise<{ child: ChildProcess; url: string }> {
 	// CATCH_UP_RELAY_NODE_ARGS: extra node flags for the relay process (e.g. --cpu-prof to profile it).
 	const extra = (process.env.CATCH_UP_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 	const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/relay/main.ts', '--port', '0', '--data', data, '--no-push'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -75,7 +75,7 @@ export function fingerprint(d: DerivedContract): string {
 	);
 }
 
-const docOf = (entries: readonly [string, string][]) => {
+export const docOf = (entries: readonly [string, string][]) => {
 	const doc = new Y.Doc();
 	doc.transact(() => {
 		const map = doc.getMap<string>('events');
@@ -85,7 +85,7 @@ const docOf = (entries: readonly [string, string][]) => {
 };
 
 /** One catch-up from nothing to the expected state; the milliseconds it took, and how many pulls/batches. */
-async function catchUp(url: string, held: Uint8Array, total: number, expected: string): Promise<{ ms: number; cpuMs: number; batches: number }> {
+export async function catchUp(url: string, held: Uint8Array, total: number, expected: string): Promise<{ ms: number; cpuMs: number; batches: number }> {
 	const cursors = new MemoryCursorStore();
 	await cursors.put({ contract: BENCH_CONTRACT, relay: url, cursor: HELD, seeded: true });
 	const t = performance.now();

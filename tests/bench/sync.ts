@@ -2,6 +2,11 @@
  * Two headless Chromium browsers syncing a 10,000-event contract over loopback WebRTC through our
  * signaling server: time from the joining browser's connection to its showing the identical derived
  * state; beside it, the same document's plain Yjs sync between two in-process docs.
+ *
+ * Knobs: BENCH_NO_RELAY=1 (no relay on either device: WebRTC alone), BENCH_BUILD_DIR (serve a copy
+ * of a build), BENCH_PROFILE=dir (CPU profiles of both pages), BENCH_TIMELINE=1 (both pages'
+ * `sync:` performance marks, from peers.ts and the contract session, in ms from the join, on stderr:
+ * where the joining device's time goes).
  */
 import { chromium, type Page } from '@playwright/test';
 import * as Y from 'yjs';
@@ -189,6 +194,7 @@ export async function syncBench(entries: [string, string][]): Promise<Record<str
 					})
 				)
 			: undefined;
+		const joinAt = Date.now();
 		await grace.evaluate((join) => (location.hash = join), `#/join/${BENCH_CONTRACT}/${SECRET}`);
 		const status = (p: Page) =>
 			p.evaluate(() => [document.querySelector('[data-testid="sync-status"]')?.textContent ?? '', document.querySelector('[data-testid="event-count"]')?.textContent ?? '']).catch(() => ['', '']);
@@ -207,6 +213,15 @@ export async function syncBench(entries: [string, string][]): Promise<Record<str
 			await new Promise((r) => setTimeout(r, 10));
 		}
 		const cpuMs = descendantsCpuMs() - cpuBefore;
+		// BENCH_TIMELINE=1: each page's marks on the way to the first sync (peers.ts, session), in ms from the join, on stderr.
+		if (process.env.BENCH_TIMELINE) {
+			const marks = (p: Page) =>
+				p.evaluate(() => performance.getEntriesByType('mark').filter((m) => /^(sync|milestone):/.test(m.name)).map((m) => [m.name, performance.timeOrigin + m.startTime] as const));
+			for (const [name, p] of [['joiner', grace], ['opener', ada]] as const) {
+				const rows = (await marks(p)).map(([m, at]) => `  ${String(Math.round(at - joinAt)).padStart(6)}  ${m}`);
+				console.error(`${name} (ms from the join; connected at ${connectedAt - joinAt}, identical state at ${connectedAt - joinAt + connectToStateMs}):\n${rows.join('\n')}`);
+			}
+		}
 		const [joiningPageTaskMs, openerPageTaskMs] = await Promise.all([joinerWork(), openerWork()]);
 		if (profiling) {
 			const { writeFileSync } = await import('node:fs');

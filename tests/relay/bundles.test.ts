@@ -190,6 +190,37 @@ describe('bundle sealing', () => {
 	});
 });
 
+describe('opening a bundle', () => {
+	it('gives back every event exactly, whatever the decompressor’s chunks cut through', async () => {
+		const keys = deriveRelayKeys(randomId(24));
+		// Records of many lengths (so they straddle chunk boundaries everywhere), characters of two,
+		// three and four UTF-8 bytes (cut in the middle too), and envelopes longer than many chunks.
+		const sent = Array.from({ length: 300 }, (_, i) => envelope(`é€😀 ${i} ${'ß'.repeat(i % 37)}`, (i * 997) % 3000));
+		sent.splice(100, 0, envelope('long 😀'.repeat(20_000)), envelope('long é', 150_000));
+		const opened = await decryptBundle(keys, await encryptBundle(keys, sent));
+		expect(opened).toEqual(sent);
+	});
+
+	it('an empty bundle opens to nothing', async () => {
+		const keys = deriveRelayKeys(randomId(24));
+		expect(await decryptBundle(keys, await encryptBundle(keys, []))).toEqual([]);
+	});
+
+	it('a link holder’s bundle with a record that is not id, length, envelope is refused whole', async () => {
+		const keys = deriveRelayKeys(randomId(24));
+		const good = events(3, 'good');
+		const refused = async (inner: { id: string; envelope: string }) =>
+			expect(decryptBundle(keys, await encryptBundle(keys, [good[0]!, inner, good[1]!], []))).rejects.toThrow('not a list of envelopes');
+		// An "id" far longer than any id (43 characters): junk, even though the record parses.
+		await refused({ id: 'i'.repeat(2000), envelope: good[2]!.envelope });
+		// Megabytes with no tab in them: refused at the first kilobyte, not searched chunk after chunk.
+		await refused({ id: 'j'.repeat(3_000_000), envelope: 'x' });
+		// A length that is not a number, and one that runs past the end.
+		await refused({ id: `x\ty`, envelope: 'z' });
+		await refused({ id: `${good[2]!.id}\t999999\t`, envelope: '' });
+	});
+});
+
 describe('a relay database from before bundles', () => {
 	it('opens, its items read as before, and it takes bundles', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'relay-old-'));

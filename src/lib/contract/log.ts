@@ -468,8 +468,10 @@ export class ContractLog {
 	private apply(list: OkEntry[], capture: boolean): void {
 		const order = this.foldOrder;
 		const every = this.every;
-		// From the empty state (an open), no copy on the way: `prepareSnapshots` replays it later.
-		let take = capture && every > 0 && order.length > 0;
+		// From the empty state (an open), or with a batch that outweighs what was folded before (a
+		// catch-up), no copy on the way: `prepareSnapshots` replays it later, in idle time. A copy
+		// costs about as much as folding the events it covers.
+		let take = capture && every > 0 && order.length > 0 && list.length < order.length;
 		// Positions worth a snapshot once at `end`: the newest `kept` multiples of `every` (not 0: that is the empty state).
 		const end = order.length + list.length;
 		const lowest = Math.max(every, (Math.floor(end / (every || 1)) - this.kept + 1) * every);

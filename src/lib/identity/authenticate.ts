@@ -8,12 +8,14 @@ import { verifyMany } from './ed25519';
 
 export type BatchVerifier = (items: SignatureCheck[]) => Promise<boolean[]>;
 
-export async function authenticate(log: ContractLog, verify: BatchVerifier = verifyMany): Promise<number> {
+/** `maxRounds`: stop after that many rounds even if the log still asks (it may have been written to meanwhile). */
+export async function authenticate(log: ContractLog, verify: BatchVerifier = verifyMany, maxRounds = Infinity): Promise<number> {
 	let checked = 0;
-	for (;;) {
+	for (let round = 0; round < maxRounds; round++) {
 		const todo = log.signatureChecks();
 		if (todo.length === 0) return checked;
 		log.recordSignatures(todo, await verify(todo));
 		checked += todo.length;
 	}
+	return checked;
 }

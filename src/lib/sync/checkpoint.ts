@@ -135,11 +135,22 @@ export async function encodeCheckpoint(cp: LogCheckpoint, rules: string, events:
 }
 
 /**
- * The checkpoint `stored` holds for `contract`, if it is intact, of this format and build, and the
- * document's map `events` holds each envelope it verified in the very Yjs item it held it in then;
- * otherwise null.
+ * A checkpoint read back and decoded, not yet checked against the document (`checkAgainst`). Decoding
+ * needs no document, so the app does it while the document's updates are still loading.
  */
-export async function decodeCheckpoint(stored: unknown, contract: string, rules: string, events: Y.Map<string>): Promise<LogCheckpoint | null> {
+export interface ParsedCheckpoint {
+	contract: string;
+	/** The events, their `raw` (and `sig` where it is the envelope's own) filled in by `checkAgainst`. */
+	events: CheckpointEvent[];
+	state: ContractState;
+	lengths: number[];
+	itemClients: number[];
+	itemClocks: number[];
+	clients: number[];
+}
+
+/** The checkpoint `stored` holds for `contract`, if it is intact and of this format and build; otherwise null. */
+export function parseCheckpoint(stored: unknown, contract: string, rules: string): ParsedCheckpoint | null {
 	try {
 		const s = stored as StoredCheckpoint;
 		if (!s || s.format !== CHECKPOINT_FORMAT || s.contract !== contract || s.rules !== rules) return null;
@@ -153,15 +164,6 @@ export async function decodeCheckpoint(stored: unknown, contract: string, rules:
 		// Each id cut once: the same string serves the item lookup, the event and every reference to it.
 		const ids: string[] = new Array(n);
 		for (let i = 0; i < n; i++) ids[i] = body.ids.slice(i * ID_LENGTH, (i + 1) * ID_LENGTH);
-		const items = itemsOf(events);
-		const raws: string[] = new Array(n);
-		for (let i = 0; i < n; i++) {
-			const item = items.get(ids[i]!);
-			if (!item || item.deleted || item.id.clock !== itemClocks[i] || item.id.client !== clients[itemClients[i]!]) return null;
-			const raw: unknown = item.content.getContent()[item.length - 1];
-			if (typeof raw !== 'string' || raw.length !== lengths[i]) return null;
-			raws[i] = raw;
-		}
 		const dec = new Decoder();
 		if (body.evTags) dec.value(evs);
 		const folded: CheckpointEvent[] = new Array(n);
@@ -169,14 +171,40 @@ export async function decodeCheckpoint(stored: unknown, contract: string, rules:
 			const ev = expandEvent(evs[i], ids, contract, body.authors, body.types, i);
 			evs[i] = ev;
 			const f = body.flags[i]!;
-			folded[i] = { id: ev.id, raw: raws[i]!, sig: body.sigs[i] ?? raws[i]!.slice(-SIG_LENGTH - 2, -2), level: body.levels[i]!, authentic: f === 'v' || f === 'V' ? 'valid' : 'chained', rawVerified: f === 'V' || f === 'C', ev };
+			folded[i] = { id: ev.id, raw: '', sig: body.sigs[i] ?? '', level: body.levels[i]!, authentic: f === 'v' || f === 'V' ? 'valid' : 'chained', rawVerified: f === 'V' || f === 'C', ev };
 		}
 		dec.events = evs as Ev[];
 		const state = dec.value(body.state) as ContractState;
-		return { contract, events: folded, state };
+		return { contract, events: folded, state, lengths, itemClients, itemClocks, clients };
 	} catch {
 		return null;
 	}
+}
+
+/**
+ * The checkpoint `parsed` as the log restores it, if the document's map `events` holds each envelope
+ * it verified in the very Yjs item it held it in then; otherwise null. Use it once: it fills `parsed`.
+ */
+export function checkAgainst(parsed: ParsedCheckpoint, events: Y.Map<string>): LogCheckpoint | null {
+	const { lengths, itemClients, itemClocks, clients } = parsed;
+	const items = itemsOf(events);
+	const folded = parsed.events;
+	for (let i = 0; i < folded.length; i++) {
+		const e = folded[i]!;
+		const item = items.get(e.id);
+		if (!item || item.deleted || item.id.clock !== itemClocks[i] || item.id.client !== clients[itemClients[i]!]) return null;
+		const raw: unknown = item.content.getContent()[item.length - 1];
+		if (typeof raw !== 'string' || raw.length !== lengths[i]) return null;
+		e.raw = raw;
+		if (!e.sig) e.sig = raw.slice(-SIG_LENGTH - 2, -2);
+	}
+	return { contract: parsed.contract, events: folded, state: parsed.state };
+}
+
+/** `parseCheckpoint`, then `checkAgainst` the document's map `events`. */
+export async function decodeCheckpoint(stored: unknown, contract: string, rules: string, events: Y.Map<string>): Promise<LogCheckpoint | null> {
+	const parsed = parseCheckpoint(stored, contract, rules);
+	return parsed && checkAgainst(parsed, events);
 }
 
 /**

@@ -16,12 +16,34 @@
 import * as Y from 'yjs';
 import { ContractLog, type DerivedContract } from '../contract/log';
 import { authenticate } from '../identity/authenticate';
+import { verifyMany } from '../identity/ed25519';
 import { CheckpointUnsupported, checkpointStoreOf, encodeCheckpoint, type CheckpointStore } from './checkpoint';
 import type { ContractStore } from './contract-store';
 import type { SignedEvent } from '../identity/sign-event';
 
+/**
+ * Rounds of verification one refresh takes in before it folds and tells its listeners, and rounds of
+ * signature checks in each (an honest log needs one; a forged signature one more per envelope tried).
+ * Bounded, so a peer that writes whenever this device verifies cannot keep the page from what is folded.
+ */
+const REFRESH_ROUNDS = 4;
+const VERIFY_ROUNDS = 8;
+
 /** Quiet time before the idle work (snapshot, checkpoint): after a burst of changes, not during it. */
 const IDLE_MS = 1500;
+
+/**
+ * Whether to write a new checkpoint now, `folded` events in and `checkpointed` in the last one, `age`
+ * ms after this document last wrote one. Encoding one costs the main thread about 10–20 ms per 1,000
+ * events (tests/bench, `checkpointEncodeMs`), while a reopen verifies and folds a few new events in
+ * well under that: so a big contract rewrites it once a twentieth more is folded, or a minute after the
+ * last write, not after every message.
+ */
+export function checkpointWorthIt(folded: number, checkpointed: number, age: number): boolean {
+	const fresh = folded - checkpointed;
+	if (fresh <= 0) return false;
+	return checkpointed === 0 || fresh * 20 >= checkpointed || age >= 60_000;
+}
 
 export type Listener = (derived: DerivedContract) => void;
 
@@ -40,6 +62,8 @@ export class ContractDoc implements ContractStore {
 	private readonly store: CheckpointStore | undefined;
 	/** Events folded when the last checkpoint was written (or restored). */
 	private checkpointed = 0;
+	/** When this document last wrote one (0: never). */
+	private checkpointedAt = 0;
 	private idle: ReturnType<typeof setTimeout> | undefined;
 	/** How many events the open took from a checkpoint instead of verifying and folding them. */
 	readonly restored: number = 0;
@@ -56,6 +80,7 @@ export class ContractDoc implements ContractStore {
 			try {
 				this.log.restoreCheckpoint(cp);
 				this.restored = this.checkpointed = cp.events.length;
+				this.checkpointedAt = Date.now();
 				performance.mark?.('sync:checkpoint-restored', { detail: { contract, events: this.restored } });
 			} catch {
 				// Not well formed: verify and fold everything, as on a first open.
@@ -133,16 +158,27 @@ export class ContractDoc implements ContractStore {
 			return this.refreshing;
 		}
 		this.refreshing = (async () => {
-			do {
+			for (let round = 1; ; round++) {
 				this.dirty = false;
-				await authenticate(this.log);
+				let rounds = 0;
+				await authenticate(this.log, (items) => (rounds++, verifyMany(items)), VERIFY_ROUNDS);
+				// It may have stopped with checks left (a peer writing as fast as this device verifies): go on after this.
+				if (rounds >= VERIFY_ROUNDS) this.dirty = true;
+				// More arrived meanwhile (a catch-up's next batch): verify it too, then fold once; each
+				// fold of a batch costs a pass. But only for a few rounds: a peer that writes whenever
+				// this device verifies must not keep it from folding and telling the page.
+				const last = round >= REFRESH_ROUNDS;
+				if (this.dirty && !last) continue;
 				this.derived = this.log.derive();
 				// After verifying, so the envelope written back is the one that verified.
 				this.restoreOverwritten();
-			} while (this.dirty);
+				if (!this.dirty || last) break;
+			}
 			this.refreshing = null;
 			for (const fn of this.listeners) fn(this.derived);
-			this.whenIdle();
+			// Still more: go on once the page has what is folded so far.
+			if (this.dirty) void this.refresh();
+			else this.whenIdle();
 		})();
 		return this.refreshing;
 	}
@@ -158,12 +194,13 @@ export class ContractDoc implements ContractStore {
 		if (this.refreshing) return;
 		this.log.prepareSnapshots();
 		const folded = this.log.folded;
-		if (!this.store || folded === this.checkpointed) return;
+		if (!this.store || !checkpointWorthIt(folded, this.checkpointed, Date.now() - this.checkpointedAt)) return;
 		try {
 			// Encoded synchronously (the state is live), then hashed and written.
 			const stored = await encodeCheckpoint(this.log.checkpoint(), this.store.rules, this.events);
 			await this.store.save(stored);
 			this.checkpointed = folded;
+			this.checkpointedAt = Date.now();
 		} catch (e) {
 			// A state the encoding does not support, an envelope not written back yet, or storage failing: the next open verifies everything.
 			if (!(e instanceof CheckpointUnsupported)) console.warn('Could not write the contract checkpoint:', e);

@@ -59,6 +59,19 @@ function newsSince(s: ContractState, me: string, from: number): Notice[] {
 	}
 }
 
+/** Once the page has painted what changed (a tenth of a second at most: a hidden page paints nothing). */
+const afterFrame = (): Promise<void> =>
+	new Promise((resolve) => {
+		const timer = setTimeout(resolve, 100);
+		if (typeof requestAnimationFrame === 'function')
+			requestAnimationFrame(() =>
+				setTimeout(() => {
+					clearTimeout(timer);
+					resolve();
+				}, 0)
+			);
+	});
+
 const contractDb = (contract: string) => `milestone-contract-${contract}`;
 
 /** One connection per relay for every contract open in this page (relay code loads with the first contract). */
@@ -135,11 +148,17 @@ export class ContractSession {
 			if (entries.length && !this.retry) this.retryLater();
 		});
 		let seen = cdoc.derived.state.applied.length;
+		// What tests/bench/sync.ts reads: when events from elsewhere were first verified and folded here.
+		let folded = false;
 		let offset = testClockOffset(cdoc.derived.state);
 		cdoc.subscribe((d) => {
 			// A TEST MODE clock step (from either party) may make a pending bank debit due: ask again now.
 			const moved = testClockOffset(d.state);
 			const changed = moved !== offset || d.state.applied.length !== seen;
+			if (!folded && d.state.applied.length > seen) {
+				folded = true;
+				performance.mark?.('sync:folded');
+			}
 			if (moved !== offset) {
 				offset = moved;
 				if (this.party?.pending().length) void this.resumePending();
@@ -159,13 +178,26 @@ export class ContractSession {
 			if (title && title !== entry.title) void remember({ ...entry, title });
 		});
 		if (cdoc.derived.state.status === 'empty') this.notFound = setTimeout(() => (this.missing = this.derived.state.status === 'empty'), notFoundAfterMs());
-		this.peers = new Peers(cdoc.doc, entry.secret, loadSettings());
-		// A relay catch-up waits while a peer's first sync brings the same events, and then until
-		// they are verified, folded and on the page: its own work on them (tagging what is held)
-		// would otherwise come first, on the same thread.
+		/** Once what came is verified, folded and on the page (or a moment later), and the thread is free. */
+		const shownAndPainted = () =>
+			cdoc
+				.settled()
+				.then(() => Promise.race([this.onPage, delay(SHOWN_MAX_MS)]))
+				.then(afterPaint);
+		// A peer's first sync is written to IndexedDB once it is drawn, not on the way (peers.ts, storeFirstSyncLater).
+		const drawn = () =>
+			cdoc
+				.settled()
+				.then(() => Promise.race([this.onPage, delay(SHOWN_MAX_MS)]))
+				.then(afterFrame);
+		this.peers = new Peers(cdoc.doc, entry.secret, loadSettings(), { storeAfter: drawn });
+		// A relay catch-up waits while a peer's first sync brings the same events (or one the
+		// signaling server says is in the room is about to), and then until they are shown: its own
+		// work on them (tagging what is held) would otherwise come first, on the same thread.
 		this.relaySync.deferTo(() => {
+			performance.mark?.('sync:relay-asks');
 			const peer = this.peers.settled();
-			return peer && peer.then(() => cdoc.settled()).then(() => Promise.race([this.onPage, delay(SHOWN_MAX_MS)])).then(afterPaint);
+			return peer && peer.then(shownAndPainted);
 		});
 		this.peers.subscribe((s) => (this.peer = s));
 		// Opening the contract resumes what this device left pending; so does coming back online.
@@ -298,6 +330,7 @@ export function openSession(contract: string): Promise<ContractSession> {
 	let s = sessions.get(contract);
 	if (!s) {
 		s = (async () => {
+			performance.mark?.('sync:session-open');
 			const stored = await getContract(contract);
 			if (!stored) throw new Error('This device does not hold that contract. Open its share link to join it.');
 			// The link's relays and this device's; kept with the contract, so a relay removed from
@@ -313,6 +346,7 @@ export function openSession(contract: string): Promise<ContractSession> {
 			const [Y, { ContractDoc }, { persist }] = await Promise.all([import('yjs'), import('./contract-doc'), import('./persistence')]);
 			const doc = new Y.Doc();
 			const [[{ PeerSync: Peers }, Relay], persistence] = await Promise.all([network, persist(contractDb(contract), doc, undefined, contract)]);
+			performance.mark?.('sync:document-loaded');
 			const cdoc = new ContractDoc(contract, doc);
 			await cdoc.settled();
 			const session = new ContractSession(entry, cdoc, app.device, Peers, Relay, persistence);

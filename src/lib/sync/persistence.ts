@@ -5,8 +5,8 @@
  * The WebAssembly SHA-256 loads meanwhile, so it is in use before the document's events are hashed.
  *
  * With `contract`, the document's checkpoint (checkpoint.ts) lives in the same database (y-indexeddb's
- * `custom` store, laid out by checkpoint-records.ts; removing the contract removes it too): it is read while the document's updates
- * load (the IndexedDB read overlaps applying them), decoded against the loaded document, and handed
+ * `custom` store, laid out by checkpoint-records.ts; removing the contract removes it too): it is read
+ * and decoded while the document's updates load, checked against the loaded document, and handed
  * to the ContractDoc through `attachCheckpointStore`; the ContractDoc writes a new one when idle.
  * The build's version is the checkpoint's `rules`: a checkpoint another build wrote is ignored, as
  * that build may fold differently.
@@ -14,7 +14,7 @@
 import { version } from '$app/environment';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import type * as Y from 'yjs';
-import { attachCheckpointStore, decodeCheckpoint, type StoredCheckpoint } from './checkpoint';
+import { attachCheckpointStore, checkAgainst, parseCheckpoint, type StoredCheckpoint } from './checkpoint';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-records';
 import { StorageUnavailable } from './device-db';
 
@@ -24,8 +24,11 @@ const CUSTOM = 'custom';
 export async function persist(name: string, doc: Y.Doc, timeoutMs = 5000, contract?: string): Promise<IndexeddbPersistence> {
 	const persistence = new IndexeddbPersistence(name, doc);
 	const hashing = import('./wasm-sha256').then((m) => m.loadWasmSha256()).catch(() => false);
-	// Asked for now, so its read runs while the updates load; a failed read only costs a full open.
-	const checkpoint = contract ? persistence._db.then((db) => readCheckpoint(db, CUSTOM)).catch(() => undefined) : Promise.resolve(undefined);
+	// Asked for now, so its read and decoding run while the updates load (decoding needs no
+	// document; only the check against it waits); a failed read only costs a full open.
+	const checkpoint = contract
+		? persistence._db.then((db) => readCheckpoint(db, CUSTOM)).then((stored) => (stored ? parseCheckpoint(stored, contract, version) : null), () => null)
+		: Promise.resolve(null);
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timeout = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => reject(new StorageUnavailable('the contract database did not open in time')), timeoutMs);
@@ -37,8 +40,8 @@ export async function persist(name: string, doc: Y.Doc, timeoutMs = 5000, contra
 	}
 	void navigator.storage?.persist?.().catch(() => false);
 	if (contract) {
-		const stored = await checkpoint;
-		const loaded = stored ? await decodeCheckpoint(stored, contract, version, doc.getMap<string>('events')) : null;
+		const parsed = await checkpoint;
+		const loaded = parsed && checkAgainst(parsed, doc.getMap<string>('events'));
 		const save = async (s: StoredCheckpoint) => writeCheckpoint(await persistence._db, CUSTOM, s);
 		attachCheckpointStore(doc, { loaded, rules: version, save });
 	}

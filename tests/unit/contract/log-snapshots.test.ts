@@ -182,17 +182,24 @@ describe('opening takes no snapshot copy; idle time replays one', () => {
 		}
 	});
 
-	it('a fold that goes on from where it was takes its snapshot on the way, as before', async () => {
+	it('a fold that goes on from where it was takes its snapshot on the way; a batch that outweighs it (a catch-up) leaves it to idle time', async () => {
 		const every = 16;
 		const { contract, entries } = await chain(100);
-		const log = new ContractLog(contract, { snapshotEvery: every });
-		for (const [id, env] of entries.slice(0, 10)) log.add(id, env);
-		await authenticate(log);
-		log.derive();
-		for (const [id, env] of entries.slice(10)) log.add(id, env);
-		await authenticate(log);
-		const n = log.derive().state.applied.length;
-		expect(log.snapshots).toEqual([(Math.floor(n / every) - 1) * every]);
+		const foldInTwo = async (first: number) => {
+			const log = new ContractLog(contract, { snapshotEvery: every });
+			for (const [id, env] of entries.slice(0, first)) log.add(id, env);
+			await authenticate(log);
+			log.derive();
+			for (const [id, env] of entries.slice(first)) log.add(id, env);
+			await authenticate(log);
+			return { log, n: log.derive().state.applied.length };
+		};
+		const going = await foldInTwo(60);
+		expect(going.log.snapshots).toEqual([(Math.floor(going.n / every) - 1) * every]);
+		const caughtUp = await foldInTwo(10);
+		expect(caughtUp.log.snapshots).toEqual([]);
+		expect(caughtUp.log.prepareSnapshots()).toBe(true);
+		expect(caughtUp.log.snapshots).toEqual([(Math.floor(caughtUp.n / every) - 1) * every]);
 	});
 });
 

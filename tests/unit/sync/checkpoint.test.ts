@@ -10,7 +10,7 @@ import { Ledger } from '../../../src/lib/contract/ledger';
 import { authenticate } from '../../../src/lib/identity/authenticate';
 import { verifyMany } from '../../../src/lib/identity/ed25519';
 import { attachCheckpointStore, decodeCheckpoint, encodeCheckpoint, type StoredCheckpoint } from '../../../src/lib/sync/checkpoint';
-import { ContractDoc } from '../../../src/lib/sync/contract-doc';
+import { ContractDoc, checkpointWorthIt } from '../../../src/lib/sync/contract-doc';
 import { CLIENT, FREELANCER, STRANGER, World, terms } from '../../support/world';
 
 function canonical(d: DerivedContract): string {
@@ -225,5 +225,14 @@ describe('checkpoint', () => {
 		const second = new ContractDoc(w.contract, copy);
 		expect(second.restored).toBe(derived.state.applied.length + derived.state.rejected.length);
 		expect(canonical(await second.settled())).toBe(canonical(derived));
+	});
+
+	it('is rewritten once enough is new to be worth its cost, not after every event', () => {
+		expect(checkpointWorthIt(3, 0, 0)).toBe(true); // none yet
+		expect(checkpointWorthIt(3, 3, 120_000)).toBe(false); // nothing new
+		expect(checkpointWorthIt(3, 2, 0)).toBe(true); // a third of a small contract is new
+		expect(checkpointWorthIt(10_001, 10_000, 1_000)).toBe(false); // one message on a big one
+		expect(checkpointWorthIt(10_500, 10_000, 1_000)).toBe(true); // a twentieth is new
+		expect(checkpointWorthIt(10_001, 10_000, 60_000)).toBe(true); // a minute since the last
 	});
 });

@@ -171,4 +171,31 @@ describe('a forged copy that reaches the document first', () => {
 		expect(cdoc.events.get(real.id)).toBe(real.envelope);
 		expect(cdoc.derived.state.applied.map((e) => e.id)).toContain(real.id);
 	});
+
+	it('a peer that never stops writing cannot keep this device from showing what it folded', async () => {
+		const { cdoc, pair } = await onDocument();
+		await cdoc.settled();
+		// Signed before the flood (afterwards it would name the flood's messages, and wait for them).
+		const message = await pair.client.act('message.posted', { text: 'Through the flood' });
+		const flood: { id: string; envelope: string }[] = [];
+		for (let i = 0; i < 80; i++) flood.push(await pair.freelancer.act('message.posted', { text: `flood ${i}` }));
+		let floodLeftWhenTold = -1;
+		cdoc.subscribe((d) => {
+			if (floodLeftWhenTold < 0 && d.state.applied.some((e) => e.id === message.id)) floodLeftWhenTold = flood.length;
+		});
+		// The counterparty's next signed message lands while this device verifies the last one: every
+		// round of verification finds something new that arrived meanwhile.
+		const record = cdoc.log.recordSignatures.bind(cdoc.log);
+		cdoc.log.recordSignatures = (checks, results) => {
+			record(checks, results);
+			const next = flood.shift();
+			if (next) cdoc.events.set(next.id, next.envelope);
+		};
+		cdoc.events.set(flood[0]!.id, flood.shift()!.envelope);
+		cdoc.events.set(message.id, message.envelope);
+		// The page is told it while the flood goes on, not once it stops.
+		await expect.poll(() => floodLeftWhenTold, { timeout: 5_000 }).toBeGreaterThan(40);
+		await cdoc.settled();
+		await expect.poll(() => flood.length).toBe(0);
+	});
 });
