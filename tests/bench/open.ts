@@ -157,11 +157,12 @@ export async function openFigures(contract: string, update: Uint8Array, events: 
 		sha256: wasm && sha256Implementation() === 'installed' ? 'wasm' : 'javascript',
 		plainYjsApplyMs: round(median(plain)),
 		coldOpenMs: round(median(cold)),
-		coldOpenToPlainYjsRatio: round(median(cold) / median(plain)),
+		/** The median of each run's ratio to the plain apply measured just before it: the machine's speed drifts between runs, less within one. */
+		coldOpenToPlainYjsRatio: round(median(cold.map((c, i) => c / plain[i]!))),
 		/** The cold open's phases (medians of each): applying the update, decoding every event, checking signatures, folding. */
 		coldOpenPhasesMs: { apply: round(median(phases.apply)), add: round(median(phases.add)), authenticate: round(median(phases.authenticate)), derive: round(median(phases.derive)) },
 		reopenMs: round(median(re)),
-		reopenToPlainYjsRatio: round(median(re) / median(plain)),
+		reopenToPlainYjsRatio: round(median(re.map((r, i) => r / plain[i]!))),
 		/** The reopen's phases (medians of each) beside `checkpointReadMs` and `checkpointDecodeMs`. */
 		reopenPhasesMs: { apply: round(median(reopenPhases.apply)), restore: round(median(reopenPhases.restore)), add: round(median(reopenPhases.add)), derive: round(median(reopenPhases.derive)) },
 		checkpointReadFrom: storage.name,
