@@ -23,6 +23,10 @@ const CUSTOM = 'custom';
 
 export async function persist(name: string, doc: Y.Doc, timeoutMs = 5000, contract?: string): Promise<IndexeddbPersistence> {
 	const persistence = new IndexeddbPersistence(name, doc);
+	// y-indexeddb ignores the update its own load applies, but while it listens Yjs encodes that update
+	// for it anyway: 6 MB for a 10,000-event contract, about 90 ms in Chromium on every open. Nothing
+	// else writes to the document before it is loaded, so it listens from then on.
+	doc.off('update', persistence._storeUpdate);
 	const hashing = import('./wasm-sha256').then((m) => m.loadWasmSha256()).catch(() => false);
 	// Asked for now, so its read and decoding run while the updates load (decoding needs no
 	// document; only the check against it waits); a failed read only costs a full open.
@@ -37,6 +41,7 @@ export async function persist(name: string, doc: Y.Doc, timeoutMs = 5000, contra
 		await Promise.race([persistence.whenSynced, timeout]);
 	} finally {
 		clearTimeout(timer);
+		doc.on('update', persistence._storeUpdate);
 	}
 	void navigator.storage?.persist?.().catch(() => false);
 	if (contract) {
