@@ -81,7 +81,12 @@ describe('decoding an envelope', () => {
 			// Signature of another length, a fourth key, a body that is not a string.
 			`{"id":"${id}","body":${literal},"sig":"${SIG}x"}`,
 			`{"id":"${id}","body":${literal},"sig":"${SIG}","more":1}`,
-			`{"id":"${id}","body":${body},"sig":"${SIG}"}`
+			`{"id":"${id}","body":${body},"sig":"${SIG}"}`,
+			// A signature of the right length with a character outside base64url, at either end.
+			`{"id":"${id}","body":${literal},"sig":"${'S'.repeat(85)}!"}`,
+			`{"id":"${id}","body":${literal},"sig":"é${'S'.repeat(85)}"}`,
+			`{"id":"${id}","body":${literal},"sig":"${'S'.repeat(85)}="}`,
+			`{"id":"${id}","body":${literal},"sig":"${'S'.repeat(42)}œ${'S'.repeat(43)}"}`
 		];
 		const verdicts = texts.map((t) => sameAsGeneralPath(id, t));
 		expect(verdicts[0]).toMatchObject({ ok: true, sig: SIG });
