@@ -135,10 +135,7 @@ function renamed(json: unknown): unknown {
 	return typeof type === 'string' && Object.hasOwn(TYPE_ALIASES, type) ? { ...(json as object), type: TYPE_ALIASES[type] } : json;
 }
 
-const ID = /^[A-Za-z0-9_-]{43}$/;
-const SIG = /^[A-Za-z0-9_-]{86}$/;
-
-/** Whether `text` has `n` base64url characters from `at` (what ID and SIG test, without a slice or a regular expression: it runs twice per stored event). */
+/** Whether `text` has `n` base64url characters from `at` (no slice, no regular expression: it runs twice per stored event). */
 function base64urlAt(text: string, at: number, n: number): boolean {
 	for (let i = at; i < at + n; i++) if (!BASE64URL[text.charCodeAt(i)]) return false;
 	return true;
@@ -153,7 +150,7 @@ function isEnvelope(x: unknown): x is { id: string; body: string; sig: string } 
 	const o = x as Record<string, unknown>;
 	let keys = 0;
 	for (const _ in o) keys++;
-	return keys === 3 && typeof o.id === 'string' && ID.test(o.id) && typeof o.body === 'string' && typeof o.sig === 'string' && SIG.test(o.sig);
+	return keys === 3 && typeof o.id === 'string' && o.id.length === 43 && base64urlAt(o.id, 0, 43) && typeof o.body === 'string' && typeof o.sig === 'string' && o.sig.length === SIG_LENGTH && base64urlAt(o.sig, 0, SIG_LENGTH);
 }
 
 function firstIssue(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
