@@ -39,11 +39,13 @@ test('silence past the answer deadline: the app pays out the last offer on its o
 	await expect(ada.getByTestId('dispute-stage-m1')).toHaveText('Negotiating');
 	await expect(grace.getByTestId('money-m1')).not.toContainText('released');
 
-	// Past it: paid out with nobody pressing anything, the same split in both browsers.
+	// Past it: paid out with nobody pressing anything, the same split in both browsers. Both browsers
+	// may ask their TEST MODE provider at once (each sees the deadline pass); then the page says the
+	// outcome counted once, and the money below shows it did.
 	await advanceClock(ada, 1);
 	for (const p of [ada, grace]) {
 		await expect(dispute(p, 'm1').getByTestId('dispute-past-m1')).toHaveText(
-			/^\s*\$600\.00 in dispute\. Paid out automatically on .+ because silence accepted the last offer: \$100\.00 released to the freelancer, \$500\.00 refunded to the client\.\s*$/,
+			/^\s*\$600\.00 in dispute\. Paid out automatically on .+ because silence accepted the last offer: \$100\.00 released to the freelancer, \$500\.00 refunded to the client\.(\s*Both browsers' TEST MODE providers paid this outcome out; it counted once, and the other request is settled with nothing more moved\.)?\s*$/,
 			{ timeout: 20_000 }
 		);
 		await expect(p.getByTestId('dispute-stage-m1')).toHaveCount(0);

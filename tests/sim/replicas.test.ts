@@ -212,47 +212,50 @@ async function replica(contract: string, arrivals: [string, unknown][], batches:
 describe('replicas with the same final entries derive identical states', () => {
 	it('random honest histories, junk under real and fresh keys, random orders and batches', async () => {
 		const seen = { junkBeforeReal: 0, refolds: 0, waiting: 0, badSignature: 0, malformed: 0, hashMismatch: 0 };
-		await fc.assert(
-			fc.asyncProperty(
-				fc.array(act, { minLength: 3, maxLength: 28 }),
-				fc.array(keyPlan, { minLength: 1, maxLength: 12 }),
-				fc.array(fc.record({ kind: fc.nat(9), salt: fc.nat(1000) }), { maxLength: 4 }),
-				fc.array(fc.record({ seed: fc.integer(), batches: fc.array(fc.integer({ min: 1, max: 6 }), { maxLength: 12 }) }), { minLength: 2, maxLength: 2 }),
-				async (acts, fates, extra, orders) => {
-					const { contract, events, base } = await history(acts);
-					const plans = plan(events, base, fates, extra);
-					const finals: [string, unknown][] = [...plans].map(([k, p]) => [k, p.final] as [string, unknown]).sort(([a], [b]) => (a < b ? -1 : 1));
-					// The reference: only the final entries, all at once, no snapshots.
-					const reference = await replica(contract, finals, [], { snapshotEvery: 0 });
-					const a = deliveries(plans, orders[0]!.seed);
-					const b = deliveries(plans, orders[1]!.seed);
-					// One replica with the default snapshots, one snapshotting at every other position.
-					const ra = await replica(contract, a, orders[0]!.batches);
-					const rb = await replica(contract, b, orders[1]!.batches, { snapshotEvery: 2 });
-					expect(ra.derived).toBe(reference.derived);
-					expect(rb.derived).toBe(reference.derived);
+		const property = fc.asyncProperty(
+			fc.array(act, { minLength: 3, maxLength: 28 }),
+			fc.array(keyPlan, { minLength: 1, maxLength: 12 }),
+			fc.array(fc.record({ kind: fc.nat(9), salt: fc.nat(1000) }), { maxLength: 4 }),
+			fc.array(fc.record({ seed: fc.integer(), batches: fc.array(fc.integer({ min: 1, max: 6 }), { maxLength: 12 }) }), { minLength: 2, maxLength: 2 }),
+			async (acts, fates, extra, orders) => {
+				const { contract, events, base } = await history(acts);
+				const plans = plan(events, base, fates, extra);
+				const finals: [string, unknown][] = [...plans].map(([k, p]) => [k, p.final] as [string, unknown]).sort(([a], [b]) => (a < b ? -1 : 1));
+				// The reference: only the final entries, all at once, no snapshots.
+				const reference = await replica(contract, finals, [], { snapshotEvery: 0 });
+				const a = deliveries(plans, orders[0]!.seed);
+				const b = deliveries(plans, orders[1]!.seed);
+				// One replica with the default snapshots, one snapshotting at every other position.
+				const ra = await replica(contract, a, orders[0]!.batches);
+				const rb = await replica(contract, b, orders[1]!.batches, { snapshotEvery: 2 });
+				expect(ra.derived).toBe(reference.derived);
+				expect(rb.derived).toBe(reference.derived);
 
-					const d = JSON.parse(reference.derived) as { rejected: { code: string }[]; waiting: string[] };
-					seen.refolds += ra.refolds + rb.refolds;
-					seen.waiting += d.waiting.length;
-					for (const r of d.rejected) {
-						if (r.code === 'bad-signature') seen.badSignature++;
-						if (r.code === 'malformed-json') seen.malformed++;
-						if (r.code === 'hash-mismatch') seen.hashMismatch++;
-					}
-					for (const [key, p] of plans) {
-						const i = a.findIndex(([k]) => k === key);
-						if (p.before.length && typeof p.final === 'string' && p.final.startsWith('{"id"') && i >= 0 && a[i]![1] !== p.final) seen.junkBeforeReal++;
-					}
+				const d = JSON.parse(reference.derived) as { rejected: { code: string }[]; waiting: string[] };
+				seen.refolds += ra.refolds + rb.refolds;
+				seen.waiting += d.waiting.length;
+				for (const r of d.rejected) {
+					if (r.code === 'bad-signature') seen.badSignature++;
+					if (r.code === 'malformed-json') seen.malformed++;
+					if (r.code === 'hash-mismatch') seen.hashMismatch++;
 				}
-			),
-			{
-				numRuns: Number(process.env.SIM_RUNS ?? 80),
-				seed: process.env.SEED ? Number(process.env.SEED) : undefined,
-				path: process.env.SEED_PATH
+				for (const [key, p] of plans) {
+					const i = a.findIndex(([k]) => k === key);
+					if (p.before.length && typeof p.final === 'string' && p.final.startsWith('{"id"') && i >= 0 && a[i]![1] !== p.final) seen.junkBeforeReal++;
+				}
 			}
 		);
-		// The runs really exercised what the property is about (a guard against a vacuous property).
+		// The runs must really exercise what the property is about (a guard against a vacuous property).
+		// Some of it is rare (a refold, a hash mismatch: a handful per 80 runs): while it has not been
+		// seen often enough, another 80 random runs go on, up to four rounds, so the guard fails only
+		// when the arbitraries stopped producing it, not on an unlucky seed. A failing run prints its seed.
+		const covered = () => seen.junkBeforeReal > 10 && seen.refolds > 5 && seen.waiting > 0 && seen.badSignature > 0 && seen.malformed > 0 && seen.hashMismatch > 0;
+		for (let round = 0; round < 4 && (round === 0 || !covered()); round++)
+			await fc.assert(property, {
+				numRuns: Number(process.env.SIM_RUNS ?? 80),
+				seed: round === 0 && process.env.SEED ? Number(process.env.SEED) : undefined,
+				path: round === 0 ? process.env.SEED_PATH : undefined
+			});
 		expect(seen.junkBeforeReal).toBeGreaterThan(10);
 		expect(seen.refolds).toBeGreaterThan(5);
 		expect(seen.waiting).toBeGreaterThan(0);

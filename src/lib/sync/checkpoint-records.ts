@@ -9,6 +9,7 @@
  * Chromium (tests/bench/open.ts, `inBrowserCheckpointReadMs`).
  */
 import type { StoredCheckpoint } from './checkpoint';
+import { committed } from './idb-transaction';
 
 const HEADER = 'checkpoint';
 const PART_PREFIX = 'checkpoint/';
@@ -26,13 +27,7 @@ interface Header {
 
 const partKey = (i: number) => `${PART_PREFIX}${String(i).padStart(5, '0')}`;
 
-function done(tx: IDBTransaction): Promise<void> {
-	return new Promise((resolve, reject) => {
-		tx.oncomplete = () => resolve();
-		tx.onerror = () => reject(tx.error);
-		tx.onabort = () => reject(tx.error ?? new Error('The checkpoint transaction was aborted.'));
-	});
-}
+const done = (tx: IDBTransaction) => committed(tx, (e) => e ?? new Error('The checkpoint transaction was aborted.'));
 
 /** Replace the checkpoint in `store` of `db` (the parts of an older, longer one go too). */
 export async function writeCheckpoint(db: IDBDatabase, store: string, s: StoredCheckpoint): Promise<void> {

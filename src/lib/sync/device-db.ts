@@ -12,6 +12,7 @@ import type { LockedIdentity } from '../identity/identity';
 import type { OutboxEntry, OutboxStorage } from './outbox';
 import { IndexedDbUploadQueue, QUEUE_STORE } from './relay-queue';
 import type { RelayCursor, RelayCursorStore } from './relay-sync';
+import { inStore } from './idb-transaction';
 
 export interface Device {
 	key: DeviceKey;
@@ -99,16 +100,7 @@ function open(timeoutMs = 4000): Promise<IDBDatabase> {
 }
 
 function run<T>(store: string, mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-	return open().then(
-		(db) =>
-			new Promise<T>((resolve, reject) => {
-				const tx = db.transaction(store, mode);
-				const req = op(tx.objectStore(store));
-				// Resolve on commit, not on the request: a page closed right after a write keeps it.
-				tx.oncomplete = () => resolve(req.result);
-				tx.onerror = tx.onabort = () => reject(new StorageUnavailable(tx.error?.message ?? req.error?.message ?? 'a write failed'));
-			})
-	);
+	return open().then((db) => inStore(db, store, mode, op, (e) => new StorageUnavailable(e?.message ?? 'a write failed')));
 }
 
 export const loadDevice = () => run<Device | undefined>('device', 'readonly', (s) => s.get('self'));

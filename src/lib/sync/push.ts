@@ -24,6 +24,7 @@ import { setOwnPushEndpoint } from './push-endpoint';
 import { getContract, identityKeyOf, listContracts, loadDevice, relayCursorStorage, type ContractEntry } from './device-db';
 import { deriveRelayKeys, RelayClient, RelayError, type ReceivedEnvelope, type RelayKeys } from './relay-client';
 import { contractRelays, loadRelays } from './settings';
+import { inStore } from './idb-transaction';
 
 export type PushPermission = 'unsupported' | NotificationPermission;
 
@@ -76,15 +77,7 @@ function db(): Promise<IDBDatabase> {
 }
 
 function tx<T>(store: string, mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest<T> | void): Promise<T> {
-	return db().then(
-		(d) =>
-			new Promise<T>((resolve, reject) => {
-				const t = d.transaction(store, mode);
-				const req = op(t.objectStore(store));
-				t.oncomplete = () => resolve(req ? req.result : (undefined as T));
-				t.onerror = t.onabort = () => reject(t.error ?? new Error('A push setting could not be stored.'));
-			})
-	);
+	return db().then((d) => inStore(d, store, mode, op, (e) => e ?? new Error('A push setting could not be stored.')));
 }
 
 export const loadPushState = () => tx<PushState | undefined>('state', 'readonly', (s) => s.get('self'));

@@ -6,6 +6,7 @@
  * that uses two relays has the same room id on both, and an event acknowledged by one still waits
  * for the other.
  */
+import { inStore } from './idb-transaction';
 
 export interface QueuedUpload {
 	/** The relay room (derived from the contract's link secret). */
@@ -73,13 +74,7 @@ export class IndexedDbUploadQueue implements UploadQueue {
 	) {}
 
 	private async tx<T>(mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest<T> | void): Promise<T | undefined> {
-		const db = await this.db();
-		return new Promise<T | undefined>((resolve, reject) => {
-			const tx = db.transaction(QUEUE_STORE, mode);
-			const req = op(tx.objectStore(QUEUE_STORE));
-			tx.oncomplete = () => resolve(req ? req.result : undefined);
-			tx.onerror = tx.onabort = () => reject(tx.error ?? new Error('The relay queue could not be written.'));
-		});
+		return inStore<T>(await this.db(), QUEUE_STORE, mode, op, (e) => e ?? new Error('The relay queue could not be written.'));
 	}
 
 	private range(room: string): IDBKeyRange {
