@@ -147,18 +147,6 @@ interface PeerWire {
 	assembler?: Reassembler;
 }
 
-/** Per peer: answers a whole incoming message with a deflated one instead of handing it on (`answerAhead`). */
-const answerers = new WeakMap<object, (message: Uint8Array) => Uint8Array | undefined>();
-
-/**
- * Let `answer` reply to this peer's incoming messages before y-webrtc sees them: for a message it
- * returns deflated bytes for, those bytes are sent (to a peer that inflates) and the message goes no
- * further; for any other, nothing changes. first-sync.ts answers a new device's first sync this way.
- */
-export function answerAhead(peer: object, answer: (message: Uint8Array) => Uint8Array | undefined): void {
-	answerers.set(peer, answer);
-}
-
 /**
  * Teach simple-peer (as bundled by y-webrtc) to chunk: patch its prototype once, so every data
  * channel y-webrtc opens frames big messages (deflated when the other side can inflate) and
@@ -191,24 +179,21 @@ export function installChunking(Peer: { prototype: PeerLike }): void {
 			}
 			return open.call(this);
 		};
-	/** After whatever is being sent: sends keep their order. */
-	const enqueue = (w: PeerWire, run: () => Promise<void> | void) => {
+	proto.send = function (chunk: Uint8Array) {
+		const bytes = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk as ArrayBuffer);
+		const w = wireOf(this);
+		const squeeze = w.inflates && bytes.length > CHUNK_BYTES && canDeflate();
+		if (!squeeze && !w.sending) return sendFrames(this, bytes, false);
+		const run = async () => {
+			const deflated = squeeze ? await deflate(bytes).catch(() => undefined) : undefined;
+			sendFrames(this, deflated ?? bytes, !!deflated);
+		};
 		const next = (w.sending ?? Promise.resolve()).then(run).catch(() => {
 			// The channel closed meanwhile: what was left to send goes nowhere, as with a plain send.
 		});
 		w.sending = next;
 		void next.then(() => {
 			if (w.sending === next) w.sending = undefined;
-		});
-	};
-	proto.send = function (chunk: Uint8Array) {
-		const bytes = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk as ArrayBuffer);
-		const w = wireOf(this);
-		const squeeze = w.inflates && bytes.length > CHUNK_BYTES && canDeflate();
-		if (!squeeze && !w.sending) return sendFrames(this, bytes, false);
-		enqueue(w, async () => {
-			const deflated = squeeze ? await deflate(bytes).catch(() => undefined) : undefined;
-			sendFrames(this, deflated ?? bytes, !!deflated);
 		});
 	};
 	proto._onChannelMessage = function (event: { data: unknown }) {
@@ -222,12 +207,7 @@ export function installChunking(Peer: { prototype: PeerLike }): void {
 			w.inflates = true;
 			return;
 		}
-		const deliver = (whole: Uint8Array) => {
-			// A message answered ahead (first-sync.ts) goes no further: its answer, already deflated, goes out in order.
-			const answer = w.inflates ? answerers.get(this)?.(whole) : undefined;
-			if (answer) return w.sending ? enqueue(w, () => sendFrames(this, answer, true)) : sendFrames(this, answer, true);
-			receive.call(this, { data: whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) });
-		};
+		const deliver = (whole: Uint8Array) => receive.call(this, { data: whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) });
 		if (!r.deflated && !w.receiving) return deliver(r.bytes);
 		const next = (w.receiving ?? Promise.resolve())
 			.then(async () => {

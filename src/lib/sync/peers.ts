@@ -9,8 +9,7 @@ import * as bc from 'lib0/broadcastchannel';
 import Peer from 'simple-peer/simplepeer.min.js';
 import { WebrtcProvider, type Room } from 'y-webrtc';
 import * as Y from 'yjs';
-import { answerAhead, installChunking } from './chunking';
-import { FirstSyncAnswer } from './first-sync';
+import { installChunking } from './chunking';
 import { roomName } from './links';
 import type { NetworkSettings } from './settings';
 
@@ -166,12 +165,10 @@ export class PeerSync {
 	private readonly changed = new Set<() => void>();
 	private readonly hooked = new Map<SignalingConn, { connect: () => void; message: (m: never) => void }>();
 	private stored?: { flush: () => void };
-	private readonly firstSync: FirstSyncAnswer;
 	state: PeerState = { status: 'connecting', peers: 0 };
 
 	constructor(doc: Y.Doc, secret: string, settings: NetworkSettings, options: PeerOptions = {}) {
 		syncMark('peers-start');
-		this.firstSync = new FirstSyncAnswer(doc);
 		this.provider = new WebrtcProvider(roomName(secret), doc, {
 			signaling: settings.signaling,
 			password: secret,
@@ -189,22 +186,13 @@ export class PeerSync {
 		doc.on('beforeTransaction', (tr: Y.Transaction) => void (tr.origin !== null && tr.origin === this.provider.room && syncMark('peer-update-start')));
 		this.provider.on('peers', (e: { webrtcPeers: string[]; bcPeers: string[] }) => {
 			if (e.webrtcPeers.length) syncMark('peer-found');
-			let found = false;
 			for (const c of this.provider.room?.webrtcConns.values() ?? []) {
 				const peer = c.peer as { once(e: string, f: () => void): void; __marked?: boolean };
 				if (peer.__marked) continue;
 				peer.__marked = true;
-				found = true;
 				peer.once('connect', () => syncMark('channel-open'));
 				peer.once('data', () => syncMark('first-message'));
-				answerAhead(peer, (message) => {
-					const answer = this.firstSync.answer(message);
-					if (answer) syncMark('first-sync-answered-ahead');
-					return answer;
-				});
 			}
-			// While WebRTC connects, the answer a new device's first sync will need is made (first-sync.ts).
-			if (found) void this.firstSync.prepare();
 			this.state = { ...this.state, peers: e.webrtcPeers.length + e.bcPeers.length };
 			this.update();
 			this.recheck();
@@ -341,7 +329,6 @@ export class PeerSync {
 		}
 		// What a first sync brought is stored before the document's storage lets go.
 		this.stored?.flush();
-		this.firstSync.destroy();
 		this.unhookSignaling();
 		// y-webrtc's destroy leaves the signaling connections open (and reconnecting): let go of them first.
 		this.provider.disconnect();

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { deflateRawSync } from 'node:zlib';
-import { CHUNK_BYTES, MAX_MESSAGE_BYTES, Reassembler, answerAhead, deflate, frame, inflate, inflateOffer, installChunking } from '../../../src/lib/sync/chunking';
+import { CHUNK_BYTES, MAX_MESSAGE_BYTES, Reassembler, frame, inflate, inflateOffer, installChunking } from '../../../src/lib/sync/chunking';
 import { parseJoinLink, roomName, shareLink } from '../../../src/lib/sync/links';
 
 describe('data-channel chunking', () => {
@@ -127,36 +127,6 @@ describe('data-channel chunking', () => {
 		expect(old.got).toEqual([syncMessage]);
 		// What an older version does with the offer: a frame of no message, dropped.
 		expect(new Reassembler().push(inflateOffer())).toBeNull();
-	});
-
-	it('answers ahead: a message its answerer takes goes no further and the answer goes out deflated, in order; any other message, or a peer that does not inflate, as before', async () => {
-		const A = peerClass(true);
-		const B = peerClass(true);
-		const opener = new A();
-		const joiner = new B();
-		const ask = new Uint8Array([0, 0, 1, 0]);
-		const answer = await deflate(syncMessage);
-		answerAhead(opener, (m) => (m.length === ask.length && m.every((b, i) => b === ask[i]) ? answer : undefined));
-		// The joiner has not said it inflates yet: the message is handed on, nothing is answered.
-		opener._onChannelMessage({ data: ask.slice().buffer });
-		expect(opener.got).toEqual([ask]);
-		expect(opener.sent).toEqual([]);
-		(joiner as unknown as { _onChannelOpen(): void })._onChannelOpen();
-		carry(joiner, opener);
-		// Sent while a big message of its own is being deflated: the answer waits behind it.
-		opener.send(syncMessage.subarray(0, syncMessage.length - 1));
-		const other = new Uint8Array([1, 2, 3]);
-		opener._onChannelMessage({ data: ask.slice().buffer });
-		opener._onChannelMessage({ data: other.slice().buffer });
-		expect(opener.got).toEqual([ask, other]);
-		const wire: Uint8Array[] = [];
-		await vi.waitFor(() => {
-			wire.push(...opener.sent);
-			carry(opener, joiner);
-			expect(joiner.got.length).toBe(2);
-		});
-		expect(wire.every(deflatedFrame)).toBe(true);
-		expect(joiner.got).toEqual([syncMessage.subarray(0, syncMessage.length - 1), syncMessage]);
 	});
 
 	it('drops a deflated message that inflates past the size a message may have, and what follows still arrives', async () => {
