@@ -147,6 +147,14 @@ interface PeerWire {
 	assembler?: Reassembler;
 }
 
+/** Per peer: which whole incoming messages go on to y-webrtc (`filterInbound`). */
+const filters = new WeakMap<object, (message: Uint8Array) => boolean>();
+
+/** Let `keep` drop some of this peer's whole incoming messages before y-webrtc sees them (peers.ts: how often a peer may ask for a sync). */
+export function filterInbound(peer: object, keep: (message: Uint8Array) => boolean): void {
+	filters.set(peer, keep);
+}
+
 /**
  * Teach simple-peer (as bundled by y-webrtc) to chunk: patch its prototype once, so every data
  * channel y-webrtc opens frames big messages (deflated when the other side can inflate) and
@@ -207,7 +215,10 @@ export function installChunking(Peer: { prototype: PeerLike }): void {
 			w.inflates = true;
 			return;
 		}
-		const deliver = (whole: Uint8Array) => receive.call(this, { data: whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) });
+		const deliver = (whole: Uint8Array) => {
+			if (filters.get(this)?.(whole) === false) return;
+			receive.call(this, { data: whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) });
+		};
 		if (!r.deflated && !w.receiving) return deliver(r.bytes);
 		const next = (w.receiving ?? Promise.resolve())
 			.then(async () => {

@@ -9,7 +9,7 @@ import * as bc from 'lib0/broadcastchannel';
 import Peer from 'simple-peer/simplepeer.min.js';
 import { WebrtcProvider, type Room } from 'y-webrtc';
 import * as Y from 'yjs';
-import { installChunking } from './chunking';
+import { filterInbound, installChunking } from './chunking';
 import { roomName } from './links';
 import type { NetworkSettings } from './settings';
 
@@ -24,6 +24,26 @@ export function syncMark(name: string): void {
 	if (marked.has(name) || typeof performance === 'undefined' || typeof performance.mark !== 'function') return;
 	marked.add(name);
 	performance.mark(`sync:${name}`);
+}
+
+/**
+ * y-webrtc answers a peer's sync step 1 by encoding everything the peer lacks: for a device that
+ * holds nothing, the whole contract (6 MB and a deflate for 10,000 events, ~130 ms of this page's
+ * thread). An honest y-webrtc peer asks once per connection (when its data channel opens); a link
+ * holder could ask in a loop, a few bytes each, and keep this device encoding. So one connection's
+ * step 1 is taken at most once per STEP_ONE_EVERY_MS; more are dropped (a reconnect is a new one).
+ */
+export const STEP_ONE_EVERY_MS = 10_000;
+export function limitSyncAsks(peer: object, now: () => number = Date.now): void {
+	let last = -Infinity;
+	filterInbound(peer, (m) => {
+		// [messageSync = 0][syncStep1 = 0][state vector]: anything else passes as it is.
+		if (m[0] !== 0 || m[1] !== 0) return true;
+		const t = now();
+		if (t - last < STEP_ONE_EVERY_MS) return false;
+		last = t;
+		return true;
+	});
 }
 
 /** A relay catch-up waits at most this long for a peer's first sync (see `settled`). */
@@ -192,6 +212,7 @@ export class PeerSync {
 				peer.__marked = true;
 				peer.once('connect', () => syncMark('channel-open'));
 				peer.once('data', () => syncMark('first-message'));
+				limitSyncAsks(peer);
 			}
 			this.state = { ...this.state, peers: e.webrtcPeers.length + e.bcPeers.length };
 			this.update();

@@ -2,7 +2,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startSignaling } from '../../../src/signaling/server.js';
-import { PeerSync, storeFirstSyncLater } from '../../../src/lib/sync/peers';
+import { limitSyncAsks, PeerSync, STEP_ONE_EVERY_MS, storeFirstSyncLater } from '../../../src/lib/sync/peers';
+import { installChunking } from '../../../src/lib/sync/chunking';
 import { roomName } from '../../../src/lib/sync/links';
 
 /** A document holding `n` events, as a Yjs update (another device's). */
@@ -210,5 +211,44 @@ describe('signaling presence', () => {
 		expect(all).not.toContain(secret);
 		expect(all).not.toContain(contract);
 		for (const s of seen) expect(['subscribe', 'publish', 'presence', 'ping', 'unsubscribe']).toContain(JSON.parse(s).type);
+	});
+});
+
+describe('a peer asking for a full sync again and again', () => {
+	/** A data channel's peer as y-webrtc's simple-peer has it, patched by chunking.ts: `got` is what reaches y-webrtc. */
+	class FakePeer {
+		got: Uint8Array[] = [];
+		send() {}
+		_onChannelMessage(event: { data: ArrayBuffer }) {
+			this.got.push(new Uint8Array(event.data));
+		}
+	}
+	installChunking(FakePeer as never);
+	const message = (bytes: number[]) => ({ data: new Uint8Array(bytes).buffer });
+	// y-webrtc's sync step 1 with an empty state vector: "send me everything" (a 6 MB encoding for 10,000 events).
+	const everything = [0, 0, 1, 0];
+
+	it('attack: a link holder sending sync step 1 in a loop makes this device encode the document once per interval, not once per message', () => {
+		let now = 1_000_000;
+		const peer = new FakePeer();
+		limitSyncAsks(peer, () => now);
+		for (let i = 0; i < 50; i++) peer._onChannelMessage(message(everything));
+		expect(peer.got).toHaveLength(1);
+		// Updates, step 2 and awareness are not limited.
+		const update = [0, 2, 3, 9, 9, 9];
+		const stepTwo = [0, 1, 1, 0];
+		const awareness = [1, 1, 0];
+		for (const m of [update, stepTwo, awareness, update]) peer._onChannelMessage(message(m));
+		expect(peer.got).toHaveLength(5);
+		// Later the same connection may ask again (y-webrtc asks once per connection; a reconnect is a new one).
+		now += STEP_ONE_EVERY_MS;
+		peer._onChannelMessage(message(everything));
+		peer._onChannelMessage(message(everything));
+		expect(peer.got).toHaveLength(6);
+		// Another connection has its own allowance.
+		const other = new FakePeer();
+		limitSyncAsks(other, () => now);
+		other._onChannelMessage(message(everything));
+		expect(other.got).toHaveLength(1);
 	});
 });
