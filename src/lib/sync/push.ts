@@ -21,7 +21,7 @@ import { authenticate } from '../identity/authenticate';
 import { sign } from '../identity/ed25519';
 import { openProof, subscribeProof, unsubscribeProof, type RelayMessage, type WirePushSubscription } from '../../relay/protocol';
 import { setOwnPushEndpoint } from './push-endpoint';
-import { getContract, identityKeyOf, listContracts, loadDevice, relayCursorStorage, type ContractEntry } from './device-db';
+import { identityKeyOf, listContracts, loadDevice, relayCursorStorage, type ContractEntry } from './device-db';
 import { deriveRelayKeys, RelayClient, RelayError, type ReceivedEnvelope, type RelayKeys } from './relay-client';
 import { contractRelays, loadRelays } from './settings';
 import { inStore } from './idb-transaction';
