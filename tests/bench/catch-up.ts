@@ -15,32 +15,31 @@
  *   document applied, ContractDoc opened, a fresh relay connection, the room opened with its proof —
  *   to its derived state equal to the uploader's, through the app's path: RelaySync → RelayClient
  *   (pull, decrypt) → the contract document (verify, fold).
+ * - The same inside Chromium (browser-catch-up.ts: the page's WebSocket, WebCrypto and
+ *   DecompressionStream, the app's device), against a cold open in that Chromium; skipped with
+ *   `--no-browsers`; CATCH_UP_PROFILE=file writes a CPU profile of that page. The device that
+ *   catches up is a browser, and the two runtimes differ: Node's web streams make opening bundles
+ *   cost more, Chromium takes longer to receive a relay page over its WebSocket.
  *
  *   node --import tsx tests/bench/catch-up.ts
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+import { build } from 'esbuild';
 import WebSocket from 'ws';
-import * as Y from 'yjs';
-import type { DerivedContract } from '../../src/lib/contract/log';
-import { ContractDoc } from '../../src/lib/sync/contract-doc';
 import { RelayClient, type SocketFactory } from '../../src/lib/sync/relay-client';
-import { MemoryUploadQueue } from '../../src/lib/sync/relay-queue';
-import { MemoryCursorStore, RELAY_ORIGIN, RelayPool, RelaySync } from '../../src/lib/sync/relay-sync';
 import { loadWasmSha256 } from '../../src/lib/sync/wasm-sha256';
-import { BENCH_CONTRACT, bigContract } from './fixture';
-import { coldOpen } from './open';
+import { CATCH_UP_SECRET, HELD, catchUpFigures, docOf } from './catch-up-run';
+import { bigContract } from './fixture';
+import { LAUNCH } from './sync';
 
 const here = fileURLToPath(import.meta.url);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-const SECRET = 'catchupbenchsecretcatchupbench01';
-/** What the catching-up device already holds: proposal, acceptance, countersign, its receipt. */
-const HELD = 4;
 const UPLOAD = process.env.CATCH_UP_UPLOAD === 'singles' ? 'singles' : 'bundles';
 /**
  * With singles, the uploader then compacts the room, as a device that read it all does once it
@@ -52,6 +51,10 @@ const FRAMES = process.env.CATCH_UP_FRAMES !== 'json';
 
 /** The same socket the app gets from the browser: default options (permessage-deflate offered). */
 const socket: SocketFactory = (url) => new WebSocket(url) as unknown as ReturnType<SocketFactory>;
+const cpuMs = () => {
+	const u = process.cpuUsage();
+	return (u.user + u.system) / 1000;
+};
 
 export function startRelay(data: string): Promise<{ child: ChildProcess; url: string }> {
 	// CATCH_UP_RELAY_NODE_ARGS: extra node flags for the relay process (e.g. --cpu-prof to profile it).
@@ -68,54 +71,40 @@ export function startRelay(data: string): Promise<{ child: ChildProcess; url: st
 	});
 }
 
-/** The derived state as one string: Maps and Sets as sorted entries, so equal states compare equal. */
-export function fingerprint(d: DerivedContract): string {
-	return JSON.stringify({ state: d.state, rejected: d.rejected, waiting: d.waiting }, (_k, v: unknown) =>
-		v instanceof Map ? [...v].sort(([a], [b]) => (String(a) < String(b) ? -1 : 1)) : v instanceof Set ? [...v].sort() : v
-	);
+/** The same figures inside Chromium: a blank page of a local origin (a secure context, for WebCrypto) runs browser-catch-up.ts. */
+async function inChromium(url: string, update: Uint8Array, held: Uint8Array, total: number, runs: number): Promise<Record<string, number>> {
+	const script = (await build({ entryPoints: ['tests/bench/browser-catch-up.ts'], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', write: false, minify: !process.env.CATCH_UP_PROFILE })).outputFiles[0]!.text;
+	const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>catch-up</title>'));
+	await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
+	const browser = await chromium.launch(LAUNCH);
+	try {
+		const page = await browser.newPage();
+		await page.goto(`http://localhost:${(server.address() as { port: number }).port}/`);
+		await page.addScriptTag({ content: script });
+		const b64 = (x: Uint8Array) => Buffer.from(x).toString('base64');
+		// CATCH_UP_PROFILE=file: a CPU profile of the page over its runs.
+		const cdp = process.env.CATCH_UP_PROFILE ? await page.context().newCDPSession(page) : undefined;
+		if (cdp) {
+			await cdp.send('Profiler.enable');
+			await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+			await cdp.send('Profiler.start');
+		}
+		const figures = await page.evaluate(
+			([url, update, held, total, runs, frames]) =>
+				(globalThis as unknown as { benchCatchUp: (...a: unknown[]) => Promise<Record<string, number>> }).benchCatchUp(url, update, held, total, runs, frames),
+			[url, b64(update), b64(held), total, runs, FRAMES] as const
+		);
+		if (cdp) {
+			writeFileSync(process.env.CATCH_UP_PROFILE!, JSON.stringify((await cdp.send('Profiler.stop')).profile));
+		}
+		return figures;
+	} finally {
+		await browser.close();
+		server.close();
+	}
 }
 
-export const docOf = (entries: readonly [string, string][]) => {
-	const doc = new Y.Doc();
-	doc.transact(() => {
-		const map = doc.getMap<string>('events');
-		for (const [id, env] of entries) map.set(id, env);
-	});
-	return Y.encodeStateAsUpdate(doc);
-};
-
-/** One catch-up from nothing to the expected state; the milliseconds it took, and how many pulls/batches. */
-export async function catchUp(url: string, held: Uint8Array, total: number, expected: string): Promise<{ ms: number; cpuMs: number; batches: number }> {
-	const cursors = new MemoryCursorStore();
-	await cursors.put({ contract: BENCH_CONTRACT, relay: url, cursor: HELD, seeded: true });
-	const t = performance.now();
-	const cpu = process.cpuUsage();
-	const doc = new Y.Doc();
-	Y.applyUpdate(doc, held);
-	const cdoc = new ContractDoc(BENCH_CONTRACT, doc);
-	await cdoc.settled();
-	let batches = 0;
-	doc.on('afterTransaction', (tx: Y.Transaction) => void (tx.origin === RELAY_ORIGIN && batches++));
-	const sync = new RelaySync({ cdoc, secret: SECRET, relays: [url], pool: new RelayPool({ socket, frames: FRAMES }), queue: () => new MemoryUploadQueue(), cursors, offline: false, events: new EventTarget() });
-	const done = new Promise<void>((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`catch-up stalled at ${cdoc.derived.state.applied.length} events`)), 120_000);
-		const off = cdoc.subscribe((d) => {
-			if (d.state.applied.length < total) return;
-			clearTimeout(timer);
-			queueMicrotask(() => off());
-			resolve();
-		});
-	});
-	await sync.start();
-	await done;
-	const ms = performance.now() - t;
-	const used = process.cpuUsage(cpu);
-	if (fingerprint(cdoc.derived) !== expected) throw new Error('the caught-up state differs from the uploader’s');
-	await sync.stop();
-	return { ms, cpuMs: (used.user + used.system) / 1000, batches };
-}
-
-export async function catchUpBench(opts: { missed?: number; runs?: number } = {}) {
+export async function catchUpBench(opts: { missed?: number; runs?: number; browsers?: boolean } = {}) {
 	const missed = opts.missed ?? 10_000;
 	const runs = opts.runs ?? 7;
 	const total = HELD + missed;
@@ -124,16 +113,11 @@ export async function catchUpBench(opts: { missed?: number; runs?: number } = {}
 	const update = docOf(entries);
 	const held = docOf(entries.slice(0, HELD));
 
-	// The uploader's derived state: what the catching-up device must reach.
-	const uploader = await coldOpen(BENCH_CONTRACT, update);
-	const expected = fingerprint(uploader.derive());
-	if (uploader.derive().state.applied.length !== total) throw new Error(`expected ${total} applied events`);
-
 	const data = mkdtempSync(join(tmpdir(), 'catch-up-bench-'));
 	const relay = await startRelay(data);
 	try {
 		const up = new RelayClient({ url: relay.url, socket, reconnect: false, requestTimeoutMs: 120_000 });
-		const room = await up.room(SECRET);
+		const room = await up.room(CATCH_UP_SECRET);
 		const events = entries.map(([id, envelope]) => ({ id, envelope }));
 		const seqs = [...(await room.push(events.slice(0, HELD))), ...(await room.push(events.slice(HELD), { bundle: UPLOAD === 'bundles' }))];
 		const compaction = COMPACT ? await room.compact(events) : undefined;
@@ -141,27 +125,8 @@ export async function catchUpBench(opts: { missed?: number; runs?: number } = {}
 		up.close();
 		if (seqs.length !== total || seqs[HELD - 1] !== HELD) throw new Error('the relay did not store the contract in order');
 
-		// Warm up both paths once (JIT), then interleave them.
-		await catchUp(relay.url, held, total, expected);
-		await coldOpen(BENCH_CONTRACT, update);
-		const cold: number[] = [];
-		const coldCpu: number[] = [];
-		const caught: number[] = [];
-		const caughtCpu: number[] = [];
-		let batches = 0;
-		for (let i = 0; i < runs; i++) {
-			const t = performance.now();
-			const cpu = process.cpuUsage();
-			const log = await coldOpen(BENCH_CONTRACT, update);
-			cold.push(performance.now() - t);
-			const used = process.cpuUsage(cpu);
-			coldCpu.push((used.user + used.system) / 1000);
-			if (log.derive().state.applied.length !== total) throw new Error('cold open: unequal log');
-			const r = await catchUp(relay.url, held, total, expected);
-			caught.push(r.ms);
-			caughtCpu.push(r.cpuMs);
-			batches = r.batches;
-		}
+		const node = await catchUpFigures({ socket, frames: FRAMES, cpuMs }, relay.url, update, held, total, runs);
+		const browser = opts.browsers === false ? {} : await inChromium(relay.url, update, held, total, runs);
 		return {
 			benchmark: 'catch-up',
 			runtime: `node ${process.version}`,
@@ -171,15 +136,9 @@ export async function catchUpBench(opts: { missed?: number; runs?: number } = {}
 			upload: UPLOAD,
 			pullFrames: FRAMES ? 'binary' : 'json',
 			compacted: COMPACT,
-			catchUpMs: round(median(caught)),
-			coldOpenMs: round(median(cold)),
-			catchUpToColdOpenRatio: round(median(caught) / median(cold)),
-			/** The same in CPU time of this process (all its threads): steadier on a loaded machine. */
-			catchUpCpuMs: round(median(caughtCpu)),
-			coldOpenCpuMs: round(median(coldCpu)),
-			cpuRatio: round(median(caughtCpu) / median(coldCpu)),
-			/** Transactions the pulled events were written to the document in. */
-			catchUpTransactions: batches,
+			...node,
+			/** The same inside Chromium (its WebSocket, WebCrypto and DecompressionStream), against a cold open there. */
+			...Object.fromEntries(Object.entries(browser).map(([k, v]) => [`inBrowser${k[0]!.toUpperCase()}${k.slice(1)}`, v])),
 			targets: { catchUpToColdOpenRatio: 1.5 }
 		};
 	} finally {
@@ -189,7 +148,7 @@ export async function catchUpBench(opts: { missed?: number; runs?: number } = {}
 }
 
 if (process.argv[1] === here)
-	catchUpBench({ runs: Number(process.env.CATCH_UP_RUNS ?? 7) })
+	catchUpBench({ runs: Number(process.env.CATCH_UP_RUNS ?? 7), browsers: !process.argv.includes('--no-browsers') })
 		.then((r) => {
 			console.log(JSON.stringify(r, null, 2));
 			process.exit(0);

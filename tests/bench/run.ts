@@ -74,7 +74,7 @@ async function main() {
 		out.push({ benchmark: 'pages', ...(await pageBench(update, events)), targets: { initialJsGzipKB: 150, inBrowserColdOpenToPlainYjsRatio: 2.5, inBrowserReopenToPlainYjsRatio: 1.3, hourlyYearDiaryToFixedPriceRatio: 2 } });
 	}
 	out.push(await relayBench());
-	out.push(await catchUpBench());
+	out.push(await catchUpBench({ browsers: !process.argv.includes('--no-browsers') }));
 	out.push(await hourlyYearBench());
 	console.log(JSON.stringify(out, null, 2));
 }

@@ -134,44 +134,47 @@ describe('checkpoint (property)', () => {
 		// What the runs covered, so the property cannot quietly stop testing the hard cases.
 		let refolded = 0;
 		let waitedAcross = 0;
-		await fc.assert(
-			fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 40 }), fc.integer({ min: 1, max: 99 }), async (ops, percent) => {
-				const { contract, arrivals } = await history(ops);
-				const k = Math.floor((percent / 100) * arrivals.length);
-				const before = documentAfter(contract, arrivals.slice(0, k));
-				const first = await fromScratch(contract, arrivals.slice(0, k));
-				// The document as a ContractDoc leaves it: the envelope the log verified written back over another value.
-				const written = new Y.Doc();
-				const map = written.getMap<string>('events');
-				written.transact(() => before.forEach((env, id) => map.set(id, env)));
-				written.transact(() => before.forEach((_, id) => first.envelope(id) !== undefined && first.envelope(id) !== map.get(id) && map.set(id, first.envelope(id)!)));
-				const stored = await encodeCheckpoint(first.checkpoint(), 'build', map);
-				// Reopen: the document loaded again from its update (the same items), the checkpoint checked against it.
-				const loaded = new Y.Doc();
-				Y.applyUpdate(loaded, Y.encodeStateAsUpdate(written));
-				const cp = await decodeCheckpoint(structuredClone(stored), contract, 'build', loaded.getMap<string>('events'));
-				expect(cp).not.toBeNull();
+		const property = fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 40 }), fc.integer({ min: 1, max: 99 }), async (ops, percent) => {
+			const { contract, arrivals } = await history(ops);
+			const k = Math.floor((percent / 100) * arrivals.length);
+			const before = documentAfter(contract, arrivals.slice(0, k));
+			const first = await fromScratch(contract, arrivals.slice(0, k));
+			// The document as a ContractDoc leaves it: the envelope the log verified written back over another value.
+			const written = new Y.Doc();
+			const map = written.getMap<string>('events');
+			written.transact(() => before.forEach((env, id) => map.set(id, env)));
+			written.transact(() => before.forEach((_, id) => first.envelope(id) !== undefined && first.envelope(id) !== map.get(id) && map.set(id, first.envelope(id)!)));
+			const stored = await encodeCheckpoint(first.checkpoint(), 'build', map);
+			// Reopen: the document loaded again from its update (the same items), the checkpoint checked against it.
+			const loaded = new Y.Doc();
+			Y.applyUpdate(loaded, Y.encodeStateAsUpdate(written));
+			const cp = await decodeCheckpoint(structuredClone(stored), contract, 'build', loaded.getMap<string>('events'));
+			expect(cp).not.toBeNull();
 
-				// Reopen: the checkpoint, the document's values, then what arrives afterwards.
-				const reopened = new ContractLog(contract);
-				reopened.restoreCheckpoint(cp!);
-				loaded.getMap<string>('events').forEach((env, id) => reopened.add(id, env));
-				for (const [id, env] of arrivals.slice(k)) reopened.add(id, env);
-				await authenticate(reopened);
-				const all = await fromScratch(contract, arrivals);
-				expect(canonical(reopened.derive())).toBe(canonical(all.derive()));
-				expect(reopened.authenticEnvelopes()).toEqual(all.authenticEnvelopes());
-				expect(reopened.heads()).toEqual(all.heads());
-				if (reopened.refolds > 0 && cp!.events.length > 10) refolded++;
-				if (first.derive().waiting.some((id) => !all.derive().waiting.includes(id))) waitedAcross++;
-			}),
-			{
+			// Reopen: the checkpoint, the document's values, then what arrives afterwards.
+			const reopened = new ContractLog(contract);
+			reopened.restoreCheckpoint(cp!);
+			loaded.getMap<string>('events').forEach((env, id) => reopened.add(id, env));
+			for (const [id, env] of arrivals.slice(k)) reopened.add(id, env);
+			await authenticate(reopened);
+			const all = await fromScratch(contract, arrivals);
+			expect(canonical(reopened.derive())).toBe(canonical(all.derive()));
+			expect(reopened.authenticEnvelopes()).toEqual(all.authenticEnvelopes());
+			expect(reopened.heads()).toEqual(all.heads());
+			if (reopened.refolds > 0 && cp!.events.length > 10) refolded++;
+			if (first.derive().waiting.some((id) => !all.derive().waiting.includes(id))) waitedAcross++;
+		});
+		// A refold after the checkpoint comes up in a few of 60 random runs, and in none of them about
+		// one time in ten (1 of 12 here): while the hard cases have not both been seen, another 60 runs
+		// go on, up to four rounds, so the guard fails when the arbitraries stop producing them, not on
+		// an unlucky seed.
+		for (let round = 0; round < 4 && (round === 0 || !(refolded > 0 && waitedAcross > 0)); round++)
+			await fc.assert(property, {
 				numRuns: 60,
-				// Always among the runs: an event that waits for a held one at the checkpoint, resolved after
-				// it (random runs reach this case only now and then, and the check below would then fail).
-				examples: [[[{ kind: 'post', who: 0 }, { kind: 'wait' }, { kind: 'post', who: 1 }, { kind: 'post', who: 0 }, { kind: 'deliver' }, { kind: 'post', who: 1 }], 80]]
-			}
-		);
+				// Always among the first runs: an event that waits for a held one at the checkpoint, resolved
+				// after it (random runs reach this case only now and then).
+				examples: round === 0 ? [[[{ kind: 'post', who: 0 }, { kind: 'wait' }, { kind: 'post', who: 1 }, { kind: 'post', who: 0 }, { kind: 'deliver' }, { kind: 'post', who: 1 }], 80]] : []
+			});
 		expect(refolded).toBeGreaterThan(0);
 		expect(waitedAcross).toBeGreaterThan(0);
 	}, 120_000);
