@@ -196,4 +196,14 @@ test('a mediator both parties accepted rules for the freelancer\'s last offer; t
 	await nav(mo, 'Resolution Center');
 	await expect(mo.getByTestId('past-dispute-row')).toContainText("the mediator's ruling");
 	await expect(mo.getByTestId('past-dispute-row')).toContainText('$600.00$485.00$85.00$30.00');
+	// The mediator's own money: Payments lists the fee the ruling paid, and nothing as a party.
+	await nav(mo, 'Payments');
+	const fee = mo.getByTestId('mediator-fee-row');
+	await expect(fee).toHaveCount(1);
+	await expect(fee.locator('td').nth(0)).toContainText('Website: Design');
+	await expect(fee.locator('td').nth(1)).toHaveText('$600.00');
+	await expect(fee.locator('td').nth(2)).toHaveText('$30.00');
+	await expect(fee.locator('td').nth(3)).toHaveText(/^Paid\u00a0on /);
+	await expect(mo.getByTestId('pending-USD')).toHaveCount(0);
+	await audit(mo, 'payments-mediator');
 });
