@@ -174,6 +174,8 @@ test('when this browser cannot store anything, the app says so instead of waitin
 
 test('two tabs of one browser on one contract stay consistent', async ({ browser, baseURL }) => {
 	const context = await browser.newContext({ baseURL });
+	// No relay: what the tabs exchange goes over the browser's channel between them alone.
+	await context.addInitScript(() => localStorage.setItem('milestone.relays', JSON.stringify({ relays: [] })));
 	const first = await context.newPage();
 	await first.goto('/');
 	await setUp(first, 'Ada');
@@ -185,5 +187,12 @@ test('two tabs of one browser on one contract stay consistent', async ({ browser
 	await expect(second.getByTestId('messages')).toContainText('Written in the first tab', { timeout: 10_000 });
 	await send(second, 'Written in the second tab');
 	await expect(first.getByTestId('messages')).toContainText('Written in the second tab', { timeout: 10_000 });
+	// A tab that was paused tells the others what it wrote meanwhile when it is back (room-connect.ts).
+	await first.getByRole('button', { name: 'Pause sync' }).click();
+	await expect(first.getByTestId('sync-status')).toHaveText('Sync paused');
+	await send(first, 'Written while paused');
+	await expect(second.getByTestId('messages')).not.toContainText('Written while paused');
+	await first.getByRole('button', { name: 'Resume sync' }).click();
+	await expect(second.getByTestId('messages')).toContainText('Written while paused', { timeout: 10_000 });
 	await context.close();
 });

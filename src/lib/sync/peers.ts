@@ -11,6 +11,7 @@ import { WebrtcProvider, type Room } from 'y-webrtc';
 import * as Y from 'yjs';
 import { filterInbound, installChunking } from './chunking';
 import { roomName } from './links';
+import { installRoomConnect } from './room-connect';
 import type { NetworkSettings } from './settings';
 
 installChunking(Peer);
@@ -146,6 +147,9 @@ function passNothingBack(room: Room, doc: Y.Doc): void {
 	bc.unsubscribe(r.name, onChannel);
 	r._bcSubscriber = hear;
 }
+
+// Before any room connects: a connect no longer pushes the whole document to the other tabs (room-connect.ts).
+installRoomConnect();
 
 export type PeerStatus = 'connecting' | 'connected' | 'offline' | 'paused';
 
