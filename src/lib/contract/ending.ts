@@ -4,7 +4,7 @@
  * refundable to the client (see refund.ts, basis "ended-by-agreement").
  */
 import { moneyText, reject } from './rejections';
-import type { RuleSet } from './rule';
+import type { RuleContext, RuleSet } from './rule';
 import { escrowOf, type ContractState, type Ev } from './state';
 
 /** Ending closes every open review: no auto-release can follow on an old submission. */
@@ -14,6 +14,18 @@ function end(s: ContractState, ev: Ev, byAgreement: boolean): void {
 	s.endedAt = ev.at;
 	s.endEvent = ev.id;
 	for (const m of s.milestones) m.reviewOpen = false;
+}
+
+/**
+ * Is the contract active for `ev`? An end counts against an event only if its author had seen it
+ * (the end is in the event's causal past). A client that funded, or asked for a refund, while the
+ * freelancer accepted ending without having seen it, acted on an active contract: whether money
+ * moved on it is the provider's call (its receipt), never the fold's order, where the end may
+ * merely sort first. Without a log to ask (a page asking "may I now?") the state decides.
+ */
+export function activeFor(s: ContractState, ev: Ev, ctx?: RuleContext): boolean {
+	if (s.status === 'active') return true;
+	return s.status === 'ended' && s.endEvent !== undefined && ctx?.reaches !== undefined && !ctx.reaches(ev.id, s.endEvent);
 }
 
 export function escrowHeld(s: ContractState): number {

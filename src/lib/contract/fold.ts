@@ -97,7 +97,7 @@ export function applyEvent(s: ContractState, signed: Ev, ctx: FoldContext = {}):
 		noteProviderSignature(s);
 	}
 	// Money under an open dispute moves only by the dispute's split (dispute.ts).
-	const rejection = ctx.refusal ?? deviceCheck(s, ev, rule) ?? rule.check(s, ev as never) ?? disputeHoldRefusal(s, ev);
+	const rejection = ctx.refusal ?? deviceCheck(s, ev, rule) ?? rule.check(s, ev as never, ctx) ?? disputeHoldRefusal(s, ev);
 	if (INTENTS.has(ev.type)) {
 		const intent = intentOf(ev, rejection);
 		s.intents.set(ev.id, intent);

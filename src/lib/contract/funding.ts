@@ -3,6 +3,7 @@ import { escrowAccount, type Transfer } from './ledger';
 import { ZERO_MINOR, addMinor, type Minor } from '../money/minor';
 import { moneyText, reject } from './rejections';
 import type { RuleSet } from './rule';
+import { activeFor } from './ending';
 import { isRejection, settleable } from './settlement';
 import { isClosed, milestone, outstandingOf, type MilestoneState } from './state';
 
@@ -19,8 +20,8 @@ export function fundingOffer(m: MilestoneState): { amount: Minor; refusal?: stri
 export const fundingRules: RuleSet = {
 	'milestone.fund': {
 		who: ['client'],
-		check(s, ev) {
-			if (s.status !== 'active') return reject('invalid-state', 'Milestones are funded on an active contract.');
+		check(s, ev, ctx) {
+			if (!activeFor(s, ev, ctx)) return reject('invalid-state', 'Milestones are funded on an active contract.');
 			const m = milestone(s, ev.payload.milestone);
 			if (!m) return reject('unknown-milestone');
 			if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');

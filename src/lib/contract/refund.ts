@@ -9,6 +9,7 @@
  * Resolution Center (dispute.ts), which is what "dispute" means from here on.
  */
 import { openDispute } from './dispute';
+import { activeFor } from './ending';
 import { escrowAccount } from './ledger';
 import { addMinor } from '../money/minor';
 import { moneyText, reject, utcTime, type Rejection } from './rejections';
@@ -62,8 +63,8 @@ function checkRefundIntent(s: ContractState, ev: EvOf<'milestone.refund'>): Reje
 export const refundRules: RuleSet = {
 	'refund.requested': {
 		who: ['client'],
-		check(s, ev) {
-			if (s.status !== 'active') return reject('invalid-state', 'Refunds are requested on an active contract.');
+		check(s, ev, ctx) {
+			if (!activeFor(s, ev, ctx)) return reject('invalid-state', 'Refunds are requested on an active contract.');
 			const m = milestone(s, ev.payload.milestone);
 			if (!m) return reject('unknown-milestone');
 			if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');

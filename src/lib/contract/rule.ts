@@ -12,8 +12,14 @@ export interface Rule<T extends EventType> {
 	 * parties accepted for the dispute the event names (dispute.ts); 'anyone' only for the proposal and its answers.
 	 */
 	who: readonly (Role | 'provider' | 'mediator')[] | 'anyone';
-	check(s: ContractState, ev: EvOf<T>): Rejection | null;
+	/** `ctx`: what the log knows beyond the state (causal order), when a log folds; absent when a page asks "may I now?". */
+	check(s: ContractState, ev: EvOf<T>, ctx?: RuleContext): Rejection | null;
 	apply(s: ContractState, ev: EvOf<T>): void;
+}
+
+/** What a log tells a rule beyond the state: is `to` in the causal past of `from`? */
+export interface RuleContext {
+	reaches?: (from: string, to: string) => boolean;
 }
 
 export type RuleSet = { [T in EventType]?: Rule<T> };
