@@ -20,6 +20,7 @@
  */
 import { weekEscrowAccount, type Transfer } from './ledger';
 import { ZERO_MINOR, addMinor, type Minor } from '../money/minor';
+import { activeFor } from './ending';
 import { matureDue } from './payouts';
 import type { RecordSubject } from './record';
 import { moneyText, reject, type Rejection } from './rejections';
@@ -454,11 +455,11 @@ export const hourlyRuleSet: RuleSet = {
 	},
 	'hourly.fund': {
 		who: ['client'],
-		check(s, ev) {
+		check(s, ev, ctx) {
 			const { week, amount, currency } = ev.payload;
 			const bad = weekRefusal(s, week);
 			if (bad) return bad;
-			if (s.status !== 'active') return reject('invalid-state', 'Weeks are funded on an active contract.');
+			if (!activeFor(s, ev, ctx)) return reject('invalid-state', 'Weeks are funded on an active contract.');
 			if (currency !== s.terms!.currency) return reject('currency-mismatch');
 			// No "already pending" refusal here or on claims: an intent the provider refused stays in its record
 			// and would block every later one. A second funding finds nothing due; a second claim nothing to pay.

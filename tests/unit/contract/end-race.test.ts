@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { milestone } from '../../../src/lib/contract/state';
-import { CLIENT, FREELANCER, PROVIDER, World } from '../../support/world';
+import { CLIENT, FREELANCER, PROVIDER, World, hourlyTerms } from '../../support/world';
 
 /*
  * One party ends the contract while the other, not having seen it, acts on money. The end must not
@@ -56,5 +56,20 @@ describe('an end accepted concurrently with money', () => {
 		expect(w.rejection(req)?.code).toBe('invalid-state');
 		const fund = await w.emit(CLIENT, 'milestone.fund', { milestone: 'build', amount: 200_000, currency: 'USD', method: 'card' });
 		expect(w.rejection(fund)?.code).toBe('invalid-state');
+	});
+
+	it('hourly: a week funded while the freelancer accepts ending unseen still counts', async () => {
+		const w = new World();
+		await w.active(hourlyTerms());
+		const proposal = await w.emit(CLIENT, 'contract.endProposed', {});
+		await w.emit(CLIENT, 'message.posted', { text: 'Funding this week anyway.' });
+		const week = '2026-11-02';
+		const intent = await w.emit(CLIENT, 'hourly.fund', { week, amount: 50_000, currency: 'USD', method: 'card' });
+		const receipt = await w.emit(PROVIDER, 'receipt.weekFunded', { intent, week, amount: 50_000, fee: 0, currency: 'USD', method: 'card', clearsAt: w.now });
+		expect(w.rejection(receipt)).toBeUndefined();
+		const accepted = await w.emit(FREELANCER, 'contract.endAccepted', { proposal }, { deps: [proposal] });
+		expect(w.rejection(accepted)).toBeUndefined();
+		expect(w.rejection(intent)).toBeUndefined();
+		expect(w.rejection(receipt)).toBeUndefined();
 	});
 });
