@@ -18,7 +18,7 @@ import { sign } from '../../src/lib/identity/ed25519';
 import { CLIENT, FREELANCER } from '../support/world';
 import { BENCH_CONTRACT, bigContract } from './fixture';
 import { HOURLY_CONTRACT, MID_WEEK, hourlyYear, updateOf } from './hourly-year';
-import { LAUNCH, seed } from './sync';
+import { LAUNCH, mainThreadWork, seed } from './sync';
 
 async function smallContract(i: number): Promise<{ contract: string; update: Uint8Array }> {
 	let contract = '';
@@ -170,15 +170,12 @@ export async function pageBench(bigUpdate: Uint8Array, events: number): Promise<
 			await new Promise((r) => setTimeout(r, 250));
 		}
 		await page.goto('about:blank');
-		const cdp = await page.context().newCDPSession(page);
-		await cdp.send('Performance.enable');
 		await page.goto(`${origin}/#/c/${BENCH_CONTRACT}`);
 		const contractReopenMs = await mark(page, 'milestone:contract-ready');
 		// The page's thread once the contract is drawn: what a person's first clicks wait behind.
-		const taskSeconds = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
-		const drawnAt = await taskSeconds();
+		const afterDrawn = await mainThreadWork(page);
 		await new Promise((r) => setTimeout(r, 2500));
-		const afterDrawnTaskMs = Math.round(((await taskSeconds()) - drawnAt) * 1000);
+		const afterDrawnTaskMs = await afterDrawn();
 		const restored = await page.evaluate(() => (performance.getEntriesByName('sync:checkpoint-restored')[0] as PerformanceMark | undefined)?.detail?.events ?? 0);
 		if (restored < events) throw new Error(`the contract page reopened from ${restored} checkpointed events, not ${events}`);
 		// 4. Open figures inside Chromium (a fresh page of the same origin).

@@ -85,6 +85,18 @@ export async function seed(
 	);
 }
 
+/** Main-thread task time of a page from now (CDP Performance metrics): read it with the function returned, in ms. */
+export async function mainThreadWork(p: Page): Promise<() => Promise<number>> {
+	const session = await p.context().newCDPSession(p);
+	await session.send('Performance.enable');
+	const read = async () => {
+		const { metrics } = await session.send('Performance.getMetrics');
+		return (metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+	};
+	const start = await read();
+	return async () => Math.round((await read()) - start);
+}
+
 export async function syncBench(entries: [string, string][]): Promise<Record<string, number>> {
 	const source = new Y.Doc();
 	source.transact(() => {
@@ -170,17 +182,7 @@ export async function syncBench(entries: [string, string][]): Promise<Record<str
 		// may replace the document).
 		// Main-thread work of each page from the join to the identical state (CDP Performance
 		// metrics): steadier than the wall clock on a loaded machine.
-		const work = async (p: Page) => {
-			const session = await p.context().newCDPSession(p);
-			await session.send('Performance.enable');
-			const read = async () => {
-				const { metrics } = await session.send('Performance.getMetrics');
-				return (metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
-			};
-			const start = await read();
-			return async () => Math.round((await read()) - start);
-		};
-		const [joinerWork, openerWork] = await Promise.all([work(grace), work(ada)]);
+		const [joinerWork, openerWork] = await Promise.all([mainThreadWork(grace), mainThreadWork(ada)]);
 		const cpuBefore = descendantsCpuMs();
 		// BENCH_PROFILE=dir: CPU profiles of the joining and the opening page from the join to the identical state.
 		const profiling = process.env.BENCH_PROFILE

@@ -17,7 +17,7 @@ import { recordRules } from './record';
 import { refundRules } from './refund';
 import { reject, type Rejection } from './rejections';
 import { releaseRules } from './release';
-import type { Rule, RuleSet } from './rule';
+import type { Rule, RuleContext, RuleSet } from './rule';
 import { INTENT_TYPES, type EventType } from './schema';
 import { partyRole, type ContractState, type Ev, type Intent } from './state';
 import { noteProviderSignature, testClockRules } from './testclock';
@@ -40,12 +40,14 @@ export const RULES: RuleSet = {
 	...deviceRules
 };
 
-/** What the log knows beyond the state (log.ts): nothing a page's `check` needs. */
-export interface FoldContext {
-	/** A refusal the log decided from the events it holds: an event of a revoked device outside the recorded revocation's past (devices.ts). */
+/**
+ * What the log knows beyond the state (log.ts): its causal order (`RuleContext.reaches`: devices of
+ * one identity taking the same escrow, devices.ts; an end the event's author had not seen, ending.ts)
+ * and a refusal it decided from the events it holds: an event of a revoked device outside the
+ * recorded revocation's past (devices.ts). A page's `check` has neither.
+ */
+export interface FoldContext extends RuleContext {
 	refusal?: Rejection;
-	/** Is `to` in the causal past of `from`? Shows devices of one identity taking the same escrow (devices.ts). */
-	reaches?: (from: string, to: string) => boolean;
 }
 
 const INTENTS = new Set<string>(INTENT_TYPES);

@@ -113,7 +113,8 @@ export function storeFirstSyncLater(doc: Y.Doc, room: Room, later: () => Promise
  * document update to all peers and to the other tabs, the ones that came from a peer too: the
  * megabytes a joining device has just received go straight back to the peer that sent them, and
  * are encrypted for the tabs. And lib0 hands a tab's own broadcast-channel messages back to the
- * tab itself, which decrypts them and applies them again (its own full state on every open).
+ * tab itself, which decrypts them and applies them again. (Its connect also pushed the whole
+ * document to the tabs, unasked: room-connect.ts.)
  *
  * The room is patched once it exists (y-webrtc opens it when the room key is derived; this runs
  * right after, before any message has left): updates that arrived from a peer or a tab (origin:
