@@ -7,12 +7,12 @@
  * After each refusal nothing has moved on Stripe.
  */
 import { describe, expect, it } from 'vitest';
-import { mediatorRuling } from '../../src/lib/contract/dispute-affordances';
+import { mediatorRuling, milestoneDisputes } from '../../src/lib/contract/dispute-affordances';
 import { DAY_MS } from '../../src/lib/contract/state';
 import { PATHS } from '../../src/lib/escrow/protocol';
 import * as disputes from '../../src/lib/sync/dispute-actions';
 import { FREELANCER, MEDIATOR, STRANGER } from '../support/world';
-import { disputed, forged, rule, toMediation, type Disputed } from './dispute-setup';
+import { FORM, disputed, forged, rule, toMediation, type Disputed } from './dispute-setup';
 import { signedHeader, stack, type Stack } from './harness';
 
 async function onStripe(o: { mediator?: boolean; offer?: string; mediatorOnboarded?: boolean } = {}) {
@@ -141,6 +141,52 @@ describe('deadline outcomes on the function’s clock', () => {
 		const [a, b] = await Promise.all([receipt, twice]);
 		expect(a).toEqual(b);
 		expect(out(s2, c2)).toEqual({ objects: 2, total: 60_000 });
+	});
+});
+
+describe('an end accepted concurrently with a dispute', () => {
+	/** Funded and submitted; the client proposes ending, then (not having shared it) opens a dispute or not. */
+	async function proposed() {
+		const s = stack();
+		await s.onboard(FREELANCER);
+		const c = await disputed(s.adapter, s.clock, { open: false });
+		const proposal = await c.pair.client.act('contract.endProposed', { reason: 'Ending by agreement' });
+		await c.sync();
+		await c.pair.client.act('message.posted', { text: 'Disputing the pages first.' });
+		const open = () => disputes.openDispute(c.session('client'), milestoneDisputes(c.pair.client.derived().state, 'client', 'a', s.clock.now), FORM, 'USD');
+		return { s, c, proposal, open };
+	}
+
+	it('recorded before the end the freelancer accepted unseen, the dispute holds its $600.00 and is split; the end refunds the rest', async () => {
+		const { s, c, proposal, open } = await proposed();
+		expect(await open()).toEqual({ ok: true });
+		// The freelancer has seen only the proposal: its acceptance sorts before the dispute.
+		await c.pair.freelancer.act('contract.endAccepted', { proposal: proposal.id });
+		await c.sync();
+		const state = c.pair.freelancer.derived().state;
+		expect(state.status).toBe('ended');
+		expect(state.recorded.has(c.dispute().id)).toBe(true);
+		await expect(c.pair.client.settle('milestone.refund', { milestone: 'a', amount: 100_000, currency: 'USD', basis: 'ended-by-agreement' })).rejects.toMatchObject({ message: expect.stringMatching(/in dispute/) });
+		expect(out(s, c)).toEqual({ objects: 0, total: 0 });
+		expect(await disputes.acceptOffer(c.session('freelancer'), c.view('freelancer'), 'USD')).toEqual({ ok: true });
+		expect(out(s, c)).toEqual({ objects: 2, total: 60_000 });
+		await c.sync();
+		await c.pair.client.settle('milestone.refund', { milestone: 'a', amount: 40_000, currency: 'USD', basis: 'ended-by-agreement' });
+		await c.sync();
+		expect(out(s, c).total).toBe(100_000);
+		expect(c.pair.client.derived().state.milestones[0]).toMatchObject({ released: 10_000, refunded: 90_000 });
+	});
+
+	it('after the function recorded the end, a dispute is not recorded: the end returns all the escrow', async () => {
+		const { s, c, proposal, open } = await proposed();
+		await c.pair.freelancer.act('contract.endAccepted', { proposal: proposal.id });
+		expect(await open()).toEqual({ ok: true });
+		await c.sync();
+		const state = c.pair.client.derived().state;
+		expect(state.recorded.has(c.dispute().id)).toBe(false);
+		await expect(c.pair.client.attest(c.dispute().id)).rejects.toMatchObject({ message: expect.stringMatching(/recorded the end of the contract first/) });
+		await c.pair.client.settle('milestone.refund', { milestone: 'a', amount: 100_000, currency: 'USD', basis: 'ended-by-agreement' });
+		expect(out(s, c)).toEqual({ objects: 1, total: 100_000 });
 	});
 });
 

@@ -2,7 +2,8 @@
  * Deterministic simulation, TigerBeetle-style. Three devices — two of the client (one key, each with
  * its own outbox storage) and the freelancer — act on one contract through one mock provider while
  * partitioned, in named steps (fund, submit, requestChanges, release, autoRelease, requestRefund,
- * answerRefund, refund, withdraw, endProposed/endAccepted, message, sync, pull, open, tick, crash,
+ * answerRefund, refund, withdraw, endProposed/endAccepted, endAlone, amend/acceptChange (a milestone's amount
+ * changed by agreement), message, sync, pull, open, tick, crash,
  * resume, outage, and the hostile kinds below), so a counterexample reads as a story. A history is
  * single steps and short episodes (a review window running out, a refund request answered or not,
  * money maturing and withdrawn, …) woven together at random. Devices write while partitioned; a
@@ -118,6 +119,9 @@ type Step =
 	| { kind: 'withdraw'; pct: number }
 	| { kind: 'endProposed'; device: DeviceName }
 	| { kind: 'endAccepted'; device: DeviceName }
+	| { kind: 'endAlone'; device: DeviceName }
+	| { kind: 'amend'; device: DeviceName; milestone: MilestoneId; pct: number }
+	| { kind: 'acceptChange'; device: DeviceName }
 	| { kind: 'message'; device: DeviceName }
 	| { kind: 'sync'; from: DeviceName; to: DeviceName }
 	| { kind: 'pull'; device: DeviceName }
@@ -142,6 +146,8 @@ const ms = fc.constantFrom<MilestoneId>(...MILESTONE_IDS);
 const pct = fc.oneof(fc.constant(100), fc.integer({ min: 1, max: 99 }));
 const k = <K extends Step['kind']>(kind: K) => fc.constant(kind);
 const raceOp = fc.record({ op: fc.constantFrom<RaceOp['op']>('release', 'refund'), pct });
+/** A new amount as a percentage of the current one: lower or higher. */
+const amendPct = fc.integer({ min: 50, max: 150 });
 
 const step: fc.Arbitrary<Step> = fc.oneof(
 	{ weight: 5, arbitrary: fc.record({ kind: k('fund'), device: client, milestone: ms }) },
@@ -155,6 +161,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 	{ weight: 2, arbitrary: fc.record({ kind: k('withdraw'), pct }) },
 	{ weight: 1, arbitrary: fc.record({ kind: k('endProposed'), device }) },
 	{ weight: 1, arbitrary: fc.record({ kind: k('endAccepted'), device }) },
+	{ weight: 1, arbitrary: fc.record({ kind: k('endAlone'), device }) },
+	{ weight: 1, arbitrary: fc.record({ kind: k('amend'), device, milestone: ms, pct: amendPct }) },
+	{ weight: 1, arbitrary: fc.record({ kind: k('acceptChange'), device }) },
 	{ weight: 1, arbitrary: fc.record({ kind: k('message'), device }) },
 	{ weight: 5, arbitrary: fc.record({ kind: k('sync'), from: device, to: device }) },
 	{ weight: 2, arbitrary: fc.record({ kind: k('pull'), device }) },
@@ -253,6 +262,22 @@ const episode: fc.Arbitrary<Step[]> = fc.oneof(
 		{ kind: 'endAccepted', device: d2 },
 		{ kind: 'pull', device: c },
 		{ kind: 'refund', device: c, milestone: m, pct: p }
+	]),
+	// The freelancer ends alone (nothing held on its view) while the client funds; the client takes it back.
+	fc.tuple(client, ms, pct).map(([c, m, p]): Step[] => [
+		{ kind: 'fund', device: c, milestone: m },
+		{ kind: 'endAlone', device: 'freelancer' },
+		{ kind: 'pull', device: c },
+		{ kind: 'pull', device: 'freelancer' },
+		{ kind: 'refund', device: c, milestone: m, pct: p }
+	]),
+	// A milestone's amount changed by agreement while the client funds it, each side not seeing the other.
+	fc.tuple(device, device, client, ms, amendPct).map(([d1, d2, c, m, p]): Step[] => [
+		{ kind: 'amend', device: d1, milestone: m, pct: p },
+		{ kind: 'pull', device: d2 },
+		{ kind: 'fund', device: c, milestone: m },
+		{ kind: 'acceptChange', device: d2 },
+		{ kind: 'pull', device: c }
 	])
 );
 
@@ -307,6 +332,12 @@ function tell(s: Step): string {
 			return `${s.device} proposes to end the contract`;
 		case 'endAccepted':
 			return `${s.device} accepts ending the contract`;
+		case 'endAlone':
+			return `${s.device} ends the contract alone`;
+		case 'amend':
+			return `${s.device} proposes ${s.pct}% of ${s.milestone}'s amount as its new amount`;
+		case 'acceptChange':
+			return `${s.device} accepts the other party's open milestone change`;
 		case 'message':
 			return `${s.device} posts a message`;
 		case 'sync':
@@ -348,6 +379,9 @@ const seen = {
 	unansweredRefunds: 0,
 	withdrawals: 0,
 	endedByAgreement: 0,
+	/** Milestone amounts changed by agreement, and milestones holding more than a lower amount accepted unseen. */
+	amountsChanged: 0,
+	heldBeyondLowerAmount: 0,
 	/** Fold rejections and intake failures, by code. */
 	rejected: new Map<string, number>(),
 	groundAcceptances: 0,
@@ -416,7 +450,7 @@ function clientRefund(st: ContractState, m: MilestoneState, pct: number): Payloa
 	const open = reqs.find((r) => r.status === 'open' && r.attestedAt !== undefined);
 	if (open) return { milestone: m.id, amount: open.amount, currency: 'USD', basis: 'unanswered-request', request: open.id };
 	const rest = refundPart(escrowOf(m), pct);
-	if (st.status === 'ended' && st.endedByAgreement && rest >= 1) return { milestone: m.id, amount: rest, currency: 'USD', basis: 'ended-by-agreement' };
+	if (st.status === 'ended' && rest >= 1) return { milestone: m.id, amount: rest, currency: 'USD', basis: 'ended-by-agreement' };
 	return undefined;
 }
 
@@ -617,6 +651,19 @@ class Sim {
 				const open = d!.state().endProposal;
 				if (!open) return 'skipped: no proposal to end';
 				return this.act(d!, 'contract.endAccepted', { proposal: open.id });
+			}
+			case 'endAlone':
+				return this.act(d!, 'contract.ended', {});
+			case 'amend': {
+				const m = milestone(d!.state(), s.milestone)!;
+				return this.act(d!, 'milestone.changeProposed', { change: { kind: 'amend', milestone: m.id, amount: Math.max(1, Math.round((m.amount * s.pct) / 100)) } });
+			}
+			case 'acceptChange': {
+				const st = d!.state();
+				const me = s.device === 'freelancer' ? st.parties.freelancer : st.parties.client;
+				const open = [...st.changes.values()].find((c) => c.status === 'open' && c.author !== me);
+				if (!open) return 'skipped: no change from the other party';
+				return this.act(d!, 'milestone.changeAccepted', { proposal: open.id });
 			}
 			case 'message':
 				return this.act(d!, 'message.posted', { text: `note ${this.serial++}` });
@@ -989,6 +1036,10 @@ class Sim {
 			if (e.type === 'receipt.paidOut') seen.withdrawals++;
 		}
 		if (s.endedByAgreement) seen.endedByAgreement++;
+		for (const m of s.milestones) {
+			seen.amountsChanged += (m.amounts?.length ?? 1) - 1;
+			if (m.funded - m.refunded > m.amount) seen.heldBeyondLowerAmount++;
+		}
 		for (const r of reference.derived.rejected) {
 			bump(seen.rejected, r.code);
 			if (r.type === 'contract.accepted' && r.author === STRANGER.publicKey) seen.groundAcceptancesRefused++;
@@ -1058,6 +1109,7 @@ describe('simulation: honest and hostile devices, audited against the provider',
 		expect(seen.omissionsCaught).toBeGreaterThan(0);
 		expect(seen.fromProviderRecord).toBeGreaterThan(0);
 		expect(seen.races).toBeGreaterThan(0);
+		expect(seen.amountsChanged).toBeGreaterThan(0);
 		expect(seen.raceOneRefused + seen.raceSameIntent).toBeGreaterThan(0);
 		expect(seen.crashesAfterExecuting).toBeGreaterThan(0);
 	}, TIME_LIMIT_MS + 60_000);

@@ -196,7 +196,9 @@ export function audit({ derived, log, books, answers, bound }: AuditInput): stri
 		if (b.funded !== m.funded || b.released !== m.released || b.refunded !== m.refunded)
 			problems.push(`${m.id}: the provider's books say ${JSON.stringify(b)}, the fold ${JSON.stringify({ funded: m.funded, released: m.released, refunded: m.refunded })}`);
 		if (b.released + b.refunded > b.funded) problems.push(`${m.id}: the provider paid out more than was funded: ${JSON.stringify(b)}`);
-		if (b.funded - b.refunded > m.amount) problems.push(`${m.id}: the provider holds more than the milestone is worth: ${JSON.stringify(b)}`);
+		// A lower amount accepted while the client funded unseen leaves more held than the amount: never more than any amount agreed.
+		const worth = Math.max(m.amount, ...(m.amounts ?? []).map((a) => a.amount));
+		if (b.funded - b.refunded > worth) problems.push(`${m.id}: the provider holds more than the milestone was ever worth: ${JSON.stringify(b)}`);
 	}
 	const paidOut = s.payouts.reduce((sum, p) => sum + p.amount, 0);
 	if (books.paidOut !== paidOut) problems.push(`paid out: the provider's books say ${books.paidOut}, the fold ${paidOut}`);

@@ -22,7 +22,7 @@ export async function attest(d: EscrowDeps, body: EscrowRequestBody): Promise<Re
 			return prior;
 		}
 		// On the function's clock: dispute steps (and hourly ones) count at the times of its record.
-		const kind = attestationKind(o.s, body.event, d.now());
+		const kind = attestationKind(o.s, body.event, d.now(), o.log.ruleContext);
 		await assertRoom(o, body.event);
 		if (kind === 'countersign') await bindIfNeeded(o, body.event);
 		const receipt = signReceipt(d.key, { contract: o.s.contract, prev: o.prev, dep: body.event, at: d.now(), type: 'receipt.attested', payload: { event: body.event, kind } });

@@ -1,9 +1,11 @@
 /** Adding, amending and removing milestones after acceptance: each change needs the other party's yes. */
 import { reject, type Rejection } from './rejections';
-import { ZERO_MINOR } from '../money/minor';
-import type { RuleSet } from './rule';
+import { ZERO_MINOR, type Minor } from '../money/minor';
+import { activeFor } from './ending';
+import type { RuleContext, RuleSet } from './rule';
 import type { MilestoneChange, SignedMilestoneChange } from './schema';
-import { isClosed, type ContractState } from './state';
+import { escrowAccount } from './ledger';
+import { isClosed, type ContractState, type MilestoneState } from './state';
 
 /**
  * The id a new milestone gets: "m" and the lowest number above the current count that no milestone
@@ -18,9 +20,36 @@ export function newMilestoneId(s: ContractState): string {
 	return `m${n}`;
 }
 
-/** Is the change possible on this state? Checked when proposed and again when accepted. */
-export function checkChange(s: ContractState, change: MilestoneChange): Rejection | null {
-	if (s.status !== 'active') return reject('invalid-state', 'Milestones change only on an active contract.');
+/**
+ * The amount of `m` as `event`'s author knew it, folding with `ctx`: the latest agreed amount in its
+ * causal past. Undefined if it knew none (the milestone was added by an acceptance it had not seen).
+ * A change accepted concurrently with a funding must not refuse the provider's receipt by sorting first.
+ */
+export function agreedAmount(m: MilestoneState, event: string, ctx?: RuleContext): Minor | undefined {
+	if (!ctx?.reaches || !m.amounts) return m.amount;
+	for (let i = m.amounts.length - 1; i >= 0; i--) {
+		const { by, amount } = m.amounts[i]!;
+		if (by === undefined || ctx.reaches(event, by)) return amount;
+	}
+	return undefined;
+}
+
+/** What the client had paid in and not been refunded on `m`, as `event`'s author knew it (its causal past). */
+function committedKnownBy(s: ContractState, m: MilestoneState, event: string, ctx?: RuleContext): number {
+	if (!ctx?.reaches) return m.funded - m.refunded;
+	const escrow = escrowAccount(m.id);
+	let committed = 0;
+	for (const t of s.ledger.transfers) {
+		if (t.milestone !== m.id || (t.kind !== 'fund' && t.kind !== 'refund') || !ctx.reaches(event, t.receipt)) continue;
+		if (t.kind === 'fund' && t.to === escrow) committed += t.amount;
+		else if (t.kind === 'refund' && t.from === escrow) committed -= t.amount;
+	}
+	return committed;
+}
+
+/** Is the change possible on this state? Checked when proposed and again when accepted (`event`, folding with `ctx`: ending.ts). */
+export function checkChange(s: ContractState, change: MilestoneChange, event: string, ctx?: RuleContext): Rejection | null {
+	if (!activeFor(s, event, ctx)) return reject('invalid-state', 'Milestones change only on an active contract.');
 	if (s.terms?.kind === 'hourly') return reject('invalid-state', 'An hourly contract bills weeks of logged time, not milestones.');
 	if (change.kind === 'add') {
 		if (s.milestones.some((m) => m.id === change.milestone.id))
@@ -35,16 +64,17 @@ export function checkChange(s: ContractState, change: MilestoneChange): Rejectio
 		return null;
 	}
 	if (isClosed(m)) return reject('invalid-state', 'The milestone is closed.');
-	const committed = m.funded - m.refunded;
+	const committed = committedKnownBy(s, m, event, ctx);
 	if (change.amount !== undefined && change.amount < committed)
 		return reject('amount-mismatch', 'The new amount is less than what the client has already paid in.');
 	return null;
 }
 
-function applyChange(s: ContractState, change: SignedMilestoneChange): void {
+function applyChange(s: ContractState, change: SignedMilestoneChange, by: string): void {
 	if (change.kind === 'add') {
 		s.milestones.push({
 			...change.milestone,
+			amounts: [{ by, amount: change.milestone.amount }],
 			removed: false,
 			funded: ZERO_MINOR,
 			released: ZERO_MINOR,
@@ -61,6 +91,7 @@ function applyChange(s: ContractState, change: SignedMilestoneChange): void {
 		return;
 	}
 	const { kind: _k, milestone: _m, ...fields } = change;
+	if (fields.amount !== undefined) m.amounts = [...(m.amounts ?? [{ amount: m.amount }]), { by, amount: fields.amount }];
 	// Raising the revision cap is how "more changes need an amendment" is satisfied.
 	Object.assign(m, fields);
 }
@@ -68,23 +99,23 @@ function applyChange(s: ContractState, change: SignedMilestoneChange): void {
 export const amendmentRules: RuleSet = {
 	'milestone.changeProposed': {
 		who: ['client', 'freelancer'],
-		check: (s, ev) => checkChange(s, ev.payload.change),
+		check: (s, ev, ctx) => checkChange(s, ev.payload.change, ev.id, ctx),
 		apply(s, ev) {
 			s.changes.set(ev.id, { id: ev.id, author: ev.author, at: ev.at, change: ev.payload.change, status: 'open' });
 		}
 	},
 	'milestone.changeAccepted': {
 		who: ['client', 'freelancer'],
-		check(s, ev) {
+		check(s, ev, ctx) {
 			const p = s.changes.get(ev.payload.proposal);
 			if (!p || p.status !== 'open') return reject('invalid-state', 'There is no open change with that id.');
 			if (p.author === ev.author) return reject('wrong-role', 'A change is accepted by the other party.');
-			return checkChange(s, p.change);
+			return checkChange(s, p.change, ev.id, ctx);
 		},
 		apply(s, ev) {
 			const p = s.changes.get(ev.payload.proposal)!;
 			p.status = 'accepted';
-			applyChange(s, p.change);
+			applyChange(s, p.change, ev.id);
 		}
 	},
 	'milestone.changeDeclined': {

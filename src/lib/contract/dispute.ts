@@ -39,12 +39,13 @@
  */
 import { DEFAULT_MEDIATION_FEE_BPS, SMALL_DISPUTE_LIMIT, feeShares, mediationFee, midpoint } from '../money/mediation';
 import { ZERO_MINOR, addMinor, subMinor, sumMinor, type Minor } from '../money/minor';
+import { activeFor } from './ending';
 import type { PublicKey } from './ids';
 import { escrowAccount, mediatorAccount, weekEscrowAccount, type Transfer } from './ledger';
 import { matureDue } from './payouts';
 import type { RecordSubject } from './record';
 import { moneyText, reject, utcTime, type Rejection } from './rejections';
-import type { RuleSet } from './rule';
+import type { RuleContext, RuleSet } from './rule';
 import type { AttestedKind, DisputeReason, SettleBasis } from './schema';
 import { isRejection, settleable } from './settlement';
 import { amountFor, disputeStatus as segmentDisputeStatus, hourlyTermsOf, isDeclined, isHourly, openWeekBook, weekBook, heldIn, weekFigures } from './timesheet';
@@ -344,11 +345,16 @@ export function disputeRecordSubject(s: ContractState, event: string): RecordSub
  * applies before recording and every replica applies to the record: this is where an offer, a
  * rejection or a mediator acceptance counts or not, judged on what was recorded before it.
  */
-export function disputeRecordRefusal(s: ContractState, subject: RecordSubject, event: string, at: number): Rejection | null {
+export function disputeRecordRefusal(s: ContractState, subject: RecordSubject, event: string, at: number, ctx?: RuleContext): Rejection | null {
 	if (!isDisputeKind(subject.kind)) return null;
 	if (subject.kind === 'milestone-dispute') {
 		const d = s.disputes.get(event)!;
-		if (s.status !== 'active') return reject('invalid-state', 'Disputes are opened on an active contract.');
+		// The end counts if the dispute's author had seen it, or if the provider recorded the end first:
+		// an author names its own causal past, and a party that agreed to end must not hold back the
+		// escrow the end returns by claiming it had not seen the end.
+		if (!activeFor(s, event, ctx)) return reject('invalid-state', 'Disputes are opened on an active contract.');
+		if (s.endEvent !== undefined && s.recorded.has(s.endEvent))
+			return reject('invalid-state', 'The provider recorded the end of the contract first: the escrow goes back as the end says.');
 		if (d.segments) return segmentsOpenRefusal(s, d.segments.dispute, d.amount, at, d.id);
 		const m = milestone(s, d.milestone!);
 		if (!m) return reject('unknown-milestone');
@@ -616,8 +622,8 @@ function sameSplit(p: { freelancer: number; client: number; fee: number; mediato
 export const disputeRules: RuleSet = {
 	'dispute.opened': {
 		who: ['client', 'freelancer'],
-		check(s, ev) {
-			if (s.status !== 'active') return reject('invalid-state', 'Disputes are opened on an active contract.');
+		check(s, ev, ctx) {
+			if (!activeFor(s, ev.id, ctx)) return reject('invalid-state', 'Disputes are opened on an active contract.');
 			const { milestone: id, segmentDispute, amount, offer, reason } = ev.payload;
 			if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');
 			if (offer > amount) return reject('amount-mismatch', `An offer is part of the ${moneyText(amount, s.terms!.currency)} in dispute.`);

@@ -1,10 +1,12 @@
 /**
  * Ending a contract. Either party may end it alone once no milestone holds escrow; while escrow is
  * held, ending needs both: one proposes, the other accepts, and what is left in escrow becomes
- * refundable to the client (see refund.ts, basis "ended-by-agreement").
+ * refundable to the client (see refund.ts, basis "ended-by-agreement"; after an end alone, so does
+ * a funding the ending party had not seen).
  */
 import { moneyText, reject } from './rejections';
 import type { RuleContext, RuleSet } from './rule';
+import { escrowAccount } from './ledger';
 import { escrowOf, type ContractState, type Ev } from './state';
 
 /** Ending closes every open review: no auto-release can follow on an old submission. */
@@ -17,27 +19,45 @@ function end(s: ContractState, ev: Ev, byAgreement: boolean): void {
 }
 
 /**
- * Is the contract active for `ev`? An end counts against an event only if its author had seen it
+ * Is the contract active for `event`? An end counts against an event only if its author had seen it
  * (the end is in the event's causal past). A client that funded, or asked for a refund, while the
  * freelancer accepted ending without having seen it, acted on an active contract: whether money
  * moved on it is the provider's call (its receipt), never the fold's order, where the end may
  * merely sort first. Without a log to ask (a page asking "may I now?") the state decides.
  */
-export function activeFor(s: ContractState, ev: Ev, ctx?: RuleContext): boolean {
+export function activeFor(s: ContractState, event: string, ctx?: RuleContext): boolean {
 	if (s.status === 'active') return true;
-	return s.status === 'ended' && s.endEvent !== undefined && ctx?.reaches !== undefined && !ctx.reaches(ev.id, s.endEvent);
+	return s.status === 'ended' && s.endEvent !== undefined && ctx?.reaches !== undefined && !ctx.reaches(event, s.endEvent);
 }
 
 export function escrowHeld(s: ContractState): number {
 	return s.milestones.reduce((sum, m) => sum + (m.removed ? 0 : escrowOf(m)), 0);
 }
 
+/**
+ * Escrow held as `event`'s author knew it (the money moves in its causal past), folding with `ctx`.
+ * A funding the ending party had not seen must not refuse its end by sorting first: the end stands,
+ * and what was funded meanwhile is the client's to take back (refund.ts).
+ */
+function escrowKnownBy(s: ContractState, event: string, ctx?: RuleContext): number {
+	if (!ctx?.reaches) return escrowHeld(s);
+	const accounts = new Set(s.milestones.filter((m) => !m.removed).map((m) => escrowAccount(m.id)));
+	let held = 0;
+	for (const t of s.ledger.transfers) {
+		const into = accounts.has(t.to);
+		if ((!into && !accounts.has(t.from)) || !ctx.reaches(event, t.receipt)) continue;
+		held += into ? t.amount : -t.amount;
+	}
+	return held;
+}
+
 export const endingRules: RuleSet = {
 	'contract.ended': {
 		who: ['client', 'freelancer'],
-		check(s) {
+		check(s, ev, ctx) {
 			if (s.status !== 'active') return reject('invalid-state', 'Only an active contract can be ended.');
-			if (escrowHeld(s) > 0) return reject('invalid-state', `Escrow still holds ${moneyText(escrowHeld(s), s.terms!.currency)}: end the contract by agreement.`);
+			const held = escrowKnownBy(s, ev.id, ctx);
+			if (held > 0) return reject('invalid-state', `Escrow still holds ${moneyText(held, s.terms!.currency)}: end the contract by agreement.`);
 			return null;
 		},
 		apply(s, ev) {

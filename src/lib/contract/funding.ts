@@ -3,6 +3,7 @@ import { escrowAccount, type Transfer } from './ledger';
 import { ZERO_MINOR, addMinor, type Minor } from '../money/minor';
 import { moneyText, reject } from './rejections';
 import type { RuleSet } from './rule';
+import { agreedAmount } from './amendments';
 import { activeFor } from './ending';
 import { isRejection, settleable } from './settlement';
 import { isClosed, milestone, outstandingOf, type MilestoneState } from './state';
@@ -21,30 +22,34 @@ export const fundingRules: RuleSet = {
 	'milestone.fund': {
 		who: ['client'],
 		check(s, ev, ctx) {
-			if (!activeFor(s, ev, ctx)) return reject('invalid-state', 'Milestones are funded on an active contract.');
+			if (!activeFor(s, ev.id, ctx)) return reject('invalid-state', 'Milestones are funded on an active contract.');
 			const m = milestone(s, ev.payload.milestone);
 			if (!m) return reject('unknown-milestone');
 			if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');
-			if (isClosed(m) || outstandingOf(m) === 0) return reject('invalid-state', 'The milestone is already funded.');
+			// Judged on the amount the client knew (amendments.ts): a change accepted unseen does not refuse it.
+			const agreed = agreedAmount(m, ev.id, ctx);
+			const outstanding = agreed === undefined ? ev.payload.amount : outstandingOf(m, agreed);
+			if (isClosed(m) || outstanding === 0) return reject('invalid-state', 'The milestone is already funded.');
 			for (const i of s.intents.values())
 				if (i.type === 'milestone.fund' && i.milestone === m.id && !i.settledBy && !i.rejection)
 					return reject('invalid-state', 'A funding payment for this milestone is already pending.');
-			if (ev.payload.amount !== outstandingOf(m))
-				return reject('amount-mismatch', `The milestone needs ${moneyText(outstandingOf(m), s.terms!.currency)}, the intent says ${moneyText(ev.payload.amount, s.terms!.currency)}.`);
+			if (ev.payload.amount !== outstanding)
+				return reject('amount-mismatch', `The milestone needs ${moneyText(outstanding, s.terms!.currency)}, the intent says ${moneyText(ev.payload.amount, s.terms!.currency)}.`);
 			return null;
 		},
 		apply() {}
 	},
 	'receipt.funded': {
 		who: ['provider'],
-		check(s, ev) {
+		check(s, ev, ctx) {
 			const r = settleable(s, ev, 'milestone.fund');
 			if (isRejection(r)) return r;
 			if (ev.payload.milestone !== r.intent.milestone) return reject('wrong-milestone');
 			if (ev.payload.amount !== r.intent.amount) return reject('amount-mismatch', 'The receipt does not match its intent.');
 			const m = milestone(s, ev.payload.milestone);
 			if (!m) return reject('unknown-milestone');
-			if (ev.payload.amount > outstandingOf(m)) return reject('amount-mismatch', 'It would fund more than the milestone amount.');
+			const agreed = agreedAmount(m, ev.id, ctx);
+			if (agreed !== undefined && ev.payload.amount > outstandingOf(m, agreed)) return reject('amount-mismatch', 'It would fund more than the milestone amount.');
 			return null;
 		},
 		apply(s, ev) {

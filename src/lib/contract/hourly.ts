@@ -24,7 +24,7 @@ import { activeFor } from './ending';
 import { matureDue } from './payouts';
 import type { RecordSubject } from './record';
 import { moneyText, reject, type Rejection } from './rejections';
-import type { RuleSet } from './rule';
+import type { RuleContext, RuleSet } from './rule';
 import type { AttestedKind } from './schema';
 import { isRejection, settleable } from './settlement';
 import { DAY_MS, type ContractState, type EvOf, type Intent } from './state';
@@ -198,7 +198,7 @@ export const isHourlyKind = (kind: AttestedKind): boolean => HOURLY_KINDS.has(ki
  * a dispute only in the review window, of segments the recorded timesheet bills; one answer per
  * dispute, within its answer window; pause and resume in turn.
  */
-export function hourlyRecordRefusal(s: ContractState, subject: RecordSubject, event: string, at: number): Rejection | null {
+export function hourlyRecordRefusal(s: ContractState, subject: RecordSubject, event: string, at: number, ctx?: RuleContext): Rejection | null {
 	if (!HOURLY_KINDS.has(subject.kind)) return null;
 	const h = s.hourly!;
 	switch (subject.kind) {
@@ -237,12 +237,12 @@ export function hourlyRecordRefusal(s: ContractState, subject: RecordSubject, ev
 			return null;
 		}
 		case 'limit-change':
-			return s.status === 'ended' ? reject('invalid-state', 'The contract has ended.') : null;
+			return !activeFor(s, event, ctx) ? reject('invalid-state', 'The contract has ended.') : null;
 		case 'pause':
-			if (s.status !== 'active') return reject('invalid-state', 'Only an active contract can be paused.');
+			if (!activeFor(s, event, ctx)) return reject('invalid-state', 'Only an active contract can be paused.');
 			return stoppedAt(s, at) !== undefined ? reject('invalid-state', 'The contract is already paused.') : null;
 		case 'resume':
-			if (s.status !== 'active') return reject('invalid-state', 'Only an active contract can be resumed.');
+			if (!activeFor(s, event, ctx)) return reject('invalid-state', 'Only an active contract can be resumed.');
 			return stoppedAt(s, at) === undefined ? reject('invalid-state', 'The contract is not paused.') : null;
 		default:
 			return null;
@@ -405,7 +405,7 @@ export const hourlyRuleSet: RuleSet = {
 	},
 	'hourly.limitChanged': {
 		who: ['client'],
-		check: (s) => (!isHourly(s) ? notHourly() : s.status !== 'active' ? reject('invalid-state', 'The limit changes on an active contract.') : null),
+		check: (s, ev, ctx) => (!isHourly(s) ? notHourly() : !activeFor(s, ev.id, ctx) ? reject('invalid-state', 'The limit changes on an active contract.') : null),
 		apply(s, ev) {
 			s.hourly!.limitChanges.set(ev.id, { id: ev.id, hours: ev.payload.hours, at: ev.at });
 		}
@@ -441,14 +441,14 @@ export const hourlyRuleSet: RuleSet = {
 	},
 	'hourly.paused': {
 		who: ['client'],
-		check: (s) => (!isHourly(s) ? notHourly() : s.status !== 'active' ? reject('invalid-state', 'Only an active contract can be paused.') : null),
+		check: (s, ev, ctx) => (!isHourly(s) ? notHourly() : !activeFor(s, ev.id, ctx) ? reject('invalid-state', 'Only an active contract can be paused.') : null),
 		apply(s, ev) {
 			s.hourly!.pauses.set(ev.id, 'pause');
 		}
 	},
 	'hourly.resumed': {
 		who: ['client'],
-		check: (s) => (!isHourly(s) ? notHourly() : s.status !== 'active' ? reject('invalid-state', 'Only an active contract can be resumed.') : null),
+		check: (s, ev, ctx) => (!isHourly(s) ? notHourly() : !activeFor(s, ev.id, ctx) ? reject('invalid-state', 'Only an active contract can be resumed.') : null),
 		apply(s, ev) {
 			s.hourly!.pauses.set(ev.id, 'resume');
 		}
@@ -459,7 +459,7 @@ export const hourlyRuleSet: RuleSet = {
 			const { week, amount, currency } = ev.payload;
 			const bad = weekRefusal(s, week);
 			if (bad) return bad;
-			if (!activeFor(s, ev, ctx)) return reject('invalid-state', 'Weeks are funded on an active contract.');
+			if (!activeFor(s, ev.id, ctx)) return reject('invalid-state', 'Weeks are funded on an active contract.');
 			if (currency !== s.terms!.currency) return reject('currency-mismatch');
 			// No "already pending" refusal here or on claims: an intent the provider refused stays in its record
 			// and would block every later one. A second funding finds nothing due; a second claim nothing to pay.

@@ -34,6 +34,7 @@
 import { cloneState } from './clone';
 import { decodeEnvelope, signingBytes, type Decoded } from './envelope';
 import { applyEvent, type FoldContext } from './fold';
+import type { RuleContext } from './rule';
 import { reject, type Rejection } from './rejections';
 import { emptyState, type ContractState, type Ev, type EvOf, type RejectedEvent } from './state';
 
@@ -155,6 +156,11 @@ export class ContractLog {
 	/** Devices with a recorded revocation. */
 	private readonly revokedDevices = new Set<string>();
 	private readonly foldContext: FoldContext = { reaches: (from, to) => this.reaches(from, to) };
+
+	/** The log's causal order for a rule asked outside the fold (a provider judging a record on its log). */
+	get ruleContext(): RuleContext {
+		return this.foldContext;
+	}
 	/** The heads as of the first `folded` events of `order`, after `refolds` refolds (see `heads`). */
 	private headsSeen: { order: OkEntry[]; refolds: number; folded: number; referenced: Set<string>; heads: Set<string> } = {
 		order: [],

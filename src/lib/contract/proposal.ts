@@ -111,10 +111,6 @@ export function countersignEquivocation(s: ContractState): string[] {
 	return s.countersigns.size > 1 ? [...s.countersigns.keys()].sort() : [];
 }
 
-export function isActive(s: ContractState): boolean {
-	return s.status === 'active';
-}
-
 export interface BindingView {
 	/** This key proposed the contract. */
 	proposer: boolean;

@@ -60,14 +60,14 @@ export function reviewStopped(s: ContractState, milestone: string, from: number,
 export const recordRules: RuleSet = {
 	'receipt.attested': {
 		who: ['provider'],
-		check(s, ev) {
+		check(s, ev, ctx) {
 			const { event, kind } = ev.payload;
 			if (s.recorded.has(event)) return reject('already-settled', 'The provider has already recorded this event.');
 			const subject = recordSubject(s, event);
 			if (!subject || subject.kind !== kind) return reject('unknown-intent', `It records a ${kind} this contract does not have.`);
 			if (kind === 'countersign' && s.binding) return reject('invalid-state', 'The provider has already recorded another countersign.');
 			// Hourly events and dispute steps: when the provider may record them, judged at this receipt's provider time (hourly.ts, dispute.ts).
-			return hourlyRecordRefusal(s, subject, event, ev.at) ?? disputeRecordRefusal(s, subject, event, ev.at);
+			return hourlyRecordRefusal(s, subject, event, ev.at, ctx) ?? disputeRecordRefusal(s, subject, event, ev.at, ctx);
 		},
 		apply(s, ev) {
 			const { event, kind } = ev.payload;

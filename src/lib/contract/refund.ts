@@ -47,10 +47,8 @@ function checkRefundIntent(s: ContractState, ev: EvOf<'milestone.refund'>): Reje
 	const isFreelancer = s.parties.freelancer === ev.author;
 	if (basis === 'freelancer') return isFreelancer ? null : reject('wrong-role', 'Only the freelancer refunds on their own.');
 	if (isFreelancer) return reject('wrong-role', `The basis "${basis}" is the client's.`);
-	if (basis === 'ended-by-agreement') {
-		if (s.status !== 'ended' || !s.endedByAgreement) return reject('invalid-state', 'The contract has not ended by agreement.');
-		return null;
-	}
+	// Named for the usual case; an end alone leaves escrow only from a funding the ending party had not seen (ending.ts).
+	if (basis === 'ended-by-agreement') return s.status === 'ended' ? null : reject('invalid-state', 'The contract has not ended.');
 	const r = requestId ? s.refundRequests.get(requestId) : undefined;
 	if (!r || r.milestone !== m.id) return reject('invalid-state', 'It refers to no refund request for this milestone.');
 	if (amount !== r.amount) return reject('amount-mismatch', `The request was for ${moneyText(r.amount, s.terms!.currency)}.`);
@@ -64,7 +62,7 @@ export const refundRules: RuleSet = {
 	'refund.requested': {
 		who: ['client'],
 		check(s, ev, ctx) {
-			if (!activeFor(s, ev, ctx)) return reject('invalid-state', 'Refunds are requested on an active contract.');
+			if (!activeFor(s, ev.id, ctx)) return reject('invalid-state', 'Refunds are requested on an active contract.');
 			const m = milestone(s, ev.payload.milestone);
 			if (!m) return reject('unknown-milestone');
 			if (ev.payload.currency !== s.terms!.currency) return reject('currency-mismatch');

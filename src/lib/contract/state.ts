@@ -56,6 +56,12 @@ export interface MilestoneState {
 	lastChangeRequest?: { id: string; at: number; attestedAt?: number };
 	/** Paid out of its escrow to mediators of its disputes (dispute.ts); absent while none was. */
 	mediationFees?: Minor;
+	/**
+	 * Its amounts as agreed, oldest first: the terms' (no `by`), then each accepted change that set
+	 * one (`by`: the acceptance). Absent while the terms' amount stands. Replaced, never mutated.
+	 * What an event's author knew of the amount is judged on it (amendments.ts `agreedAmount`).
+	 */
+	amounts?: readonly { by?: string; amount: Minor }[];
 }
 
 export interface Intent {
@@ -383,9 +389,9 @@ export function escrowOf(m: MilestoneState): Minor {
 	return (m.funded - m.released - m.refunded - (m.mediationFees ?? 0)) as Minor;
 }
 
-/** What the client still has to pay in to cover the milestone's amount. */
-export function outstandingOf(m: MilestoneState): Minor {
-	return Math.max(0, m.amount - (m.funded - m.refunded)) as Minor;
+/** What the client still has to pay in to cover the milestone's amount (or `amount`, as someone knew it). */
+export function outstandingOf(m: MilestoneState, amount: number = m.amount): Minor {
+	return Math.max(0, amount - (m.funded - m.refunded)) as Minor;
 }
 
 /** Money went in and all of it came out again: nothing more can happen to this milestone's escrow. */

@@ -304,7 +304,7 @@ export class MockEscrowProvider implements EscrowAdapter {
 		const { s, book } = await this.load(req);
 		const prior = book.issued.get(req.event);
 		if (prior) return answer(prior, lost);
-		const kind = attestationKind(s, req.event, this.clock());
+		const kind = attestationKind(s, req.event, this.clock(), book.log.ruleContext);
 		const r = this.receipt(s, book, req.event, 'receipt.attested', { event: req.event, kind });
 		issue(book, req.event, r);
 		book.attested.add(req.event);

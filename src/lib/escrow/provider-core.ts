@@ -14,6 +14,7 @@ import { deviceRefusal } from '../contract/devices';
 import { disputeRecordRefusal, heldRefusal, isDisputeIntent, isDisputeKind, splitDecision, type Split } from '../contract/dispute';
 import { deadlineRefusal, isDeadlineJudged } from '../contract/release';
 import type { AttestedKind, EventType, Payload } from '../contract/schema';
+import type { RuleContext } from '../contract/rule';
 import type { ContractState, Dispute, Intent } from '../contract/state';
 import { authenticate } from '../identity/authenticate';
 import type { DeviceKey } from '../identity/ed25519';
@@ -89,7 +90,7 @@ export function executableIntent(s: ContractState, id: string, types: readonly I
  * What `attest` may record (contract/record.ts says which events count): the countersign, a current
  * submission, the latest change request, a refund request or its answer, the end of the contract.
  */
-export function attestationKind(s: ContractState, event: string, now?: number): AttestedKind {
+export function attestationKind(s: ContractState, event: string, now?: number, ctx?: RuleContext): AttestedKind {
 	const subject = recordSubject(s, event);
 	if (!subject) throw new EscrowError('invalid-request', 'Only a countersign, a current submission, change request, refund request or answer, or the end of the contract can be recorded.');
 	if (subject.kind === 'countersign' && s.binding && s.binding.countersign !== event)
@@ -99,13 +100,13 @@ export function attestationKind(s: ContractState, event: string, now?: number): 
 	// A provider that cannot say its time (`now` absent) records no hourly event.
 	if (isHourlyKind(subject.kind)) {
 		if (now === undefined) throw new EscrowError('invalid-request', 'This provider does not record hourly events yet.');
-		const refusal = hourlyRecordRefusal(s, subject, event, now);
+		const refusal = hourlyRecordRefusal(s, subject, event, now, ctx);
 		if (refusal) throw new EscrowError(refusal.code === 'too-early' ? 'too-early' : 'not-authorised', refusal.message);
 	}
 	// Dispute steps count in the order and at the times of this provider's record (contract/dispute.ts).
 	if (isDisputeKind(subject.kind)) {
 		if (now === undefined) throw new EscrowError('invalid-request', 'This provider does not record disputes yet.');
-		const refusal = disputeRecordRefusal(s, subject, event, now);
+		const refusal = disputeRecordRefusal(s, subject, event, now, ctx);
 		if (refusal) throw new EscrowError('not-authorised', refusal.message);
 	}
 	return subject.kind;

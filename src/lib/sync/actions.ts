@@ -184,6 +184,15 @@ export function agreeToEnd(session: ActingSession, c: ContractAffordances): Prom
 
 // —— milestones by agreement ——
 
+/**
+ * The next milestone id with a random tail: two proposals made at once (neither side seeing the
+ * other's) would otherwise both pick "m3", and only one can be that milestone once both are accepted.
+ */
+function uniqueMilestoneId(next: string): string {
+	const [n] = crypto.getRandomValues(new Uint32Array(1));
+	return `${next}-${n!.toString(36).padStart(7, '0')}`;
+}
+
 export function proposeMilestone(session: ActingSession, c: ContractAffordances, form: { title: string; amount: string }, currency: CurrencyCode): Promise<Outcome> {
 	const no = notAllowed(c.proposeMilestone);
 	if (no) return Promise.resolve(no);
@@ -192,7 +201,7 @@ export function proposeMilestone(session: ActingSession, c: ContractAffordances,
 	const a = amountWithin(form.amount, Number.MAX_SAFE_INTEGER, currency, 'milestone');
 	if (!a.ok) errors.amount = a.message;
 	if (has(errors) || !a.ok) return Promise.resolve(refused(errors));
-	const payload = { change: { kind: 'add' as const, milestone: { id: c.proposeMilestone.id, title: form.title.trim(), amount: a.minor } } };
+	const payload = { change: { kind: 'add' as const, milestone: { id: uniqueMilestoneId(c.proposeMilestone.id), title: form.title.trim(), amount: a.minor } } };
 	const fields = { 'change.milestone.title': 'title', 'change.milestone.amount': 'amount' };
 	const schema = schemaErrors('milestone.changeProposed', payload, currency, fields);
 	if (has(schema)) return Promise.resolve(refused(schema));

@@ -303,6 +303,29 @@ describe('the weekly limit', () => {
 		expect(w.rejection(record)).toBeUndefined();
 	});
 
+	it('raised while the freelancer accepts ending unseen: the provider recorded the raise, and the week bills under it', async () => {
+		const w = await hourlyWorld({ weeklyLimitHours: 1 });
+		const proposal = await w.emit(CLIENT, 'contract.endProposed', { reason: 'Wrapping up this week' }, { at: MON });
+		await logRun(w, MON, 9);
+		await w.emit(CLIENT, 'message.posted', { text: 'Raising the limit to cover the last hours.' }, { at: t('2026-11-03T08:00') });
+		const raise = await w.emit(CLIENT, 'hourly.limitChanged', { hours: 2 }, { at: t('2026-11-03T09:00') });
+		await w.record(raise, 'limit-change', { at: t('2026-11-03T09:00') });
+		// The freelancer, having seen only the proposal, accepts ending; its acceptance sorts before the raise.
+		const accepted = await w.emit(FREELANCER, 'contract.endAccepted', { proposal }, { deps: [proposal], at: t('2026-11-03T09:30') });
+		expect(w.rejection(accepted)).toBeUndefined();
+		expect(w.state.status).toBe('ended');
+		expect(w.rejection(raise)).toBeUndefined();
+		expect(limitFor(w.state, W1)).toBe(2);
+		const { record } = await closeWeek(w, W1, LOCK1);
+		expect(w.rejection(record)).toBeUndefined();
+		expect(weekFigures(w.state, W1, LOCK1).billed).toBe(7_500);
+		// A client that had seen the end changes nothing any more.
+		for (const [type, payload] of [['hourly.limitChanged', { hours: 3 }], ['hourly.paused', {}]] as const) {
+			const after = await w.emit(CLIENT, type, payload as never);
+			expect(w.rejection(after)?.code).toBe('invalid-state');
+		}
+	});
+
 	it('lowered applies from next Monday', async () => {
 		const w = await hourlyWorld({ weeklyLimitHours: 2 });
 		const lower = await w.emit(CLIENT, 'hourly.limitChanged', { hours: 1 }, { at: t('2026-11-04T09:00') });

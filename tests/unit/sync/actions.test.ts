@@ -81,6 +81,26 @@ describe('use cases: one function per action, every field error at once, in word
 	});
 });
 
+describe('milestones by agreement', () => {
+	it('two milestones proposed at once get different ids, so both can be accepted and funded', async () => {
+		const c = await setUp();
+		expect(await actions.proposeMilestone(c.client, c.aff('client').contract, { title: 'Logo', amount: '50' }, 'USD')).toEqual({ ok: true });
+		expect(await actions.proposeMilestone(c.freelancer, c.aff('freelancer').contract, { title: 'SEO', amount: '300' }, 'USD')).toEqual({ ok: true });
+		await c.sync();
+		const ids = [...c.parties.client.derived().state.changes.values()].map((x) => (x.change.kind === 'add' ? x.change.milestone.id : ''));
+		expect(ids).toHaveLength(2);
+		expect(ids[0]).toMatch(/^m3-[0-9a-z]{7}$/);
+		expect(new Set(ids).size).toBe(2);
+		for (const who of ['client', 'freelancer'] as const) {
+			const open = c.aff(who).contract.changes.find((x) => !x.mine)!;
+			expect(await actions.acceptChange(c[who], open)).toEqual({ ok: true });
+		}
+		await c.sync();
+		const added = c.parties.freelancer.derived().state.milestones.filter((m) => m.id.startsWith('m3-'));
+		expect(added.map((m) => m.amount).sort((a, b) => a - b)).toEqual([5_000, 30_000]);
+	});
+});
+
 describe('Withdraw', () => {
 	it('checks the form against what has matured, every field at once, then pays out once', async () => {
 		let now = T0;
