@@ -47,6 +47,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compose } from '../../src/lib/contract/compose';
 import { encodeBody, encodeEnvelope, signingBytes, withDerivedContract, type Draft } from '../../src/lib/contract/envelope';
+import { endProposalFor } from '../../src/lib/contract/ending';
 import { equivocations } from '../../src/lib/contract/equivocation';
 import { assertContractInvariants, check } from '../../src/lib/contract/fold';
 import { ContractLog } from '../../src/lib/contract/log';
@@ -648,9 +649,10 @@ class Sim {
 			case 'endProposed':
 				return this.act(d!, 'contract.endProposed', {});
 			case 'endAccepted': {
-				const open = d!.state().endProposal;
-				if (!open) return 'skipped: no proposal to end';
-				return this.act(d!, 'contract.endAccepted', { proposal: open.id });
+				const st = d!.state();
+				const open = endProposalFor(st, s.device === 'freelancer' ? st.parties.freelancer : st.parties.client);
+				if (!open?.theirs) return 'skipped: no proposal to end from the other party';
+				return this.act(d!, 'contract.endAccepted', { proposal: open.proposal.id });
 			}
 			case 'endAlone':
 				return this.act(d!, 'contract.ended', {});

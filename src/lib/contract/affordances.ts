@@ -4,7 +4,7 @@
  * renders these and decides nothing about money. Provider time (`providerNow`) judges deadlines.
  */
 import { newMilestoneId } from './amendments';
-import { escrowHeld } from './ending';
+import { endProposalFor, escrowHeld } from './ending';
 import { check } from './fold';
 import { fundingOffer } from './funding';
 import { partsOf, type KindParts } from './kind';
@@ -169,11 +169,11 @@ export function affordances(s: ContractState, role: Role | undefined, providerNo
 	const consequence = isHourly(s) ? hourlyEndingConsequence(s) : endingConsequence(s);
 	const mode = escrow === 0 ? 'end' : 'propose';
 	const end = mode === 'end' ? probe(s, role, 'contract.ended', {}, now) : probe(s, role, 'contract.endProposed', { reason: 'Ending by agreement' }, now);
-	const proposal = s.endProposal?.id;
+	const me = role && s.parties[role];
+	const proposal = endProposalFor(s, me)?.proposal.id;
 	const acceptEnd = proposal
 		? probe(s, role, 'contract.endAccepted', { proposal }, now)
 		: reject('invalid-state', 'Nobody has proposed to end the contract.');
-	const me = role && s.parties[role];
 	const changes = [...s.changes.values()]
 		.filter((c) => c.status === 'open')
 		.map((c) => ({

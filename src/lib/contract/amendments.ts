@@ -5,7 +5,7 @@ import { activeFor } from './ending';
 import type { RuleContext, RuleSet } from './rule';
 import type { MilestoneChange, SignedMilestoneChange } from './schema';
 import { escrowAccount } from './ledger';
-import { isClosed, type ContractState, type MilestoneState } from './state';
+import { escrowOf, type ContractState, type MilestoneState } from './state';
 
 /**
  * The id a new milestone gets: "m" and the lowest number above the current count that no milestone
@@ -34,17 +34,21 @@ export function agreedAmount(m: MilestoneState, event: string, ctx?: RuleContext
 	return undefined;
 }
 
-/** What the client had paid in and not been refunded on `m`, as `event`'s author knew it (its causal past). */
-function committedKnownBy(s: ContractState, m: MilestoneState, event: string, ctx?: RuleContext): number {
-	if (!ctx?.reaches) return m.funded - m.refunded;
+/**
+ * The money of `m` as `event`'s author knew it (the receipts in its causal past): funded, paid in and
+ * not refunded, and held in escrow. A release or a funding it had not seen must not decide by sorting first.
+ */
+function moneyKnownBy(s: ContractState, m: MilestoneState, event: string, ctx?: RuleContext): { funded: number; committed: number; held: number } {
+	if (!ctx?.reaches) return { funded: m.funded, committed: m.funded - m.refunded, held: escrowOf(m) };
 	const escrow = escrowAccount(m.id);
-	let committed = 0;
+	const known = { funded: 0, committed: 0, held: 0 };
 	for (const t of s.ledger.transfers) {
-		if (t.milestone !== m.id || (t.kind !== 'fund' && t.kind !== 'refund') || !ctx.reaches(event, t.receipt)) continue;
-		if (t.kind === 'fund' && t.to === escrow) committed += t.amount;
-		else if (t.kind === 'refund' && t.from === escrow) committed -= t.amount;
+		if ((t.to !== escrow && t.from !== escrow) || !ctx.reaches(event, t.receipt)) continue;
+		known.held += t.to === escrow ? t.amount : -t.amount;
+		if (t.kind === 'fund') (known.funded += t.amount), (known.committed += t.amount);
+		else if (t.kind === 'refund') known.committed -= t.amount;
 	}
-	return committed;
+	return known;
 }
 
 /** Is the change possible on this state? Checked when proposed and again when accepted (`event`, folding with `ctx`: ending.ts). */
@@ -63,9 +67,9 @@ export function checkChange(s: ContractState, change: MilestoneChange, event: st
 		if (m.funded > 0) return reject('invalid-state', 'A milestone that has been funded cannot be removed.');
 		return null;
 	}
-	if (isClosed(m)) return reject('invalid-state', 'The milestone is closed.');
-	const committed = committedKnownBy(s, m, event, ctx);
-	if (change.amount !== undefined && change.amount < committed)
+	const known = moneyKnownBy(s, m, event, ctx);
+	if (known.funded > 0 && known.held === 0) return reject('invalid-state', 'The milestone is closed.');
+	if (change.amount !== undefined && change.amount < known.committed)
 		return reject('amount-mismatch', 'The new amount is less than what the client has already paid in.');
 	return null;
 }

@@ -7,7 +7,7 @@
 import { moneyText, reject } from './rejections';
 import type { RuleContext, RuleSet } from './rule';
 import { escrowAccount } from './ledger';
-import { escrowOf, type ContractState, type Ev } from './state';
+import { escrowOf, type ContractState, type EndProposal, type Ev } from './state';
 
 /** Ending closes every open review: no auto-release can follow on an old submission. */
 function end(s: ContractState, ev: Ev, byAgreement: boolean): void {
@@ -28,6 +28,19 @@ function end(s: ContractState, ev: Ev, byAgreement: boolean): void {
 export function activeFor(s: ContractState, event: string, ctx?: RuleContext): boolean {
 	if (s.status === 'active') return true;
 	return s.status === 'ended' && s.endEvent !== undefined && ctx?.reaches !== undefined && !ctx.reaches(event, s.endEvent);
+}
+
+/**
+ * The proposal to end that `me` would answer: the other party's open one if there is one, else
+ * `me`'s own (shown as waiting). Two proposals exist only if both proposed without seeing the other's.
+ */
+export function endProposalFor(s: ContractState, me: string | undefined): { proposal: EndProposal; theirs: boolean } | undefined {
+	let own: EndProposal | undefined;
+	for (const p of s.endProposals.values()) {
+		if (p.author !== me) return { proposal: p, theirs: true };
+		own ??= p;
+	}
+	return own && { proposal: own, theirs: false };
 }
 
 export function escrowHeld(s: ContractState): number {
@@ -66,21 +79,24 @@ export const endingRules: RuleSet = {
 	},
 	'contract.endProposed': {
 		who: ['client', 'freelancer'],
-		check(s) {
+		check(s, ev, ctx) {
 			if (s.status !== 'active') return reject('invalid-state', 'Only an active contract can be ended.');
-			if (s.endProposal) return reject('invalid-state', 'Ending has already been proposed.');
+			// One the author had seen is to be answered, not doubled; one it had not seen stands beside it, so
+			// that whichever sorts first, each party's yes to the other's proposal ends the contract.
+			for (const p of s.endProposals.values())
+				if (!ctx?.reaches || ctx.reaches(ev.id, p.id)) return reject('invalid-state', 'Ending has already been proposed.');
 			return null;
 		},
 		apply(s, ev) {
-			s.endProposal = { id: ev.id, author: ev.author, at: ev.at };
+			s.endProposals.set(ev.id, { id: ev.id, author: ev.author, at: ev.at });
 		}
 	},
 	'contract.endAccepted': {
 		who: ['client', 'freelancer'],
 		check(s, ev) {
-			if (s.status !== 'active' || s.endProposal?.id !== ev.payload.proposal)
-				return reject('invalid-state', 'There is no open proposal to end the contract with that id.');
-			if (s.endProposal.author === ev.author) return reject('wrong-role', 'The other party accepts the ending.');
+			const p = s.endProposals.get(ev.payload.proposal);
+			if (s.status !== 'active' || !p) return reject('invalid-state', 'There is no open proposal to end the contract with that id.');
+			if (p.author === ev.author) return reject('wrong-role', 'The other party accepts the ending.');
 			return null;
 		},
 		apply(s, ev) {

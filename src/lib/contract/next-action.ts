@@ -5,6 +5,7 @@
  */
 import { disputeAttention } from './dispute-affordances';
 import { fundingOffer } from './funding';
+import { endProposalFor } from './ending';
 import { autoReleaseDecision, reviewWindow } from './release';
 import { DAY_MS, escrowOf, type ContractState, type Role } from './state';
 
@@ -28,7 +29,7 @@ export function nextAction(s: ContractState, role: Role | undefined, now: number
 	// A dispute step waits on a deadline where silence decides: it comes first (dispute-affordances.ts).
 	const dispute = disputeAttention(s, role, now);
 	if (dispute) return dispute;
-	if (s.endProposal && s.parties[role] !== s.endProposal.author) return 'Answer the proposal to end the contract';
+	if (endProposalFor(s, s.parties[role])?.theirs) return 'Answer the proposal to end the contract';
 	const open = [...s.refundRequests.values()].find((r) => r.status === 'open');
 	if (open && role === 'freelancer') return 'Answer the refund request';
 	for (const [i, m] of s.milestones.entries()) {

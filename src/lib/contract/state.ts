@@ -35,6 +35,12 @@ export interface Submission {
 	attestedAt?: number;
 }
 
+export interface EndProposal {
+	id: string;
+	author: string;
+	at: number;
+}
+
 export interface MilestoneState {
 	id: string;
 	title: string;
@@ -301,7 +307,8 @@ export interface ContractState {
 	ledger: Ledger;
 	/** The latest provider-signed time seen: the only clock money moves on. */
 	providerNow: number;
-	endProposal?: { id: string; author: string; at: number };
+	/** Open proposals to end the contract, by id: both parties may propose at once, each then accepts the other's (ending.ts). */
+	endProposals: Map<string, EndProposal>;
 	endedByAgreement: boolean;
 	endedAt?: number;
 	/** The event that ended the contract: the provider records it, which stops every money clock. */
@@ -340,6 +347,7 @@ export function emptyState(contract: string): ContractState {
 		payouts: [],
 		ledger: new Ledger(),
 		providerNow: 0,
+		endProposals: new Map(),
 		endedByAgreement: false,
 		messages: [],
 		feedback: {},

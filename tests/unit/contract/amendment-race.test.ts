@@ -50,4 +50,23 @@ describe('a milestone change accepted concurrently with money', () => {
 		expect(milestone(w.state, 'm3')?.funded).toBe(30_000);
 		expect([w.rejection(yesSeo), w.rejection(yesLogo)].filter(Boolean)).toHaveLength(1);
 	});
+
+	it('a raise accepted while the client released everything unseen stands whichever sorts first', async () => {
+		for (const releaseFirst of [false, true]) {
+			const w = new World();
+			await w.active();
+			await w.fund('design', 100_000);
+			const raise = await w.emit(CLIENT, 'milestone.changeProposed', { change: { kind: 'amend', milestone: 'design', amount: 101_000 } });
+			let seen = [raise];
+			// The client's message makes its release sort after the acceptance; the freelancer's own ones, before.
+			if (!releaseFirst) await w.emit(CLIENT, 'message.posted', { text: 'Releasing the design.' });
+			const { receipt } = await w.release('design', 100_000);
+			if (releaseFirst) for (let i = 0; i < 4; i++) seen = [await w.emit(FREELANCER, 'message.posted', { text: `Looking at it ${i}.` }, { deps: seen })];
+			const accepted = await w.emit(FREELANCER, 'milestone.changeAccepted', { proposal: raise }, { deps: seen });
+			const order: string[] = w.state.applied.map((e) => e.id);
+			expect(order.indexOf(receipt) < order.indexOf(accepted), 'the release sorts first').toBe(releaseFirst);
+			expect(w.rejection(accepted)).toBeUndefined();
+			expect(milestone(w.state, 'design')).toMatchObject({ amount: 101_000, funded: 100_000, released: 100_000 });
+		}
+	});
 });

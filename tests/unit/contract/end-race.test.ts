@@ -261,4 +261,24 @@ describe('an end accepted concurrently with money', () => {
 		const ended = await w.emit(FREELANCER, 'contract.ended', {});
 		expect(w.rejection(ended)?.message).toMatch(/Escrow still holds \$1,000\.00/);
 	});
+
+	it('both parties propose ending at once: accepting the other’s proposal ends the contract whichever proposal sorts first', async () => {
+		for (const theirsFirst of [false, true]) {
+			const w = new World();
+			await w.active();
+			await w.fund('design', 100_000);
+			const before = w.log.heads();
+			const mine = await w.emit(CLIENT, 'contract.endProposed', { reason: 'Ending by agreement' });
+			// The freelancer proposes too, not having seen it; pick a wording whose id sorts on the side wanted.
+			let theirs = ['', ''] as [string, string];
+			for (let i = 0; !theirs[0] || theirs[0] < mine !== theirsFirst; i++)
+				theirs = w.envelope(FREELANCER, w.draft(FREELANCER, 'contract.endProposed', { reason: `Ending by agreement (${i})` }, { deps: before }));
+			await w.put(...theirs);
+			const accepted = await w.emit(FREELANCER, 'contract.endAccepted', { proposal: mine });
+			expect(w.rejection(accepted), `the other proposal sorts first: ${theirsFirst}`).toBeUndefined();
+			expect(w.state.status).toBe('ended');
+			const refund = await w.emit(CLIENT, 'milestone.refund', { milestone: 'design', amount: 100_000, currency: 'USD', basis: 'ended-by-agreement' });
+			expect(w.rejection(refund)).toBeUndefined();
+		}
+	});
 });
