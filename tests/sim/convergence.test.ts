@@ -492,8 +492,8 @@ function receiptsJudgedOnTheirPast(log: ContractLog, healed: ContractState, cont
 	const verdict = (rejected: { id: string; code: string }[], id: string) => rejected.find((r) => r.id === id)?.code ?? 'applied';
 	const problems: string[] = [];
 	for (const r of events) {
-		// Not records yet: a record of a submission or change request is refused once a newer one, concurrent
-		// with the record, sorts before it (recordSubject knows only the current one). A known limit.
+		// Not records yet: a record of a change request whose own check met a concurrent release, or of the
+		// second of two concurrent end acceptances, is refused in the healed fold. Known limits.
 		if (!r.type.startsWith('receipt.') || r.type === 'receipt.attested') continue;
 		const past = pastOf(r.id);
 		const s = emptyState(contract);

@@ -12,7 +12,7 @@ import { recordRevocation } from './devices';
 import { applyHourlyRecord, hourlyRecordRefusal, hourlyRecordSubject } from './hourly';
 import { bindParties } from './proposal';
 import { reject } from './rejections';
-import type { RuleSet } from './rule';
+import type { RuleContext, RuleSet } from './rule';
 import type { AttestedKind } from './schema';
 import type { ContractState, RecordedEvent } from './state';
 
@@ -23,13 +23,24 @@ export interface RecordSubject {
 	week?: string;
 }
 
+/**
+ * A submission or change request that a newer one of its milestone replaced, and that newer one is
+ * what `recorder` had seen (folding with `ctx`; without it, any newer one). Recording it then could
+ * stop the current review clock; recorded before the newer one was seen, it counts (record.ts).
+ */
+export function staleReviewEvent(s: ContractState, subject: RecordSubject, event: string, recorder?: string, ctx?: RuleContext): boolean {
+	if (subject.kind !== 'submission' && subject.kind !== 'change-request') return false;
+	const m = s.milestones.find((x) => x.id === subject.milestone);
+	const current = subject.kind === 'submission' ? m?.submission?.id : m?.lastChangeRequest?.id;
+	if (current === undefined || current === event) return false;
+	return recorder === undefined || !ctx?.reaches || ctx.reaches(recorder, current);
+}
+
 /** What the provider may record for `event`, from the state: the one place that says which events count. */
 export function recordSubject(s: ContractState, event: string): RecordSubject | undefined {
 	if (s.countersigns.has(event)) return { kind: 'countersign' };
-	for (const m of s.milestones) {
-		if (m.submission?.id === event) return { kind: 'submission', milestone: m.id };
-		if (m.lastChangeRequest?.id === event) return { kind: 'change-request', milestone: m.id };
-	}
+	const review = s.reviewEvents.get(event);
+	if (review) return { kind: review.kind, milestone: review.milestone };
 	const request = s.refundRequests.get(event);
 	if (request) return { kind: 'refund-request', milestone: request.milestone };
 	for (const r of s.refundRequests.values()) if (r.answer === event) return { kind: 'refund-answer', milestone: r.milestone };
@@ -66,6 +77,7 @@ export const recordRules: RuleSet = {
 			const subject = recordSubject(s, event);
 			if (!subject || subject.kind !== kind) return reject('unknown-intent', `It records a ${kind} this contract does not have.`);
 			if (kind === 'countersign' && s.binding) return reject('invalid-state', 'The provider has already recorded another countersign.');
+			if (staleReviewEvent(s, subject, event, ev.id, ctx)) return reject('invalid-state', `A newer ${kind} was written: only the current one is recorded.`);
 			// Hourly events and dispute steps: when the provider may record them, judged at this receipt's provider time (hourly.ts, dispute.ts).
 			return hourlyRecordRefusal(s, subject, event, ev.at, ctx) ?? disputeRecordRefusal(s, subject, event, ev.at, ctx);
 		},
@@ -75,8 +87,14 @@ export const recordRules: RuleSet = {
 			s.recorded.set(event, { at: ev.at, kind, milestone: subject.milestone, ...(subject.week !== undefined ? { week: subject.week } : {}) });
 			const m = () => present(s.milestones.find((x) => x.id === subject.milestone), `milestone ${subject.milestone}`);
 			if (kind === 'countersign') bindParties(s, event, ev.at);
-			else if (kind === 'submission') present(m().submission, 'the recorded submission').attestedAt = ev.at;
-			else if (kind === 'change-request') present(m().lastChangeRequest, 'the recorded change request').attestedAt = ev.at;
+			// Recording an older one (a newer one sorts first) counts in the record alone: `recorded`, above.
+			else if (kind === 'submission') {
+				const sub = m().submission;
+				if (sub?.id === event) sub.attestedAt = ev.at;
+			} else if (kind === 'change-request') {
+				const cr = m().lastChangeRequest;
+				if (cr?.id === event) cr.attestedAt = ev.at;
+			}
 			else if (kind === 'refund-request') present(s.refundRequests.get(event), 'the recorded refund request').attestedAt = ev.at;
 			else if (kind === 'revocation') recordRevocation(s, event, ev.at);
 			else if (isDisputeKind(kind)) applyDisputeRecord(s, subject, event, ev.at);
@@ -87,7 +105,9 @@ export const recordRules: RuleSet = {
 
 /** Is `event` one the provider still has to record before it counts? (What an app attests after writing it.) */
 export function needsRecord(s: ContractState, event: string): boolean {
-	return !s.recorded.has(event) && recordSubject(s, event) !== undefined;
+	if (s.recorded.has(event)) return false;
+	const subject = recordSubject(s, event);
+	return subject !== undefined && !staleReviewEvent(s, subject, event);
 }
 
 /** Events `author` wrote that the provider has not recorded yet, oldest first: what its app asks the provider to record. */

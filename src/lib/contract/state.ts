@@ -307,6 +307,11 @@ export interface ContractState {
 	ledger: Ledger;
 	/** The latest provider-signed time seen: the only clock money moves on. */
 	providerNow: number;
+	/**
+	 * Every submission and change request, by id: the provider may record one after a newer one
+	 * (written without seeing the record) sorts first, and that record counts (record.ts).
+	 */
+	reviewEvents: Map<string, { kind: 'submission' | 'change-request'; milestone: string }>;
 	/** Open proposals to end the contract, by id: both parties may propose at once, each then accepts the other's (ending.ts). */
 	endProposals: Map<string, EndProposal>;
 	endedByAgreement: boolean;
@@ -348,6 +353,7 @@ export function emptyState(contract: string): ContractState {
 		ledger: new Ledger(),
 		providerNow: 0,
 		endProposals: new Map(),
+		reviewEvents: new Map(),
 		endedByAgreement: false,
 		messages: [],
 		feedback: {},

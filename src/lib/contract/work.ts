@@ -37,6 +37,7 @@ export const workRules: RuleSet = {
 			const m = milestone(s, ev.payload.milestone)!;
 			m.phase = 'submitted';
 			m.submission = { id: ev.id, at: ev.at, message: ev.payload.message, links: ev.payload.links };
+			s.reviewEvents.set(ev.id, { kind: 'submission', milestone: m.id });
 			m.reviewOpen = true;
 		}
 	},
@@ -57,6 +58,7 @@ export const workRules: RuleSet = {
 			m.changeRequests++;
 			m.reviewOpen = false;
 			m.lastChangeRequest = { id: ev.id, at: ev.at };
+			s.reviewEvents.set(ev.id, { kind: 'change-request', milestone: m.id });
 		}
 	}
 };

@@ -9,7 +9,7 @@ import { ContractLog } from '../contract/log';
 import { idOf, type Draft } from '../contract/envelope';
 import { hourlyClockRefusal, hourlyRecordRefusal, isHourlyClockJudged, isHourlyKind, weekReclaimTerms, weekReleaseTerms } from '../contract/hourly';
 import { weekFigures } from '../contract/timesheet';
-import { recordSubject } from '../contract/record';
+import { recordSubject, staleReviewEvent } from '../contract/record';
 import { deviceRefusal } from '../contract/devices';
 import { disputeRecordRefusal, heldRefusal, isDisputeIntent, isDisputeKind, splitDecision, type Split } from '../contract/dispute';
 import { deadlineRefusal, isDeadlineJudged } from '../contract/release';
@@ -95,6 +95,8 @@ export function attestationKind(s: ContractState, event: string, now?: number, c
 	if (!subject) throw new EscrowError('invalid-request', 'Only a countersign, a current submission, change request, refund request or answer, or the end of the contract can be recorded.');
 	if (subject.kind === 'countersign' && s.binding && s.binding.countersign !== event)
 		throw new EscrowError('not-authorised', 'The provider has already recorded another countersign for this contract.');
+	// A newer one the provider knows of replaced it: recording it now could stop the current review clock.
+	if (staleReviewEvent(s, subject, event)) throw new EscrowError('not-authorised', `A newer ${subject.kind} was written: only the current one is recorded.`);
 	// Hourly events are recorded only when the provider's clock allows (a timesheet from the week's
 	// lock, a dispute within the review window, …): the rule every replica applies to the receipt.
 	// A provider that cannot say its time (`now` absent) records no hourly event.

@@ -23,6 +23,44 @@ const autoReceipt = (w: World, intent: string) =>
 	w.emit(PROVIDER, 'receipt.released', { intent, milestone: 'design', amount: 100_000, currency: 'USD', auto: true });
 
 describe('the provider’s record decides money clocks', () => {
+	it('a submission the provider recorded still counts once a newer one, written without seeing the record, sorts first', async () => {
+		const w = new World();
+		await w.active();
+		await w.fund('design', 100_000);
+		const first = await w.emit(FREELANCER, 'milestone.submitted', { milestone: 'design', message: 'Done.', links: [] });
+		// The client asks for changes (its app cannot reach the provider), and the freelancer submits again.
+		const changes = await w.emit(CLIENT, 'milestone.changesRequested', { milestone: 'design', reason: 'More contrast.' }, { deps: [first] });
+		const second = await w.emit(FREELANCER, 'milestone.submitted', { milestone: 'design', message: 'Again.', links: [] }, { deps: [changes] });
+		// Meanwhile the provider recorded the first submission, having seen more of the client's messages: its record sorts after the second.
+		let seen = [first];
+		for (let i = 0; i < 4; i++) seen = [await w.emit(CLIENT, 'message.posted', { text: `Note ${i}.` }, { deps: seen })];
+		const record = await w.record(first, 'submission', { deps: [first, ...seen] });
+		expect(milestone(w.state, 'design')!.submission?.id).toBe(second);
+		expect(w.rejection(record)).toBeUndefined();
+		// On its record nothing stopped the first review: it pays the auto-release, and every replica agrees.
+		w.advance(15);
+		const intent = await autoRelease(w, first);
+		const receipt = await autoReceipt(w, intent);
+		expect(w.rejection(receipt)).toBeUndefined();
+		expect(milestone(w.state, 'design')!.released).toBe(100_000);
+	});
+
+	it('a replaced submission is not recorded once the newer one is known: that would stop the current review', async () => {
+		const w = new World();
+		await w.active();
+		await w.fund('design', 100_000);
+		const first = await w.emit(FREELANCER, 'milestone.submitted', { milestone: 'design', message: 'Done.', links: [] });
+		await w.emit(CLIENT, 'milestone.changesRequested', { milestone: 'design', reason: 'More contrast.' });
+		const second = await w.submit('design');
+		expect(unrecordedOf(w.state, FREELANCER.publicKey)).toEqual([]);
+		// The client has the provider record the freelancer's old submission, to stop the review of the new one.
+		const late = await w.record(first, 'submission');
+		expect(w.rejection(late)?.message).toMatch(/A newer submission was written/);
+		w.advance(15);
+		const receipt = await autoReceipt(w, await autoRelease(w, second));
+		expect(w.rejection(receipt)).toBeUndefined();
+	});
+
 	it('a recorded change request stops auto-release, even under an intent the rules let through', async () => {
 		const { w, sub } = await submitted();
 		// The intent is signed while the review is open; the change request comes after it.
