@@ -4,8 +4,8 @@ import { ZERO_MINOR, type Minor } from '../money/minor';
 import { activeFor } from './ending';
 import type { RuleContext, RuleSet } from './rule';
 import type { MilestoneChange, SignedMilestoneChange } from './schema';
-import { escrowAccount } from './ledger';
-import { escrowOf, type ContractState, type MilestoneState } from './state';
+import { moneyKnownBy } from './known';
+import type { ContractState, MilestoneState } from './state';
 
 /**
  * The id a new milestone gets: "m" and the lowest number above the current count that no milestone
@@ -32,23 +32,6 @@ export function agreedAmount(m: MilestoneState, event: string, ctx?: RuleContext
 		if (by === undefined || ctx.reaches(event, by)) return amount;
 	}
 	return undefined;
-}
-
-/**
- * The money of `m` as `event`'s author knew it (the receipts in its causal past): funded, paid in and
- * not refunded, and held in escrow. A release or a funding it had not seen must not decide by sorting first.
- */
-function moneyKnownBy(s: ContractState, m: MilestoneState, event: string, ctx?: RuleContext): { funded: number; committed: number; held: number } {
-	if (!ctx?.reaches) return { funded: m.funded, committed: m.funded - m.refunded, held: escrowOf(m) };
-	const escrow = escrowAccount(m.id);
-	const known = { funded: 0, committed: 0, held: 0 };
-	for (const t of s.ledger.transfers) {
-		if ((t.to !== escrow && t.from !== escrow) || !ctx.reaches(event, t.receipt)) continue;
-		known.held += t.to === escrow ? t.amount : -t.amount;
-		if (t.kind === 'fund') (known.funded += t.amount), (known.committed += t.amount);
-		else if (t.kind === 'refund') known.committed -= t.amount;
-	}
-	return known;
 }
 
 /** Is the change possible on this state? Checked when proposed and again when accepted (`event`, folding with `ctx`: ending.ts). */

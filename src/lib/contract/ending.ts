@@ -6,7 +6,7 @@
  */
 import { moneyText, reject } from './rejections';
 import type { RuleContext, RuleSet } from './rule';
-import { escrowAccount } from './ledger';
+import { moneyKnownBy } from './known';
 import { escrowOf, type ContractState, type EndProposal, type Ev } from './state';
 
 /** Ending closes every open review: no auto-release can follow on an old submission. */
@@ -48,20 +48,12 @@ export function escrowHeld(s: ContractState): number {
 }
 
 /**
- * Escrow held as `event`'s author knew it (the money moves in its causal past), folding with `ctx`.
- * A funding the ending party had not seen must not refuse its end by sorting first: the end stands,
- * and what was funded meanwhile is the client's to take back (refund.ts).
+ * Escrow held as `event`'s author knew it (known.ts). A funding the ending party had not seen must
+ * not refuse its end by sorting first: the end stands, and what was funded meanwhile is the
+ * client's to take back (refund.ts).
  */
 function escrowKnownBy(s: ContractState, event: string, ctx?: RuleContext): number {
-	if (!ctx?.reaches) return escrowHeld(s);
-	const accounts = new Set(s.milestones.filter((m) => !m.removed).map((m) => escrowAccount(m.id)));
-	let held = 0;
-	for (const t of s.ledger.transfers) {
-		const into = accounts.has(t.to);
-		if ((!into && !accounts.has(t.from)) || !ctx.reaches(event, t.receipt)) continue;
-		held += into ? t.amount : -t.amount;
-	}
-	return held;
+	return s.milestones.reduce((sum, m) => sum + (m.removed ? 0 : moneyKnownBy(s, m, event, ctx).held), 0);
 }
 
 export const endingRules: RuleSet = {
